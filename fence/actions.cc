@@ -1,0 +1,157 @@
+#include "fence/actions.h"
+
+#include <sys/stat.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+namespace hbfence {
+namespace {
+
+// sync(2) can block forever on dead storage, so it runs on a detached thread that
+// shares only this small state; we wait at most the grace for it.
+bool SyncWithin(FenceIo& io, Duration grace) {
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+  };
+  auto shared = std::make_shared<Shared>();
+  std::thread([shared, &io] {
+    io.SyncFilesystems();
+    std::lock_guard lock(shared->mu);
+    shared->done = true;
+    shared->cv.notify_all();
+  }).detach();
+  std::unique_lock lock(shared->mu);
+  return shared->cv.wait_for(lock, grace, [&] { return shared->done; });
+}
+
+class HardReboot final : public FenceAction {
+ public:
+  HardReboot(const FenceConfig& cfg, ActionDeps deps) : cfg_(cfg), deps_(deps) {}
+
+  std::vector<ActionStep> Execute(const Decision&) override {
+    const bool synced = SyncWithin(deps_.io, cfg_.sync_grace);
+    if (!synced) spdlog::warn("sync did not finish within {}s; rebooting without it", ToSeconds(cfg_.sync_grace));
+    auto sysrq = deps_.io.WriteSysrq(cfg_.sysrq_trigger_path, 'b');
+    if (sysrq) return {{FenceActionKind::kHardReboot, "success", "sysrq b written to " + cfg_.sysrq_trigger_path.string()}};
+    spdlog::critical("FENCE: sysrq reboot failed ({}); falling back to reboot(2)", sysrq.error());
+    auto reboot = deps_.io.Reboot();
+    return {{FenceActionKind::kHardReboot, "failed", sysrq.error() + "; " + reboot.error()}};
+  }
+
+ private:
+  const FenceConfig& cfg_;
+  ActionDeps deps_;
+};
+
+class GracefulReboot final : public FenceAction {
+ public:
+  GracefulReboot(const FenceConfig& cfg, ActionDeps deps) : cfg_(cfg), deps_(deps), hard_(cfg, deps) {}
+
+  std::vector<ActionStep> Execute(const Decision& d) override {
+    const MonoTime started = deps_.clock.Now();
+    const auto outcome =
+        deps_.runner.Run({cfg_.systemctl_path.string(), "reboot"}, std::min(cfg_.systemctl_timeout, cfg_.graceful_escalation));
+    // A clean shutdown stops us long before the escalation: still running means it
+    // is stuck (typically on a stale NFS mount) and only a hard reboot will do.
+    const Duration left = cfg_.graceful_escalation - (deps_.clock.Now() - started);
+    if (left > Duration::zero()) deps_.clock.SleepFor(left);
+    std::vector<ActionStep> steps{{FenceActionKind::kGracefulReboot, "escalated",
+                                   "systemctl reboot: " + outcome.Describe() + "; still running after " +
+                                       std::to_string(ToSeconds(cfg_.graceful_escalation)) + "s"}};
+    for (auto& s : hard_.Execute(d)) steps.push_back(std::move(s));
+    return steps;
+  }
+
+ private:
+  const FenceConfig& cfg_;
+  ActionDeps deps_;
+  HardReboot hard_;
+};
+
+class RestartAgent final : public FenceAction {
+ public:
+  RestartAgent(const FenceConfig& cfg, ActionDeps deps) : cfg_(cfg), deps_(deps) {}
+
+  std::vector<ActionStep> Execute(const Decision&) override {
+    const auto outcome = deps_.runner.Run({cfg_.systemctl_path.string(), "restart", cfg_.agent_unit}, cfg_.systemctl_timeout);
+    const std::string result = outcome.Succeeded()                                        ? "success"
+                               : outcome.kind == ProcessOutcome::Kind::kTimedOut ? "timeout"
+                                                                                          : "failed";
+    return {{FenceActionKind::kRestartAgent, result, "systemctl restart " + cfg_.agent_unit + ": " + outcome.Describe()}};
+  }
+
+ private:
+  const FenceConfig& cfg_;
+  ActionDeps deps_;
+};
+
+class LogOnly final : public FenceAction {
+ public:
+  std::vector<ActionStep> Execute(const Decision&) override {
+    return {{FenceActionKind::kLogOnly, "logged", "log-only: the host stays up"}};
+  }
+};
+
+class CustomScript final : public FenceAction {
+ public:
+  CustomScript(const FenceConfig& cfg, ActionDeps deps) : cfg_(cfg), deps_(deps), hard_(cfg, deps) {}
+
+  std::vector<ActionStep> Execute(const Decision& d) override {
+    ActionStep step{FenceActionKind::kCustom, "", ""};
+    if (auto problem = CustomScriptProblem(cfg_.custom_script); !problem.empty()) {
+      step.result = "refused";
+      step.detail = problem;
+    } else {
+      // The first failed target names the pool, as CloudStack's scripts pass it.
+      std::vector<std::string> argv{cfg_.custom_script.string()};
+      if (!d.failed_targets.empty()) argv.push_back(d.failed_targets.front());
+      const auto outcome = deps_.runner.Run(argv, cfg_.custom_timeout);
+      step.detail = cfg_.custom_script.string() + ": " + outcome.Describe();
+      if (outcome.Succeeded()) {
+        step.result = "success";
+        return {step};
+      }
+      step.result = outcome.kind == ProcessOutcome::Kind::kTimedOut ? "timeout" : "failed";
+    }
+    // The host is still up and unfenced: split-brain risk. Fall back.
+    std::vector<ActionStep> steps{step};
+    for (auto& s : hard_.Execute(d)) steps.push_back(std::move(s));
+    return steps;
+  }
+
+ private:
+  const FenceConfig& cfg_;
+  ActionDeps deps_;
+  HardReboot hard_;
+};
+
+}  // namespace
+
+std::string CustomScriptProblem(const std::filesystem::path& script) {
+  struct stat st{};
+  if (::stat(script.c_str(), &st) != 0) return "custom script " + script.string() + " is missing";
+  if (!S_ISREG(st.st_mode)) return "custom script " + script.string() + " is not a regular file";
+  if ((st.st_mode & S_IXUSR) == 0) return "custom script " + script.string() + " is not executable";
+  if (st.st_uid != 0) return "custom script " + script.string() + " is not owned by root";
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) return "custom script " + script.string() + " is group- or world-writable";
+  return "";
+}
+
+std::unique_ptr<FenceAction> MakeFenceAction(const FenceConfig& cfg, ActionDeps deps) {
+  switch (cfg.action) {
+    case FenceActionKind::kHardReboot: return std::make_unique<HardReboot>(cfg, deps);
+    case FenceActionKind::kGracefulReboot: return std::make_unique<GracefulReboot>(cfg, deps);
+    case FenceActionKind::kRestartAgent: return std::make_unique<RestartAgent>(cfg, deps);
+    case FenceActionKind::kLogOnly: return std::make_unique<LogOnly>();
+    case FenceActionKind::kCustom: return std::make_unique<CustomScript>(cfg, deps);
+  }
+  return std::make_unique<LogOnly>();
+}
+
+}  // namespace hbfence

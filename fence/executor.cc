@@ -1,0 +1,97 @@
+#include "fence/executor.h"
+
+#include <spdlog/spdlog.h>
+
+namespace hbfence {
+namespace {
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+// Worded like CloudStack's kvmheartbeat.sh logger line, so operators' existing log
+// alerts keep matching.
+void LogDecision(const FenceConfig& cfg, const JournalEntry& e) {
+  const auto targets = Join(e.failed_targets);
+  if (cfg.action == FenceActionKind::kLogOnly) {
+    spdlog::critical(
+        "hbfence would reboot system because it was unable to write the heartbeat to the storage "
+        "(targets {}); fence action is log-only: NOT fencing. {}",
+        targets, e.reason);
+  } else if (cfg.action == FenceActionKind::kRestartAgent) {
+    spdlog::critical(
+        "hbfence will restart {} because it was unable to write the heartbeat to the storage (targets {}). {}",
+        cfg.agent_unit, targets, e.reason);
+  } else {
+    spdlog::critical(
+        "hbfence will reboot system because it was unable to write the heartbeat to the storage "
+        "(action {}, targets {}). {}",
+        Name(cfg.action), targets, e.reason);
+  }
+}
+
+}  // namespace
+
+FenceExecutor::FenceExecutor(ActionDeps deps, ExecutorCallbacks callbacks)
+    : deps_(deps), callbacks_(std::move(callbacks)), thread_([this] { Loop(); }) {}
+
+FenceExecutor::~FenceExecutor() {
+  if (thread_.joinable()) StopWithin(Duration::max());
+}
+
+void FenceExecutor::Submit(std::shared_ptr<const FenceConfig> cfg, JournalEntry entry, Decision decision) {
+  std::lock_guard lock(mu_);
+  queue_.push_back({std::move(cfg), std::move(entry), std::move(decision)});
+  cv_.notify_all();
+}
+
+bool FenceExecutor::StopWithin(Duration wait) {
+  std::unique_lock lock(mu_);
+  stopping_ = true;
+  cv_.notify_all();
+  const bool idle = wait == Duration::max() ? (cv_.wait(lock, [&] { return !busy_; }), true)
+                                            : cv_.wait_for(lock, wait, [&] { return !busy_; });
+  lock.unlock();
+  if (idle) {
+    thread_.join();
+  } else {
+    thread_.detach();
+  }
+  return idle;
+}
+
+void FenceExecutor::Loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return;
+    Request r = std::move(queue_.front());
+    queue_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    Run(r);
+    lock.lock();
+    busy_ = false;
+    cv_.notify_all();
+  }
+}
+
+void FenceExecutor::Run(const Request& r) {
+  // Durability before action: the entry is on disk before anything can reboot us.
+  // If the journal cannot be written the action still runs: an unfenced host whose
+  // VMs are restarted elsewhere is worse than a lost record.
+  const Status journaled = Journal(r.cfg->journal_path).Append(r.entry);
+  if (!journaled) spdlog::error("fence journal append failed: {}; fencing anyway", journaled.error());
+  if (callbacks_.on_journal) callbacks_.on_journal(journaled, r.entry);
+  LogDecision(*r.cfg, r.entry);
+  auto action = MakeFenceAction(*r.cfg, deps_);
+  for (const auto& step : action->Execute(r.decision)) {
+    spdlog::log(step.result == "success" || step.result == "logged" ? spdlog::level::warn : spdlog::level::err,
+                "fence action {}: {} ({})", Name(step.action), step.result, step.detail);
+    if (callbacks_.on_step) callbacks_.on_step(step);
+  }
+}
+
+}  // namespace hbfence

@@ -1,0 +1,60 @@
+// The fence executor: one thread that turns decisions into durable journal entries
+// and then actions. Actions may block for minutes (scripts, graceful escalation), so
+// they never run on the scheduler thread.
+// Owned by the daemon; Submit() is safe from any thread, callbacks run on the
+// executor thread.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "fence/actions.h"
+#include "fence/journal.h"
+
+namespace hbfence {
+
+struct ExecutorCallbacks {
+  std::function<void(const Status&, const JournalEntry&)> on_journal;  // after the append, before the action
+  std::function<void(const ActionStep&)> on_step;         // after each action step
+};
+
+class FenceExecutor {
+ public:
+  FenceExecutor(ActionDeps deps, ExecutorCallbacks callbacks);
+  ~FenceExecutor();
+  FenceExecutor(const FenceExecutor&) = delete;
+  FenceExecutor& operator=(const FenceExecutor&) = delete;
+
+  // Journals `entry` durably, then runs the action `cfg` names. The snapshot keeps
+  // the config alive for the whole action even if a reload swaps it meanwhile.
+  void Submit(std::shared_ptr<const FenceConfig> cfg, JournalEntry entry, Decision decision);
+
+  // Waits up to `wait` for the current action to finish, then stops the thread.
+  // Returns false when an action is still running: the thread is then detached and
+  // the caller must leave the process without destroying this object's deps.
+  bool StopWithin(Duration wait);
+
+ private:
+  struct Request {
+    std::shared_ptr<const FenceConfig> cfg;
+    JournalEntry entry;
+    Decision decision;
+  };
+  void Loop();
+  void Run(const Request& r);
+
+  ActionDeps deps_;
+  ExecutorCallbacks callbacks_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Request> queue_;
+  bool busy_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace hbfence

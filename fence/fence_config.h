@@ -1,0 +1,38 @@
+// What the operator asked the fence engine to do. Plain data, parsed once by
+// src/config.cc; components take `const FenceConfig&` and never read TOML.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "src/sys/time.h"
+
+namespace hbfence {
+
+enum class FenceActionKind { kHardReboot, kGracefulReboot, kRestartAgent, kLogOnly, kCustom };
+enum class Policy { kAny, kAll, kQuorum };
+
+// Canonical names: "hard-reboot", "graceful-reboot", "restart-agent", "log-only", "custom".
+std::string_view Name(FenceActionKind action);
+std::string_view Name(Policy policy);
+// Accepts the canonical names and the alias "reboot" (= hard-reboot).
+std::optional<FenceActionKind> ParseFenceAction(std::string_view text);
+std::optional<Policy> ParsePolicy(std::string_view text);
+
+struct FenceConfig {
+  FenceActionKind action = FenceActionKind::kHardReboot;
+  Policy policy = Policy::kAny;
+  std::filesystem::path journal_path = "/var/lib/hbfence/fence-journal.jsonl";
+  std::filesystem::path sysrq_trigger_path = "/proc/sysrq-trigger";
+  std::filesystem::path systemctl_path = "/usr/bin/systemctl";
+  std::string agent_unit = "cloudstack-agent";
+  std::filesystem::path custom_script = "/etc/cloudstack/agent/heartbeat-fence-custom.sh";
+  Duration custom_timeout = std::chrono::seconds(60);
+  Duration graceful_escalation = std::chrono::seconds(300);  // still alive after this: hard-reboot
+  Duration sync_grace = std::chrono::seconds(5);              // hard-reboot waits this long for sync
+  Duration systemctl_timeout = std::chrono::seconds(30);      // bound on `systemctl ...` calls
+};
+
+}  // namespace hbfence

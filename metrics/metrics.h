@@ -1,0 +1,92 @@
+// hbfence's metric families. This folder is the only place that includes
+// prometheus-cpp; the rest of the daemon talks to these small typed handles.
+// Thread-safety: prometheus-cpp metrics are safe to update from any thread;
+// AddTarget/RemoveTarget/SetConfig are called from the scheduler thread only.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/sys/time.h"
+
+namespace prometheus {
+class Collectable;
+class Counter;
+class Gauge;
+class Histogram;
+class Registry;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace hbfence {
+
+class TargetMetrics {
+ public:
+  void ObserveWriteDuration(Duration d);
+  void CountAttempt();
+  void CountTimeout();
+  void CountError(std::string_view reason);  // one of the reasons given to AddTarget
+  void SetLastSuccess(WallTime t);
+  void SetConsecutiveFailures(int n);
+  void SetStuckWrites(int n);
+  void SetUp(bool up);
+
+ private:
+  friend class Metrics;
+  prometheus::Histogram* duration_ = nullptr;
+  prometheus::Counter* writes_ = nullptr;
+  prometheus::Counter* timeouts_ = nullptr;
+  std::map<std::string, prometheus::Counter*, std::less<>> errors_;
+  prometheus::Gauge* last_success_ = nullptr;
+  prometheus::Gauge* consecutive_ = nullptr;
+  prometheus::Gauge* stuck_ = nullptr;
+  prometheus::Gauge* up_ = nullptr;
+};
+
+struct BuildInfo {
+  std::string version;
+  std::string revision;
+};
+
+struct HeartbeatSettings {
+  Duration interval, timeout, lease;
+};
+
+class Metrics {
+ public:
+  explicit Metrics(const BuildInfo& build);
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // Series for one target; every error reason starts at 0 so rate() works at once.
+  // The handle stays valid until RemoveTarget(name).
+  TargetMetrics& AddTarget(const std::string& name, const std::vector<double>& buckets_seconds,
+                           const std::vector<std::string_view>& reasons);
+  void RemoveTarget(const std::string& name);
+
+  // The configuration as metrics: config_info labels, armed, heartbeat settings.
+  void SetConfig(std::string_view fence_action, std::string_view policy, bool armed, const HeartbeatSettings& hb);
+  void CountDecision(std::string_view action);
+  void CountAction(std::string_view action, std::string_view result);
+  void CountJournalError();
+  void SetFencePending(bool pending);
+  void SetLastFence(WallTime t);
+  void CountReload(bool ok);
+
+  // What the HTTP endpoint serves: the registry and the /proc/self collector.
+  std::vector<std::weak_ptr<prometheus::Collectable>> Collectables() const;
+
+ private:
+  struct Families;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<prometheus::Collectable> process_;
+  std::unique_ptr<Families> f_;
+  std::map<std::string, TargetMetrics, std::less<>> targets_;
+};
+
+}  // namespace hbfence

@@ -1,0 +1,28 @@
+// Command-line parsing: plain argv in, a struct out, errors as messages.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "src/config.h"
+#include "src/sys/result.h"
+
+namespace hbfence {
+
+enum class Command { kRun, kCheckConfig, kVersion, kHelp };
+
+struct CliOptions {
+  Command command = Command::kRun;
+  std::string config_path = "/etc/hbfence/hbfence.toml";
+  std::optional<std::string> listen_address;  // --web.listen-address
+  std::optional<std::string> log_level;       // --log.level
+};
+
+Result<CliOptions> ParseCli(const std::vector<std::string>& args);  // args without argv[0]
+std::string Usage();
+
+// Command-line flags win over the file, on start and on every reload.
+void ApplyOverrides(const CliOptions& cli, Config& cfg);
+
+}  // namespace hbfence

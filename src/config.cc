@@ -1,0 +1,350 @@
+#include "src/config.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace hbfence {
+namespace {
+
+constexpr size_t kMaxTargets = 1024;
+
+bool ValidUnitName(std::string_view s) {
+  if (s.empty() || s.front() == '-') return false;  // never an option to systemctl
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view(":_.@-\\").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ValidListenAddress(std::string_view s) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 == s.size()) return false;
+  const auto port = s.substr(colon + 1);
+  if (port.size() > 5) return false;
+  for (char c : port) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return std::stoi(std::string(port)) <= 65535;
+}
+
+std::string FormatSeconds(double s) {
+  std::ostringstream out;
+  out << s;
+  return out.str();
+}
+
+// Walks the TOML document, filling a Config and stopping at the first error.
+class Parser {
+ public:
+  explicit Parser(std::string file) : file_(std::move(file)) {}
+
+  Result<Config, ConfigError> Run(const toml::table& root) {
+    cfg_.file = file_;
+    Known(root, "", {"host", "web", "log", "heartbeat", "fence", "target"});
+    if (auto* t = Table(root, "host")) {
+      Known(*t, "host", {"id"});
+      String(*t, "host", "id", cfg_.host.id);
+    }
+    if (!err_ && cfg_.host.id.empty()) {
+      Fail(root.get("host") ? root.get("host")->source() : root.source(), "host.id is required (the host's identifier)");
+    }
+    if (!err_ && cfg_.host.id.find('/') != std::string::npos) {
+      Fail(Source(root, "host", "id"), "host.id must not contain '/'");
+    }
+    if (auto* t = Table(root, "web")) {
+      Known(*t, "web", {"listen_address"});
+      String(*t, "web", "listen_address", cfg_.web.listen_address);
+      if (!err_ && !ValidListenAddress(cfg_.web.listen_address)) {
+        Fail(Source(*t, "listen_address"), "web.listen_address must be host:port");
+      }
+    }
+    if (auto* t = Table(root, "log")) {
+      Known(*t, "log", {"level"});
+      String(*t, "log", "level", cfg_.log.level);
+      if (!err_ && std::find(std::begin(kLogLevels), std::end(kLogLevels), cfg_.log.level) == std::end(kLogLevels)) {
+        Fail(Source(*t, "level"), "log.level must be one of trace, debug, info, warn, error, critical, off");
+      }
+    }
+    ParseHeartbeat(root);
+    ParseFence(root);
+    ParseTargets(root);
+    if (err_) return Err{*err_};
+    return std::move(cfg_);
+  }
+
+ private:
+  void Fail(const toml::source_region& where, std::string message) {
+    if (err_) return;
+    err_ = ConfigError{file_, where.begin.line, where.begin.column, std::move(message)};
+  }
+
+  static toml::source_region Source(const toml::table& t, std::string_view key) {
+    const toml::node* n = t.get(key);
+    return n ? n->source() : t.source();
+  }
+  static toml::source_region Source(const toml::table& root, std::string_view table, std::string_view key) {
+    const toml::table* t = root.get_as<toml::table>(table);
+    return t ? Source(*t, key) : root.source();
+  }
+
+  void Known(const toml::table& t, std::string_view table, std::initializer_list<std::string_view> known) {
+    for (const auto& [key, node] : t) {
+      if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
+        const std::string full = table.empty() ? std::string(key.str()) : std::string(table) + "." + std::string(key.str());
+        Fail(key.source(), "unknown key " + full);
+      }
+    }
+  }
+
+  const toml::table* Table(const toml::table& root, std::string_view name) {
+    const toml::node* n = root.get(name);
+    if (!n || err_) return nullptr;
+    if (!n->is_table()) {
+      Fail(n->source(), std::string(name) + " must be a table ([" + std::string(name) + "])");
+      return nullptr;
+    }
+    return n->as_table();
+  }
+
+  void Record(std::string_view table, std::string_view key, const toml::node& n) {
+    std::ostringstream where;
+    where << file_ << ":" << n.source().begin.line << ":" << n.source().begin.column;
+    cfg_.sources[std::string(table) + "." + std::string(key)] = where.str();
+  }
+
+  bool String(const toml::table& t, std::string_view table, std::string_view key, std::string& out) {
+    const toml::node* n = t.get(key);
+    if (!n || err_) return false;
+    if (!n->is_string()) {
+      Fail(n->source(), std::string(table) + "." + std::string(key) + " must be a string");
+      return false;
+    }
+    out = *n->value<std::string>();
+    Record(table, key, *n);
+    return true;
+  }
+
+  void Path(const toml::table& t, std::string_view table, std::string_view key, std::filesystem::path& out) {
+    std::string s;
+    if (!String(t, table, key, s)) return;
+    if (s.empty() || s.front() != '/') {
+      Fail(Source(t, key), std::string(table) + "." + std::string(key) + " must be an absolute path");
+      return;
+    }
+    out = std::filesystem::path(s).lexically_normal();
+  }
+
+  // A duration in seconds (integer or float). zero_ok: 0 is allowed (grace).
+  void Seconds(const toml::table& t, std::string_view table, std::string_view key, Duration& out, bool zero_ok) {
+    const toml::node* n = t.get(key);
+    if (!n || err_) return;
+    const std::string full = std::string(table) + "." + std::string(key);
+    if (!n->is_number()) {
+      Fail(n->source(), full + " must be a number of seconds");
+      return;
+    }
+    const double v = *n->value<double>();
+    if (!std::isfinite(v) || v < 0 || (!zero_ok && v == 0) || v > 86400.0 * 365) {
+      Fail(n->source(), full + " (" + FormatSeconds(v) + ") must be " + (zero_ok ? "≥ 0" : "> 0") +
+                            " and at most a year");
+      return;
+    }
+    out = FromSeconds(v);
+    Record(table, key, *n);
+  }
+
+  void ParseHeartbeat(const toml::table& root) {
+    const toml::table* t = Table(root, "heartbeat");
+    if (!t) return;
+    Known(*t, "heartbeat", {"interval_seconds", "timeout_seconds", "lease_seconds", "startup_grace_seconds"});
+    auto& hb = cfg_.heartbeat;
+    Seconds(*t, "heartbeat", "interval_seconds", hb.interval, false);
+    Seconds(*t, "heartbeat", "timeout_seconds", hb.timeout, false);
+    Seconds(*t, "heartbeat", "lease_seconds", hb.lease, false);
+    Seconds(*t, "heartbeat", "startup_grace_seconds", hb.startup_grace, true);
+    if (err_) return;
+    const std::string lease = FormatSeconds(ToSeconds(hb.lease));
+    if (hb.timeout >= hb.lease) {
+      Fail(t->get("timeout_seconds") ? Source(*t, "timeout_seconds") : Source(*t, "lease_seconds"),
+           "heartbeat.timeout_seconds (" + FormatSeconds(ToSeconds(hb.timeout)) + ") must be less than lease_seconds (" +
+               lease + ")");
+    }
+    if (hb.interval >= hb.lease) {
+      Fail(t->get("interval_seconds") ? Source(*t, "interval_seconds") : Source(*t, "lease_seconds"),
+           "heartbeat.interval_seconds (" + FormatSeconds(ToSeconds(hb.interval)) +
+               ") must be less than lease_seconds (" + lease + ")");
+    }
+  }
+
+  void ParseFence(const toml::table& root) {
+    const toml::table* t = Table(root, "fence");
+    if (!t) return;
+    Known(*t, "fence",
+          {"action", "policy", "journal_path", "sysrq_trigger_path", "systemctl_path", "agent_unit", "custom_script",
+           "custom_timeout_seconds", "graceful_escalation_seconds", "sync_grace_seconds",
+           "systemctl_timeout_seconds"});
+    auto& f = cfg_.fence;
+    std::string text;
+    if (String(*t, "fence", "action", text)) {
+      if (auto a = ParseFenceAction(text)) {
+        f.action = *a;
+      } else {
+        Fail(Source(*t, "action"), "fence.action \"" + text +
+                                       "\" is not one of hard-reboot, reboot, graceful-reboot, restart-agent, "
+                                       "log-only, custom");
+      }
+    }
+    if (String(*t, "fence", "policy", text)) {
+      if (auto p = ParsePolicy(text)) {
+        f.policy = *p;
+      } else {
+        Fail(Source(*t, "policy"), "fence.policy \"" + text + "\" is not one of any, all, quorum");
+      }
+    }
+    Path(*t, "fence", "journal_path", f.journal_path);
+    Path(*t, "fence", "sysrq_trigger_path", f.sysrq_trigger_path);
+    Path(*t, "fence", "systemctl_path", f.systemctl_path);
+    Path(*t, "fence", "custom_script", f.custom_script);
+    if (String(*t, "fence", "agent_unit", f.agent_unit) && !ValidUnitName(f.agent_unit)) {
+      Fail(Source(*t, "agent_unit"), "fence.agent_unit \"" + f.agent_unit + "\" is not a systemd unit name");
+    }
+    Seconds(*t, "fence", "custom_timeout_seconds", f.custom_timeout, false);
+    Seconds(*t, "fence", "graceful_escalation_seconds", f.graceful_escalation, false);
+    Seconds(*t, "fence", "sync_grace_seconds", f.sync_grace, true);
+    Seconds(*t, "fence", "systemctl_timeout_seconds", f.systemctl_timeout, false);
+  }
+
+  void ParseTargets(const toml::table& root) {
+    if (err_) return;
+    const toml::node* n = root.get("target");
+    if (!n) {
+      Fail(root.source(), "at least one [[target]] is required");
+      return;
+    }
+    const toml::array* arr = n->as_array();
+    if (!arr || !arr->is_array_of_tables()) {
+      Fail(n->source(), "target must be an array of tables ([[target]])");
+      return;
+    }
+    if (arr->size() > kMaxTargets) {
+      Fail(n->source(), "at most " + std::to_string(kMaxTargets) + " targets are supported");
+      return;
+    }
+    std::set<std::string> names;
+    for (const auto& node : *arr) {
+      const toml::table& t = *node.as_table();
+      Known(t, "target", {"name", "kind", "path", "mount"});
+      TargetConfig target;
+      String(t, "target", "name", target.name);
+      String(t, "target", "kind", target.kind);
+      Path(t, "target", "path", target.path);
+      std::filesystem::path mount;
+      Path(t, "target", "mount", mount);
+      if (err_) return;
+      if (target.name.empty() || target.name.size() > 128) {
+        Fail(Source(t, "name"), "target.name is required (1 to 128 characters)");
+      } else if (!names.insert(target.name).second) {
+        Fail(Source(t, "name"), "target.name \"" + target.name + "\" is used twice");
+      } else if (target.kind != "file") {
+        Fail(Source(t, "kind"), "target.kind \"" + target.kind + "\" is not supported (supported: file)");
+      } else if (target.path.empty()) {
+        Fail(t.source(), "target \"" + target.name + "\" needs a path");
+      } else if (t.get("mount")) {
+        auto rel = target.path.lexically_relative(mount);
+        if (rel.empty() || rel == "." || *rel.begin() == "..") {
+          Fail(Source(t, "path"), "target.path " + target.path.string() + " is not below mount " + mount.string());
+        }
+        target.mount = mount;
+      }
+      cfg_.sources.erase("target.name");
+      cfg_.sources.erase("target.kind");
+      cfg_.sources.erase("target.path");
+      cfg_.sources.erase("target.mount");
+      cfg_.targets.push_back(std::move(target));
+    }
+  }
+
+  std::string file_;
+  Config cfg_;
+  std::optional<ConfigError> err_;
+};
+
+}  // namespace
+
+std::string ConfigError::ToString() const {
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+}
+
+Result<Config, ConfigError> ParseConfig(std::string_view text, std::string_view file) {
+  toml::table root;
+  try {
+    root = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    return Err{ConfigError{std::string(file), e.source().begin.line, e.source().begin.column,
+                           std::string(e.description())}};
+  }
+  return Parser(std::string(file)).Run(root);
+}
+
+Result<Config, ConfigError> LoadConfigFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Err{ConfigError{path.string(), 0, 0, "cannot read the configuration file"}};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseConfig(text.str(), path.string());
+}
+
+std::vector<std::string> DescribeConfig(const Config& c) {
+  auto src = [&](const std::string& key) {
+    auto it = c.sources.find(key);
+    return "  # " + (it == c.sources.end() ? std::string("default") : it->second);
+  };
+  auto secs = [](Duration d) { return FormatSeconds(ToSeconds(d)); };
+  const auto& f = c.fence;
+  const auto& hb = c.heartbeat;
+  std::vector<std::string> out{
+      "[host]",
+      "id = \"" + c.host.id + "\"",
+      "[web]",
+      "listen_address = \"" + c.web.listen_address + "\"",
+      "[log]",
+      "level = \"" + c.log.level + "\"",
+      "[heartbeat]",
+      "interval_seconds = " + secs(hb.interval) + src("heartbeat.interval_seconds"),
+      "timeout_seconds = " + secs(hb.timeout) + src("heartbeat.timeout_seconds"),
+      "lease_seconds = " + secs(hb.lease) + src("heartbeat.lease_seconds"),
+      "startup_grace_seconds = " + secs(hb.startup_grace) + src("heartbeat.startup_grace_seconds"),
+      "[fence]",
+      "action = \"" + std::string(Name(f.action)) + "\"" + src("fence.action"),
+      "policy = \"" + std::string(Name(f.policy)) + "\"" + src("fence.policy"),
+      "journal_path = \"" + f.journal_path.string() + "\"" + src("fence.journal_path"),
+      "sysrq_trigger_path = \"" + f.sysrq_trigger_path.string() + "\"" + src("fence.sysrq_trigger_path"),
+      "systemctl_path = \"" + f.systemctl_path.string() + "\"" + src("fence.systemctl_path"),
+      "agent_unit = \"" + f.agent_unit + "\"" + src("fence.agent_unit"),
+      "custom_script = \"" + f.custom_script.string() + "\"" + src("fence.custom_script"),
+      "custom_timeout_seconds = " + secs(f.custom_timeout) + src("fence.custom_timeout_seconds"),
+      "graceful_escalation_seconds = " + secs(f.graceful_escalation) + src("fence.graceful_escalation_seconds"),
+      "sync_grace_seconds = " + secs(f.sync_grace) + src("fence.sync_grace_seconds"),
+      "systemctl_timeout_seconds = " + secs(f.systemctl_timeout) + src("fence.systemctl_timeout_seconds"),
+  };
+  for (const auto& t : c.targets) {
+    out.push_back("[[target]]");
+    out.push_back("name = \"" + t.name + "\"");
+    out.push_back("kind = \"" + t.kind + "\"");
+    out.push_back("path = \"" + t.path.string() + "\"");
+    if (t.mount) out.push_back("mount = \"" + t.mount->string() + "\"");
+  }
+  out.push_back("# derived timings (fence/timings.h)");
+  for (const auto& line : Describe(Derive(hb))) out.push_back("# " + line);
+  out.push_back(std::string("# fencing is ") + (f.action == FenceActionKind::kLogOnly ? "DISARMED (log-only)" : "ARMED"));
+  return out;
+}
+
+}  // namespace hbfence

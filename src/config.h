@@ -1,0 +1,61 @@
+// The configuration: parsed once from TOML into plain structs, validated whole,
+// and then read through these structs only. Reload builds a new Config and swaps
+// it in only if it validates.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fence/fence_config.h"
+#include "fence/timings.h"
+#include "src/sys/result.h"
+#include "storage/target_config.h"
+
+namespace hbfence {
+
+struct HostConfig {
+  std::string id;  // used in heartbeat file names and the journal
+};
+
+struct WebConfig {
+  std::string listen_address = "0.0.0.0:19746";
+};
+
+struct LogConfig {
+  std::string level = "info";
+};
+
+struct Config {
+  std::string file;  // where it came from, for messages
+  HostConfig host;
+  WebConfig web;
+  LogConfig log;
+  HeartbeatConfig heartbeat;
+  FenceConfig fence;
+  std::vector<TargetConfig> targets;
+  // Where each fence/heartbeat value came from: "file:line:column" or "default".
+  std::map<std::string, std::string> sources;
+};
+
+struct ConfigError {
+  std::string file;
+  uint32_t line = 0;
+  uint32_t column = 0;
+  std::string message;
+  std::string ToString() const;  // "file:line:column: message"
+};
+
+// No I/O: `file` only names the text in messages.
+Result<Config, ConfigError> ParseConfig(std::string_view text, std::string_view file);
+Result<Config, ConfigError> LoadConfigFile(const std::filesystem::path& path);
+
+// Every effective value, one "key = value  # source" line each, for check-config.
+std::vector<std::string> DescribeConfig(const Config& cfg);
+
+inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+
+}  // namespace hbfence

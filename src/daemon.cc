@@ -1,0 +1,276 @@
+#include "src/daemon.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+namespace hbfence {
+namespace {
+
+std::vector<std::string_view> ErrorReasons() {
+  std::vector<std::string_view> out;
+  for (auto e : kWriteErrorReasons) out.push_back(ReasonName(e));
+  return out;
+}
+
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+bool SameTarget(const TargetConfig& a, const TargetConfig& b) {
+  return a.name == b.name && a.kind == b.kind && a.path == b.path && a.mount == b.mount;
+}
+
+}  // namespace
+
+Daemon::Daemon(std::shared_ptr<const Config> cfg, Metrics& metrics, DaemonDeps deps)
+    : metrics_(metrics),
+      deps_(deps),
+      engine_(EngineState::Start(deps.clock.Now())),
+      executor_(ActionDeps{deps.io, deps.runner, deps.clock},
+                ExecutorCallbacks{
+                    [this](const Status& journaled, const JournalEntry& e) {
+                      if (!journaled) {
+                        metrics_.CountJournalError();
+                      } else if (e.action != Name(FenceActionKind::kLogOnly)) {
+                        metrics_.SetLastFence(e.time);
+                      }
+                    },
+                    [this](const ActionStep& step) { metrics_.CountAction(Name(step.action), step.result); }}) {
+  const MonoTime now = deps_.clock.Now();
+  ApplyConfig(std::move(cfg), now);
+  if (auto last = ReadLastFence(cfg_->fence.journal_path)) {
+    metrics_.SetLastFence(last->time);
+    spdlog::warn("last fence on record in {}: {}", cfg_->fence.journal_path.string(), ToJsonLine(*last));
+  }
+  last_loop_ns_ = now.time_since_epoch().count();
+}
+
+Daemon::~Daemon() = default;
+
+void Daemon::RequestStop() {
+  stop_ = true;
+  queue_->Wake();
+}
+
+void Daemon::RequestReload(std::shared_ptr<const Config> cfg) {
+  {
+    std::lock_guard lock(mu_);
+    pending_reload_ = std::move(cfg);
+  }
+  queue_->Wake();
+}
+
+bool Daemon::Healthy() const {
+  const auto now = deps_.clock.Now().time_since_epoch().count();
+  return now - last_loop_ns_.load() <= health_budget_ns_.load();
+}
+
+std::string Daemon::StatusHtml() const {
+  std::lock_guard lock(mu_);
+  return status_html_;
+}
+
+DecisionConfig Daemon::DecisionCfg() const {
+  return {cfg_->heartbeat.lease, cfg_->heartbeat.startup_grace, cfg_->fence.policy};
+}
+
+void Daemon::AddTarget(const TargetConfig& cfg, MonoTime now) {
+  const uint64_t id = next_target_id_++;
+  targets_.push_back(Target{id, cfg, std::make_unique<TargetWriter>(id, cfg, deps_.clock, queue_),
+                            HeartbeatState::Start(now), now,
+                            &metrics_.AddTarget(cfg.name, timings_.histogram_buckets_seconds, ErrorReasons())});
+}
+
+void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
+  const bool timeout_changed = !cfg_ || cfg_->heartbeat.timeout != cfg->heartbeat.timeout;
+  if (cfg_ && cfg_->web.listen_address != cfg->web.listen_address) {
+    spdlog::warn("web.listen_address changed to {}; it takes effect at the next restart", cfg->web.listen_address);
+  }
+  cfg_ = std::move(cfg);
+  timings_ = Derive(cfg_->heartbeat);
+  // Health: the loop wakes at least once per interval; allow two plus slack.
+  health_budget_ns_ = (2 * timings_.interval + std::chrono::seconds(2)).count();
+
+  std::vector<Target> kept;
+  for (auto& t : targets_) {
+    auto it = std::find_if(cfg_->targets.begin(), cfg_->targets.end(),
+                           [&](const TargetConfig& c) { return SameTarget(c, t.cfg); });
+    if (it != cfg_->targets.end() && !timeout_changed) {
+      kept.push_back(std::move(t));
+      continue;
+    }
+    if (it != cfg_->targets.end()) {  // same target, new histogram buckets
+      t.metrics = &metrics_.AddTarget(t.cfg.name, timings_.histogram_buckets_seconds, ErrorReasons());
+      kept.push_back(std::move(t));
+      continue;
+    }
+    spdlog::info("target {} removed", t.cfg.name);
+    metrics_.RemoveTarget(t.cfg.name);
+    if (!t.writer->StopWithin(Duration::zero())) ++abandoned_writers_;
+  }
+  targets_ = std::move(kept);
+  for (const auto& c : cfg_->targets) {
+    const bool exists = std::any_of(targets_.begin(), targets_.end(), [&](const Target& t) { return SameTarget(c, t.cfg); });
+    if (!exists) AddTarget(c, now);
+  }
+  const auto& f = cfg_->fence;
+  metrics_.SetConfig(Name(f.action), Name(f.policy), f.action != FenceActionKind::kLogOnly,
+                     {timings_.interval, timings_.timeout, timings_.lease});
+  if (f.action == FenceActionKind::kLogOnly) {
+    spdlog::warn("fencing is DISARMED: fence.action is log-only; a lost heartbeat will only be logged");
+  }
+}
+
+std::vector<TargetObservation> Daemon::Observations() const {
+  std::vector<TargetObservation> obs;
+  obs.reserve(targets_.size());
+  for (const auto& t : targets_) obs.push_back({t.cfg.name, t.state.last_success, t.state.last_error});
+  return obs;
+}
+
+void Daemon::HandleCompletion(const WriteCompletion& c) {
+  auto it = std::find_if(targets_.begin(), targets_.end(), [&](const Target& t) { return t.id == c.target_id; });
+  if (it == targets_.end()) return;  // its target was removed by a reload
+  Target& t = *it;
+  const int failures_before = t.state.consecutive_failures;
+  t.metrics->ObserveWriteDuration(c.finished - c.started);
+  const auto effect = OnCompletion(t.state, c.result, c.started, c.finished, c.content_time, timings_.timeout);
+  if (effect.newly_timed_out) t.metrics->CountTimeout();
+  if (effect.success) {
+    t.metrics->SetLastSuccess(c.content_time);
+    if (failures_before > 0) spdlog::info("target {}: heartbeat writes recovered after {} failed attempts", t.cfg.name, failures_before);
+  } else if (effect.error != WriteError::kNone) {
+    t.metrics->CountError(ReasonName(effect.error));
+    spdlog::log(failures_before == 0 ? spdlog::level::warn : spdlog::level::debug, "target {}: heartbeat write failed ({}): {}",
+                t.cfg.name, ReasonName(effect.error), c.result.detail);
+  } else {
+    spdlog::warn("target {}: a timed-out write completed after {:.3f}s ({})", t.cfg.name, ToSeconds(c.finished - c.started),
+                 c.result.ok() ? "ok" : c.result.detail);
+  }
+}
+
+void Daemon::Tick(Target& t, MonoTime now) {
+  switch (OnTick(t.state, now)) {
+    case TickAction::kStartWrite:
+      t.metrics->CountAttempt();
+      t.writer->Start(deps_.clock.WallNow(), now);
+      break;
+    case TickAction::kCoalesce:
+      break;
+    case TickAction::kFailStuck:
+      t.metrics->CountAttempt();
+      t.metrics->CountTimeout();
+      spdlog::debug("target {}: write still stuck; attempt counted as a timeout", t.cfg.name);
+      break;
+  }
+  while (t.next_tick <= now) t.next_tick += timings_.interval;
+}
+
+void Daemon::Evaluate(MonoTime now) {
+  const auto obs = Observations();
+  const auto step = Decide(DecisionCfg(), engine_, obs, now);
+  engine_ = step.next;
+  if (step.episode_ended) {
+    spdlog::info("host recovered: the failure episode has ended");
+    metrics_.SetFencePending(false);
+  }
+  if (!step.decision) return;
+  const auto& f = cfg_->fence;
+  metrics_.CountDecision(Name(f.action));
+  metrics_.SetFencePending(true);
+  JournalEntry entry{deps_.clock.WallNow(), cfg_->host.id, std::string(Name(f.action)), std::string(Name(f.policy)),
+                     step.decision->failed_targets, step.decision->reason};
+  // The executor keeps this config alive for the whole action, across reloads.
+  executor_.Submit(std::shared_ptr<const FenceConfig>(cfg_, &cfg_->fence), std::move(entry), *step.decision);
+}
+
+MonoTime Daemon::NextWakeup(MonoTime now) const {
+  MonoTime next = now + timings_.interval;
+  for (const auto& t : targets_) {
+    next = std::min(next, t.next_tick);
+    if (auto d = TimeoutDeadline(t.state, timings_.timeout)) next = std::min(next, *d);
+  }
+  const auto obs = Observations();
+  if (auto d = NextDecisionDeadline(DecisionCfg(), engine_, obs, now)) next = std::min(next, *d);
+  return next;
+}
+
+void Daemon::PublishStatus(MonoTime now) {
+  std::ostringstream html;
+  const auto& f = cfg_->fence;
+  html << "<!doctype html><html><head><title>hbfence</title></head><body><h1>hbfence</h1>"
+       << "<p>host <b>" << HtmlEscape(cfg_->host.id) << "</b>, fence action <b>" << Name(f.action) << "</b> ("
+       << (f.action == FenceActionKind::kLogOnly ? "DISARMED" : "armed") << "), policy " << Name(f.policy)
+       << ", lease " << ToSeconds(timings_.lease) << "s</p>"
+       << "<p>decision pending: <b>" << (engine_.decided ? "YES" : "no") << "</b></p>"
+       << "<table border=1><tr><th>target</th><th>path</th><th>up</th><th>seconds since success</th>"
+       << "<th>consecutive failures</th><th>last error</th></tr>";
+  for (const auto& t : targets_) {
+    html << "<tr><td>" << HtmlEscape(t.cfg.name) << "</td><td>" << HtmlEscape(t.cfg.path.string()) << "</td><td>"
+         << (TargetFailed(timings_.lease, t.state.last_success, now) ? "DOWN" : "up") << "</td><td>"
+         << static_cast<int64_t>(ToSeconds(now - t.state.last_success)) << "</td><td>" << t.state.consecutive_failures
+         << "</td><td>" << HtmlEscape(t.state.last_error) << "</td></tr>";
+  }
+  html << "</table><p><a href=\"/metrics\">/metrics</a> · <a href=\"/healthz\">/healthz</a></p></body></html>\n";
+  std::lock_guard lock(mu_);
+  status_html_ = html.str();
+}
+
+void Daemon::Run() {
+  MonoTime now = deps_.clock.Now();
+  for (auto& t : targets_) t.next_tick = now;
+  while (!stop_) {
+    now = deps_.clock.Now();
+    last_loop_ns_ = now.time_since_epoch().count();
+    std::shared_ptr<const Config> reload;
+    {
+      std::lock_guard lock(mu_);
+      reload.swap(pending_reload_);
+    }
+    if (reload) ApplyConfig(std::move(reload), now);
+    for (auto& t : targets_) {
+      if (OnTimeoutCheck(t.state, now, timings_.timeout)) {
+        t.metrics->CountTimeout();
+        spdlog::warn("target {}: heartbeat write still running after {}s (timeout)", t.cfg.name, ToSeconds(timings_.timeout));
+      }
+      if (now >= t.next_tick) Tick(t, now);
+      t.metrics->SetStuckWrites(t.state.stuck() ? 1 : 0);
+      t.metrics->SetConsecutiveFailures(t.state.consecutive_failures);
+      t.metrics->SetUp(!TargetFailed(timings_.lease, t.state.last_success, now));
+    }
+    Evaluate(now);
+    PublishStatus(now);
+    for (const auto& c : queue_->WaitUntil(NextWakeup(now))) HandleCompletion(c);
+  }
+}
+
+bool Daemon::Shutdown(Duration wait) {
+  const MonoTime deadline = deps_.clock.Now() + wait;
+  auto left = [&] { return std::max(Duration::zero(), deadline - deps_.clock.Now()); };
+  bool clean = abandoned_writers_ == 0;
+  for (auto& t : targets_) {
+    if (!t.writer->StopWithin(left())) {
+      clean = false;
+      spdlog::warn("target {}: writer still blocked in the kernel at shutdown; abandoning it", t.cfg.name);
+    }
+  }
+  if (!executor_.StopWithin(left())) {
+    clean = false;
+    spdlog::warn("a fence action is still running at shutdown; abandoning it");
+  }
+  return clean;
+}
+
+}  // namespace hbfence

@@ -1,0 +1,88 @@
+// The daemon: the scheduler loop that ticks every target, tracks their heartbeat
+// state, asks the decision engine, hands decisions to the fence executor, and
+// mirrors it all into metrics, logs and the status page.
+//
+// Threads: Run() is the scheduler thread and owns all target and engine state.
+// RequestStop(), RequestReload(), Healthy() and StatusHtml() are safe from any
+// thread. Each target has its own writer thread; fence actions run on the
+// executor thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "fence/executor.h"
+#include "metrics/metrics.h"
+#include "src/config.h"
+#include "storage/heartbeat_state.h"
+#include "storage/target_writer.h"
+
+namespace hbfence {
+
+struct DaemonDeps {
+  const Clock& clock;
+  FenceIo& io;
+  ProcessRunner& runner;
+};
+
+class Daemon {
+ public:
+  Daemon(std::shared_ptr<const Config> cfg, Metrics& metrics, DaemonDeps deps);
+  ~Daemon();
+
+  void Run();  // returns after RequestStop()
+  void RequestStop();
+  void RequestReload(std::shared_ptr<const Config> cfg);  // applied by the scheduler thread
+
+  bool Healthy() const;
+  std::string StatusHtml() const;
+
+  // Stops writer and executor threads, waiting up to `wait` for busy ones. Returns
+  // false when some were stuck and had to be abandoned: the process must then exit
+  // without running destructors (they may still be blocked in the kernel).
+  bool Shutdown(Duration wait);
+
+ private:
+  struct Target {
+    uint64_t id;
+    TargetConfig cfg;
+    std::unique_ptr<TargetWriter> writer;
+    HeartbeatState state;
+    MonoTime next_tick;
+    TargetMetrics* metrics;
+  };
+
+  void AddTarget(const TargetConfig& cfg, MonoTime now);
+  void ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now);
+  void HandleCompletion(const WriteCompletion& c);
+  void Tick(Target& t, MonoTime now);
+  void Evaluate(MonoTime now);
+  MonoTime NextWakeup(MonoTime now) const;
+  void PublishStatus(MonoTime now);
+  std::vector<TargetObservation> Observations() const;
+  DecisionConfig DecisionCfg() const;
+
+  std::shared_ptr<const Config> cfg_;
+  Metrics& metrics_;
+  DaemonDeps deps_;
+  Timings timings_;
+  std::shared_ptr<CompletionQueue> queue_ = std::make_shared<CompletionQueue>();
+  std::vector<Target> targets_;
+  uint64_t next_target_id_ = 1;
+  int abandoned_writers_ = 0;  // dropped by a reload while stuck in the kernel
+  EngineState engine_;
+  FenceExecutor executor_;
+
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> last_loop_ns_{0};
+  std::atomic<int64_t> health_budget_ns_{0};
+
+  mutable std::mutex mu_;  // guards pending_reload_ and status_html_
+  std::shared_ptr<const Config> pending_reload_;
+  std::string status_html_;
+};
+
+}  // namespace hbfence

@@ -1,0 +1,139 @@
+// hbfence: storage heartbeat writer, fence decision engine and Prometheus exporter.
+// main() wires the modules in order and tears them down in reverse.
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "metrics/http_server.h"
+#include "src/cli.h"
+#include "src/daemon.h"
+#include "src/sys/clock.h"
+#include "src/sys/fence_io.h"
+#include "src/sys/process_runner.h"
+
+namespace hbfence {
+namespace {
+
+constexpr int kExitConfigError = 2;
+// SIGTERM must end us within a second even with a write stuck in the kernel.
+constexpr auto kShutdownWait = std::chrono::milliseconds(500);
+
+Result<std::shared_ptr<const Config>, std::string> Load(const CliOptions& cli) {
+  auto cfg = LoadConfigFile(cli.config_path);
+  if (!cfg) return Err{cfg.error().ToString()};
+  ApplyOverrides(cli, cfg.value());
+  return std::shared_ptr<const Config>(std::make_shared<Config>(std::move(cfg).value()));
+}
+
+int CheckConfig(const CliOptions& cli) {
+  auto cfg = Load(cli);
+  if (!cfg) {
+    std::cerr << cfg.error() << "\n";
+    return kExitConfigError;
+  }
+  std::cout << "# " << cli.config_path << ": valid\n";
+  for (const auto& line : DescribeConfig(*cfg.value())) std::cout << line << "\n";
+  return 0;
+}
+
+int Run(const CliOptions& cli) {
+  auto loaded = Load(cli);
+  if (!loaded) {
+    std::cerr << loaded.error() << "\n";
+    return kExitConfigError;
+  }
+  std::shared_ptr<const Config> cfg = loaded.value();
+  spdlog::set_level(spdlog::level::from_str(cfg->log.level));
+  spdlog::info("hbfence {} ({}) starting: host {}, {} target(s), config {}", HBFENCE_VERSION, HBFENCE_GIT_REVISION,
+               cfg->host.id, cfg->targets.size(), cli.config_path);
+
+  // Signals are taken by one thread with sigwait(); every other thread, writers
+  // and civetweb's included, inherits this mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  static SystemClock clock;
+  static SystemFenceIo fence_io;
+  static PosixProcessRunner runner;
+  Metrics metrics({HBFENCE_VERSION, HBFENCE_GIT_REVISION});
+  Daemon daemon(cfg, metrics, {clock, fence_io, runner});
+
+  auto http = HttpServer::Start(cfg->web.listen_address, metrics,
+                                {[&daemon] { return daemon.StatusHtml(); }, [&daemon] { return daemon.Healthy(); }});
+  if (!http) {
+    spdlog::critical("{}", http.error());
+    daemon.Shutdown(Duration::zero());
+    return 1;
+  }
+  spdlog::info("serving metrics on http://{}/metrics (port {})", cfg->web.listen_address, http.value()->port());
+
+  std::thread signal_thread([&] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        auto next = Load(cli);
+        if (next) {
+          spdlog::set_level(spdlog::level::from_str(next.value()->log.level));
+          spdlog::info("SIGHUP: configuration {} reloaded", cli.config_path);
+          daemon.RequestReload(next.value());
+        } else {
+          spdlog::error("SIGHUP: configuration rejected, keeping the running one: {}", next.error());
+        }
+        metrics.CountReload(next.ok());
+        continue;
+      }
+      spdlog::info("signal {}: stopping", sig);
+      daemon.RequestStop();
+      return;
+    }
+  });
+
+  daemon.Run();
+  signal_thread.join();
+  const bool clean = daemon.Shutdown(kShutdownWait);
+  http.value().reset();
+  spdlog::info("hbfence stopped");
+  spdlog::shutdown();
+  if (!clean) {
+    // Some thread is blocked in the kernel on dead storage. exit_group() ends it;
+    // running destructors first could wait on it forever.
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace hbfence
+
+int main(int argc, char** argv) {
+  using namespace hbfence;
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("hbfence"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  auto cli = ParseCli(std::vector<std::string>(argv + 1, argv + argc));
+  if (!cli) {
+    std::cerr << "hbfence: " << cli.error() << "\n\n" << Usage();
+    return kExitConfigError;
+  }
+  switch (cli.value().command) {
+    case Command::kVersion:
+      std::cout << "hbfence " << HBFENCE_VERSION << " (revision " << HBFENCE_GIT_REVISION << ")\n";
+      return 0;
+    case Command::kHelp:
+      std::cout << Usage();
+      return 0;
+    case Command::kCheckConfig:
+      return CheckConfig(cli.value());
+    case Command::kRun:
+      return Run(cli.value());
+  }
+  return 1;
+}

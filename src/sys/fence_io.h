@@ -1,0 +1,31 @@
+// The fence seam: the only code that can take the host down. Paths are config
+// values; tests inject a fake or point the path at a temp file. An LD_PRELOAD
+// tripwire (tests/support/nofence_preload.c) checks that no test reaches reboot(2).
+#pragma once
+
+#include <filesystem>
+
+#include "src/sys/result.h"
+
+namespace hbfence {
+
+class FenceIo {
+ public:
+  virtual ~FenceIo() = default;
+  // Writes one command byte (e.g. 'b': immediate reboot) to the sysrq trigger file.
+  virtual Status WriteSysrq(const std::filesystem::path& trigger, char command) = 0;
+  // reboot(2) with RB_AUTOBOOT. Returns only on failure.
+  virtual Status Reboot() = 0;
+  // sync(2). May block forever on dead storage: callers run it off-thread.
+  virtual void SyncFilesystems() = 0;
+};
+
+// The real thing. Stateless; safe from any thread.
+class SystemFenceIo final : public FenceIo {
+ public:
+  Status WriteSysrq(const std::filesystem::path& trigger, char command) override;
+  Status Reboot() override;
+  void SyncFilesystems() override;
+};
+
+}  // namespace hbfence

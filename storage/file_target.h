@@ -1,0 +1,31 @@
+// A heartbeat file on (usually shared) storage. Write() is blocking and may hang
+// forever in the kernel on dead storage: it is only ever called on the target's own
+// writer thread (see target_writer.h).
+#pragma once
+
+#include "src/sys/time.h"
+#include "storage/target_config.h"
+#include "storage/write_result.h"
+
+namespace hbfence {
+
+// The file content CloudStack neighbours read: Unix seconds and a newline.
+std::string HeartbeatContent(WallTime t);
+
+class FileTarget {
+ public:
+  explicit FileTarget(TargetConfig cfg) : cfg_(std::move(cfg)) {}
+
+  // Durable when it returns ok (fdatasync). Readers never see an empty or partial
+  // file: the first write creates it by rename, later ones overwrite the same number
+  // of bytes in place. With `mount` set, nothing is written unless the file really
+  // is on that mount point (a vanished NFS mount leaves a local directory behind).
+  WriteResult Write(WallTime content_time) const;
+
+  const TargetConfig& config() const { return cfg_; }
+
+ private:
+  TargetConfig cfg_;
+};
+
+}  // namespace hbfence

@@ -1,0 +1,95 @@
+#include "storage/target_writer.h"
+
+#include <optional>
+
+namespace hbfence {
+
+void CompletionQueue::Push(WriteCompletion c) {
+  std::lock_guard lock(mu_);
+  items_.push_back(std::move(c));
+  cv_.notify_all();
+}
+
+void CompletionQueue::Wake() {
+  std::lock_guard lock(mu_);
+  woken_ = true;
+  cv_.notify_all();
+}
+
+std::vector<WriteCompletion> CompletionQueue::WaitUntil(MonoTime deadline) {
+  std::unique_lock lock(mu_);
+  cv_.wait_until(lock, deadline, [&] { return woken_ || !items_.empty(); });
+  woken_ = false;
+  std::vector<WriteCompletion> out;
+  out.swap(items_);
+  return out;
+}
+
+struct TargetWriter::Shared {
+  Shared(uint64_t id, TargetConfig cfg, const Clock& c, std::shared_ptr<CompletionQueue> q)
+      : target_id(id), target(std::move(cfg)), clock(c), queue(std::move(q)) {}
+  const uint64_t target_id;
+  const FileTarget target;
+  const Clock& clock;
+  const std::shared_ptr<CompletionQueue> queue;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  struct Request {
+    WallTime content_time;
+    MonoTime started;
+  };
+  std::optional<Request> request;
+  bool busy = false;
+  bool stopping = false;
+};
+
+TargetWriter::TargetWriter(uint64_t target_id, TargetConfig cfg, const Clock& clock,
+                           std::shared_ptr<CompletionQueue> queue)
+    : shared_(std::make_shared<Shared>(target_id, std::move(cfg), clock, std::move(queue))),
+      thread_(&TargetWriter::Loop, shared_) {}
+
+TargetWriter::~TargetWriter() {
+  if (thread_.joinable()) StopWithin(Duration::zero());
+}
+
+void TargetWriter::Start(WallTime content_time, MonoTime started) {
+  std::lock_guard lock(shared_->mu);
+  if (shared_->busy || shared_->request) return;
+  shared_->request = Shared::Request{content_time, started};
+  shared_->cv.notify_all();
+}
+
+bool TargetWriter::StopWithin(Duration wait) {
+  std::unique_lock lock(shared_->mu);
+  shared_->stopping = true;
+  shared_->cv.notify_all();
+  const bool idle = shared_->cv.wait_for(lock, wait, [&] { return !shared_->busy; });
+  lock.unlock();
+  if (idle) {
+    thread_.join();
+  } else {
+    thread_.detach();
+  }
+  return idle;
+}
+
+void TargetWriter::Loop(std::shared_ptr<Shared> s) {
+  std::unique_lock lock(s->mu);
+  for (;;) {
+    s->cv.wait(lock, [&] { return s->stopping || s->request; });
+    if (s->stopping) return;
+    const auto req = *s->request;
+    s->request.reset();
+    s->busy = true;
+    lock.unlock();
+    WriteResult result = s->target.Write(req.content_time);
+    const MonoTime finished = s->clock.Now();
+    s->queue->Push({s->target_id, req.started, finished, req.content_time, std::move(result)});
+    lock.lock();
+    s->busy = false;
+    s->cv.notify_all();
+  }
+}
+
+}  // namespace hbfence

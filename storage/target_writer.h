@@ -1,0 +1,68 @@
+// One writer thread per target: at most one write in flight per target by
+// construction, and a write stuck in the kernel blocks only its own thread.
+// Results go to a CompletionQueue shared with the scheduler; both the queue and
+// the thread's state are reference-counted, so a thread abandoned at shutdown (or
+// when a reload drops its target) can never touch freed memory.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "src/sys/clock.h"
+#include "storage/file_target.h"
+
+namespace hbfence {
+
+struct WriteCompletion {
+  uint64_t target_id;
+  MonoTime started;
+  MonoTime finished;
+  WallTime content_time;
+  WriteResult result;
+};
+
+// The scheduler's mailbox. Push() from writer threads; WaitUntil() from the
+// scheduler thread; Wake() from anywhere (signals, reload, stop).
+class CompletionQueue {
+ public:
+  void Push(WriteCompletion c);
+  void Wake();
+  // Returns when completions are queued, Wake() was called, or the deadline passed.
+  std::vector<WriteCompletion> WaitUntil(MonoTime deadline);
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<WriteCompletion> items_;
+  bool woken_ = false;
+};
+
+class TargetWriter {
+ public:
+  TargetWriter(uint64_t target_id, TargetConfig cfg, const Clock& clock, std::shared_ptr<CompletionQueue> queue);
+  ~TargetWriter();
+  TargetWriter(const TargetWriter&) = delete;
+  TargetWriter& operator=(const TargetWriter&) = delete;
+
+  // Starts one write. Precondition: the previous one completed (the scheduler's
+  // HeartbeatState tracks that; a second request while busy is a bug and is dropped).
+  void Start(WallTime content_time, MonoTime started);
+
+  // Stops the thread: joins it when it is idle within `wait`, otherwise detaches it
+  // (stuck in the kernel) and returns false.
+  bool StopWithin(Duration wait);
+
+ private:
+  struct Shared;
+  static void Loop(std::shared_ptr<Shared> shared);
+
+  std::shared_ptr<Shared> shared_;
+  std::thread thread_;
+};
+
+}  // namespace hbfence
