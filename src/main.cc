@@ -99,16 +99,13 @@ int Run(const CliOptions& cli) {
   daemon.Run();
   signal_thread.join();
   const bool clean = daemon.Shutdown(kShutdownWait);
-  http.value().reset();
-  spdlog::info("hbfence stopped");
+  spdlog::info("hbfence stopped{}", clean ? "" : " (abandoned threads still blocked in the kernel)");
   spdlog::shutdown();
-  if (!clean) {
-    // Some thread is blocked in the kernel on dead storage. exit_group() ends it;
-    // running destructors first could wait on it forever.
-    std::fflush(nullptr);
-    std::_Exit(0);
-  }
-  return 0;
+  std::fflush(nullptr);
+  // Leave without destructors: a writer blocked in the kernel on dead storage may
+  // never return, and civetweb's orderly stop waits up to a second for its master
+  // thread's poll. exit_group() ends both at once; everything durable is on disk.
+  std::_Exit(0);
 }
 
 }  // namespace

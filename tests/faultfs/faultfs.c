@@ -233,11 +233,10 @@ static int ret(int res) { return res < 0 ? -errno : res; }
 #define GATE(op) do { int gate_ = fault_gate(op); if (gate_) return gate_; } while (0)
 
 // New files and dirs belong to the caller, not to the faultfs process.
-static void chown_to_caller(int fd, const char *path) {
+static void chown_to_caller(const char *path) {
   struct fuse_context *ctx = fuse_get_context();
   if (ctx->uid == geteuid() && ctx->gid == getegid()) return;
-  int res = fd >= 0 ? fchown(fd, ctx->uid, ctx->gid)
-                    : fchownat(g.root_fd, rel(path), ctx->uid, ctx->gid, AT_SYMLINK_NOFOLLOW);
+  int res = fchownat(g.root_fd, rel(path), ctx->uid, ctx->gid, AT_SYMLINK_NOFOLLOW);
   (void)res;  // best effort, like a non-root passthrough would get
 }
 
@@ -255,11 +254,6 @@ static void *ffs_init(struct fuse_conn_info *conn, struct fuse_config *cfg) {
 static int ffs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
   GATE(OP_GETATTR);
   return ret(fi ? fstat((int)fi->fh, st) : fstatat(g.root_fd, rel(path), st, AT_SYMLINK_NOFOLLOW));
-}
-
-static int ffs_access(const char *path, int mask) {
-  GATE(OP_GETATTR);
-  return ret(faccessat(g.root_fd, rel(path), mask, 0));
 }
 
 static int ffs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t offset,
@@ -281,7 +275,7 @@ static int ffs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t 
 static int ffs_mkdir(const char *path, mode_t mode) {
   GATE(OP_MKDIR);
   if (mkdirat(g.root_fd, rel(path), mode) != 0) return -errno;
-  chown_to_caller(-1, path);
+  chown_to_caller(path);
   return 0;
 }
 
@@ -312,7 +306,7 @@ static int open_backing(const char *path, struct fuse_file_info *fi, mode_t mode
 static int ffs_create(const char *path, mode_t mode, struct fuse_file_info *fi) {
   GATE(OP_CREATE);
   int res = open_backing(path, fi, mode);
-  if (res == 0) chown_to_caller((int)fi->fh, path);
+  if (res == 0) chown_to_caller(path);
   return res;
 }
 
@@ -406,7 +400,7 @@ static int ffs_statfs(const char *path, struct statvfs *st) {
 }
 
 static const struct fuse_operations ffs_ops = {
-  .init = ffs_init,         .getattr = ffs_getattr,     .access = ffs_access,
+  .init = ffs_init,         .getattr = ffs_getattr,
   .readdir = ffs_readdir,   .mkdir = ffs_mkdir,         .rmdir = ffs_rmdir,
   .unlink = ffs_unlink,     .rename = ffs_rename,       .create = ffs_create,
   .open = ffs_open,         .read = ffs_read,           .write = ffs_write,
@@ -457,14 +451,16 @@ int main(int argc, char *argv[]) {
   }
 
   // Foreground, multi-threaded, root may do anything, and enough workers
-  // that a few hung requests don't starve the others (e.g. stat).
+  // that a few hung requests don't starve the others (e.g. stat). Setting
+  // max_idle_threads only silences a libfuse 3.14 warning about its default.
   char *fuse_argv[argc + 6];
   int fuse_argc = 0;
   fuse_argv[fuse_argc++] = argv[0];
   fuse_argv[fuse_argc++] = "-f";
   fuse_argv[fuse_argc++] = "-o";
   fuse_argv[fuse_argc++] =
-      "default_permissions,allow_other,fsname=faultfs,subtype=faultfs,max_threads=64";
+      "default_permissions,allow_other,fsname=faultfs,subtype=faultfs,"
+      "max_threads=64,max_idle_threads=64";
   while (i < argc) fuse_argv[fuse_argc++] = argv[i++];
   fuse_argv[fuse_argc] = NULL;
   return fuse_main(fuse_argc, fuse_argv, &ffs_ops, NULL);

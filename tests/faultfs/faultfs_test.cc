@@ -192,6 +192,7 @@ struct ErrnoMode {
   const char* name;
   int error;
 };
+void PrintTo(const ErrnoMode& mode, std::ostream* out) { *out << mode.name; }
 class FaultFsErrnoTest : public FaultFsTest,
                          public ::testing::WithParamInterface<std::tuple<ErrnoMode, const char*>> {};
 
@@ -316,6 +317,19 @@ TEST_F(FaultFsTest, AbortConnectionFailsPendingAndLaterRequests) {
   EXPECT_TRUE(pending_error == ECONNABORTED || pending_error == ENOTCONN) << std::strerror(pending_error);
   struct stat st{};
   EXPECT_EQ(Syscall([&] { return stat(OnMount("hb").c_str(), &st); }).error, ENOTCONN);
+}
+
+TEST_F(FaultFsTest, TeardownAfterServerCrashLeavesNoStaleMount) {
+  Fd fd(Open("hb"));
+  ASSERT_EQ(kill(fs_->pid(), SIGKILL), 0);
+  // The kernel aborts the connection once faultfs's /dev/fuse fd is gone.
+  SyscallResult result{};
+  for (int i = 0; i < 500 && result.error != ENOTCONN; ++i) {
+    result = Syscall([&] { return pwrite(fd.get(), "x", 1, 0); });
+    std::this_thread::sleep_for(2ms);
+  }
+  EXPECT_EQ(result.error, ENOTCONN);
+  EXPECT_TRUE(AnyMountUnder(fs_->mount_point()));  // stale until TearDown checks it is gone
 }
 
 TEST_F(FaultFsTest, UnmountLazyHidesMountButKeepsBackingAndOpenFiles) {
