@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char kSysrq[] = "/proc/sysrq-trigger";
+#define kSysrq "/proc/sysrq-trigger"
 
 static void trip(const char* what) {
   static const char msg[] = "nofence_preload: TRIPWIRE: a test tried to fence the machine: ";
