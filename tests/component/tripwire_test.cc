@@ -1,0 +1,54 @@
+// The tripwire itself: a child process under LD_PRELOAD must abort when it calls
+// reboot(2) or opens the real sysrq trigger. The reboot call uses an invalid
+// command, so even without the tripwire the kernel would refuse it (EINVAL).
+#include <fcntl.h>
+#include <sys/reboot.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+int ChildStatus(void (*body)()) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    body();
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+TEST(TripwireTest, IsLoaded) {
+  const char* preload = std::getenv("LD_PRELOAD");
+  ASSERT_NE(preload, nullptr);
+  EXPECT_NE(std::strstr(preload, "nofence_preload"), nullptr);
+}
+
+TEST(TripwireTest, AbortsOnReboot) {
+  const int status = ChildStatus([] { reboot(0x12345678); });
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGABRT);
+}
+
+TEST(TripwireTest, AbortsOnOpeningTheRealSysrqTrigger) {
+  const int status = ChildStatus([] { open("/proc/sysrq-trigger", O_WRONLY); });
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGABRT);
+}
+
+TEST(TripwireTest, LetsOtherFilesThrough) {
+  const int status = ChildStatus([] {
+    const int fd = open("/proc/self/stat", O_RDONLY);
+    _exit(fd >= 0 ? 0 : 1);
+  });
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+}  // namespace

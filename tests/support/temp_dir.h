@@ -1,0 +1,50 @@
+// A unique directory under /tmp, removed with everything in it at scope exit.
+#pragma once
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace hbfence::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = "/tmp/hbfence-test-XXXXXX";
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string ReadAll(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+inline void WriteFile(const std::filesystem::path& p, const std::string& content, mode_t mode = 0644) {
+  std::ofstream(p, std::ios::binary | std::ios::trunc) << content;
+  ::chmod(p.c_str(), mode);
+}
+
+// A shell script that appends its arguments, one line per call, to `record`:
+// the stand-in for systemctl and for operators' custom fence scripts.
+inline void WriteRecorderScript(const std::filesystem::path& script, const std::filesystem::path& record,
+                                const std::string& extra = "") {
+  WriteFile(script, "#!/bin/sh\necho \"$*\" >> '" + record.string() + "'\n" + extra, 0755);
+}
+
+}  // namespace hbfence::testing
