@@ -1,0 +1,289 @@
+// The real hbfence binary, a temp config, HTTP on 127.0.0.1:0, the tripwire
+// preloaded: what an operator would see.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "fence/journal.h"
+#include "tests/support/daemon_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace hbfence {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::DaemonProcess;
+using testing::HttpGet;
+using testing::MetricValue;
+using testing::ReadAll;
+using testing::RunCapture;
+using testing::TempDir;
+using testing::WaitForMetric;
+using testing::WriteFile;
+using testing::WriteRecorderScript;
+
+// A series that must exist: a missing one fails the test instead of reading garbage.
+double Metric(const std::string& text, const std::string& series) {
+  const auto v = MetricValue(text, series);
+  EXPECT_TRUE(v) << series << " is missing";
+  return v.value_or(std::nan(""));
+}
+
+constexpr double kInterval = 0.1, kTimeout = 0.3, kLease = 1.0;
+
+struct Options {
+  std::string action = "log-only";
+  std::string policy = "any";
+  std::string listen = "127.0.0.1:0";
+  std::string extra_fence;  // more [fence] lines
+};
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  std::filesystem::path config() const { return dir / "hbfence.toml"; }
+  std::filesystem::path pool() const { return dir / "pool"; }
+  std::filesystem::path hb_file() const { return pool() / "KVMHA" / "hb-10.1.34.125"; }
+  std::filesystem::path journal() const { return dir / "state" / "fence-journal.jsonl"; }
+
+  std::string ConfigText(const Options& o) const {
+    std::ostringstream s;
+    s << "[host]\nid = \"10.1.34.125\"\n"
+      << "[web]\nlisten_address = \"" << o.listen << "\"\n"
+      << "[heartbeat]\ninterval_seconds = " << kInterval << "\ntimeout_seconds = " << kTimeout
+      << "\nlease_seconds = " << kLease << "\n"
+      << "[fence]\naction = \"" << o.action << "\"\npolicy = \"" << o.policy << "\"\n"
+      << "journal_path = \"" << journal().string() << "\"\n"
+      << "sysrq_trigger_path = \"" << (dir / "sysrq").string() << "\"\n"
+      << "systemctl_path = \"" << (dir / "systemctl").string() << "\"\n"
+      << "sync_grace_seconds = 0.1\n"
+      << o.extra_fence << "[[target]]\nname = \"primary\"\npath = \"" << hb_file().string() << "\"\n";
+    return s.str();
+  }
+
+  std::unique_ptr<DaemonProcess> Start(const Options& o = {}) {
+    WriteFile(config(), ConfigText(o));
+    auto d = std::make_unique<DaemonProcess>(std::vector<std::string>{"--config", config().string()}, dir / "daemon.log");
+    return d;
+  }
+
+  // Makes the target's directory unusable the way a dead pool does for a writer.
+  void BreakTarget() {
+    std::filesystem::remove_all(pool() / "KVMHA");
+    WriteFile(pool() / "KVMHA", "not a directory\n");
+  }
+  void RepairTarget() { std::filesystem::remove(pool() / "KVMHA"); }
+
+  std::string Scrape(DaemonProcess& d) { return HttpGet(d.Port(), "/metrics").body; }
+
+  TempDir dir;
+};
+
+TEST_F(DaemonTest, ServesMetricsThatPromtoolAccepts) {
+  auto d = Start();
+  ASSERT_GT(d->Port(), 0) << d->Log();
+  ASSERT_TRUE(WaitForMetric(d->Port(), "hbfence_heartbeat_writes_total{target=\"primary\"}", [](double v) { return v >= 3; }));
+  const std::string text = Scrape(*d);
+  for (const char* name :
+       {"hbfence_heartbeat_write_duration_seconds_bucket{target=\"primary\",le=\"0.001\"}",
+        "hbfence_heartbeat_write_timeouts_total{target=\"primary\"}",
+        "hbfence_heartbeat_write_errors_total{reason=\"io_error\",target=\"primary\"}",
+        "hbfence_heartbeat_last_success_timestamp_seconds{target=\"primary\"}",
+        "hbfence_heartbeat_consecutive_failures{target=\"primary\"}", "hbfence_heartbeat_stuck_writes{target=\"primary\"}",
+        "hbfence_target_up{target=\"primary\"}", "hbfence_fence_decisions_total{action=\"log-only\"}",
+        "hbfence_fence_pending", "hbfence_fence_armed", "hbfence_last_fence_timestamp_seconds",
+        "hbfence_config_info{fence_action=\"log-only\",policy=\"any\"}", "process_cpu_seconds_total",
+        "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_open_fds", "process_max_fds",
+        "process_start_time_seconds"}) {
+    EXPECT_TRUE(MetricValue(text, name)) << name;
+  }
+  EXPECT_EQ(MetricValue(text, "hbfence_target_up{target=\"primary\"}"), 1);
+  EXPECT_EQ(MetricValue(text, "hbfence_fence_armed"), 0);
+  EXPECT_NE(text.find("hbfence_build_info{"), std::string::npos);
+  EXPECT_EQ(ReadAll(hb_file()).size(), 11u);
+
+  const auto [rc, out] = RunCapture({"promtool", "check", "metrics"}, text);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, "") << "promtool must report nothing";
+}
+
+TEST_F(DaemonTest, LandingPageHealthAndMethods) {
+  auto d = Start();
+  ASSERT_GT(d->Port(), 0) << d->Log();
+  const auto landing = HttpGet(d->Port(), "/");
+  EXPECT_EQ(landing.status, 200);
+  EXPECT_NE(landing.body.find("/metrics"), std::string::npos);
+  EXPECT_NE(landing.body.find("primary"), std::string::npos);
+  EXPECT_NE(landing.body.find("DISARMED"), std::string::npos);
+  EXPECT_EQ(HttpGet(d->Port(), "/healthz").status, 200);
+  EXPECT_EQ(HttpGet(d->Port(), "/metrics", "POST").status, 405);
+  EXPECT_EQ(HttpGet(d->Port(), "/", "DELETE").status, 405);
+  EXPECT_EQ(HttpGet(d->Port(), "/nothing-here").status, 404);
+}
+
+TEST_F(DaemonTest, LogOnlyDecisionArrivesAtLeaseTimeAndEpisodesRestart) {
+  auto d = Start();
+  ASSERT_GT(d->Port(), 0) << d->Log();
+  const std::string up = "hbfence_target_up{target=\"primary\"}";
+  ASSERT_TRUE(WaitForMetric(d->Port(), "hbfence_heartbeat_writes_total{target=\"primary\"}", [](double v) { return v >= 2; }));
+  BreakTarget();
+  ASSERT_EQ(WaitForMetric(d->Port(), "hbfence_fence_pending", [](double v) { return v == 1; }), 1) << d->Log();
+  const std::string text = Scrape(*d);
+  EXPECT_EQ(MetricValue(text, up), 0);
+  EXPECT_EQ(MetricValue(text, "hbfence_fence_decisions_total{action=\"log-only\"}"), 1);
+  EXPECT_GE(Metric(text, "hbfence_heartbeat_write_errors_total{reason=\"other\",target=\"primary\"}"), 1);
+  EXPECT_EQ(MetricValue(text, "hbfence_last_fence_timestamp_seconds"), 0) << "log-only is not a fence";
+
+  // The journal entry lands one lease after the last success, give or take an interval.
+  const auto entry = ParseJsonLine(ReadAll(journal()).substr(0, ReadAll(journal()).find('\n')));
+  ASSERT_TRUE(entry) << ReadAll(journal());
+  EXPECT_EQ(entry->action, "log-only");
+  EXPECT_EQ(entry->failed_targets, std::vector<std::string>{"primary"});
+  const double last_success = Metric(text, "hbfence_heartbeat_last_success_timestamp_seconds{target=\"primary\"}");
+  const double lateness = ToUnixSeconds(entry->time) - last_success - kLease;
+  std::printf("decision %.3fs after lease expiry\n", lateness);
+  EXPECT_GE(lateness, -0.001);
+  EXPECT_LE(lateness, kInterval * 2);
+  ASSERT_TRUE(WaitForMetric(d->Port(), "hbfence_fence_actions_total{action=\"log-only\",result=\"logged\"}",
+                            [](double v) { return v == 1; }));
+  EXPECT_TRUE(d->WaitForLog("would reboot system because it was unable to write the heartbeat to the storage"));
+
+  // Storage comes back: the episode ends; a new failure makes a new decision.
+  RepairTarget();
+  ASSERT_EQ(WaitForMetric(d->Port(), "hbfence_fence_pending", [](double v) { return v == 0; }), 0);
+  EXPECT_EQ(WaitForMetric(d->Port(), up, [](double v) { return v == 1; }), 1);
+  EXPECT_EQ(MetricValue(Scrape(*d), "hbfence_heartbeat_consecutive_failures{target=\"primary\"}"), 0);
+  BreakTarget();
+  EXPECT_EQ(WaitForMetric(d->Port(), "hbfence_fence_decisions_total{action=\"log-only\"}", [](double v) { return v == 2; }), 2);
+}
+
+TEST_F(DaemonTest, ReloadRejectsABadConfigAndKeepsRunning) {
+  auto d = Start();
+  ASSERT_GT(d->Port(), 0) << d->Log();
+  WriteFile(config(), ConfigText({}) + "[heartbeat2]\nx = 1\n");
+  d->Signal(SIGHUP);
+  ASSERT_TRUE(d->WaitForLog("configuration rejected")) << d->Log();
+  EXPECT_NE(d->Log().find(config().string() + ":"), std::string::npos) << "names file:line:column";
+  EXPECT_EQ(WaitForMetric(d->Port(), "hbfence_config_reloads_total{result=\"failure\"}", [](double v) { return v == 1; }), 1);
+  EXPECT_EQ(MetricValue(Scrape(*d), "hbfence_config_last_reload_successful"), 0);
+  const double writes = Metric(Scrape(*d), "hbfence_heartbeat_writes_total{target=\"primary\"}");
+  EXPECT_TRUE(WaitForMetric(d->Port(), "hbfence_heartbeat_writes_total{target=\"primary\"}",
+                            [&](double v) { return v >= writes + 3; }))
+      << "still writing heartbeats with the old config";
+
+  Options all;
+  all.policy = "all";
+  WriteFile(config(), ConfigText(all));
+  d->Signal(SIGHUP);
+  EXPECT_EQ(WaitForMetric(d->Port(), "hbfence_config_info{fence_action=\"log-only\",policy=\"all\"}",
+                          [](double v) { return v == 1; }),
+            1);
+  EXPECT_FALSE(MetricValue(Scrape(*d), "hbfence_config_info{fence_action=\"log-only\",policy=\"any\"}"));
+  EXPECT_EQ(MetricValue(Scrape(*d), "hbfence_config_last_reload_successful"), 1);
+}
+
+TEST_F(DaemonTest, SigtermAndSigintExitPromptly) {
+  for (int sig : {SIGTERM, SIGINT}) {
+    auto d = Start();
+    ASSERT_GT(d->Port(), 0) << d->Log();
+    const auto start = std::chrono::steady_clock::now();
+    d->Signal(sig);
+    const auto status = d->WaitExit(5s);
+    const double took = ToSeconds(std::chrono::steady_clock::now() - start);
+    std::printf("signal %d: exited in %.3fs\n", sig, took);
+    ASSERT_TRUE(status);
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << d->Log();
+    EXPECT_LT(took, 1.0);
+  }
+}
+
+TEST_F(DaemonTest, HardRebootWritesTheJournalThenTheSysrqStandIn) {
+  WriteFile(dir / "sysrq", "");
+  auto d = Start({.action = "hard-reboot"});
+  ASSERT_GT(d->Port(), 0) << d->Log();
+  ASSERT_TRUE(WaitForMetric(d->Port(), "hbfence_heartbeat_writes_total{target=\"primary\"}", [](double v) { return v >= 2; }));
+  EXPECT_EQ(MetricValue(Scrape(*d), "hbfence_fence_armed"), 1);
+  BreakTarget();
+  ASSERT_EQ(WaitForMetric(d->Port(), "hbfence_fence_actions_total{action=\"hard-reboot\",result=\"success\"}",
+                          [](double v) { return v == 1; }),
+            1)
+      << d->Log();
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "b");
+  const auto last = ReadLastFence(journal());
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->action, "hard-reboot");
+  const double exported = Metric(Scrape(*d), "hbfence_last_fence_timestamp_seconds");
+  EXPECT_NEAR(exported, ToUnixSeconds(last->time), 0.01);
+  EXPECT_TRUE(d->WaitForLog("will reboot system because it was unable to write the heartbeat to the storage"));
+
+  // After the "reboot", the new daemon reports the last fence from the journal.
+  d.reset();
+  RepairTarget();
+  auto again = Start({.action = "hard-reboot"});
+  ASSERT_GT(again->Port(), 0) << again->Log();
+  EXPECT_NEAR(Metric(Scrape(*again), "hbfence_last_fence_timestamp_seconds"), ToUnixSeconds(last->time), 0.01);
+}
+
+TEST_F(DaemonTest, RestartAgentRunsTheSystemctlStandIn) {
+  WriteRecorderScript(dir / "systemctl", dir / "systemctl.log");
+  auto d = Start({.action = "restart-agent", .extra_fence = "agent_unit = \"cloudstack-agent\"\n"});
+  ASSERT_GT(d->Port(), 0) << d->Log();
+  BreakTarget();
+  ASSERT_EQ(WaitForMetric(d->Port(), "hbfence_fence_actions_total{action=\"restart-agent\",result=\"success\"}",
+                          [](double v) { return v == 1; }),
+            1)
+      << d->Log();
+  EXPECT_EQ(ReadAll(dir / "systemctl.log"), "restart cloudstack-agent\n");
+}
+
+TEST_F(DaemonTest, CheckConfigPrintsEffectiveValuesOrFileLineColumn) {
+  WriteFile(config(), ConfigText({}));
+  const auto [ok_rc, ok_out] = RunCapture({HBFENCE_BIN, "check-config", "--config", config().string()});
+  EXPECT_EQ(ok_rc, 0) << ok_out;
+  EXPECT_NE(ok_out.find("action = \"log-only\"  # " + config().string() + ":"), std::string::npos) << ok_out;
+  EXPECT_NE(ok_out.find("agent_unit = \"cloudstack-agent\"  # default"), std::string::npos) << ok_out;
+  EXPECT_NE(ok_out.find("DISARMED"), std::string::npos);
+
+  WriteFile(config(), "[host]\nid = \"h\"\n[heartbeat]\nlease_seconds = 60\ntimeout_seconds = 70\n");
+  const auto [bad_rc, bad_out] = RunCapture({HBFENCE_BIN, "check-config", "--config", config().string()});
+  EXPECT_EQ(bad_rc, 2);
+  EXPECT_EQ(bad_out, config().string() +
+                         ":5:19: heartbeat.timeout_seconds (70) must be less than lease_seconds (60)\n");
+
+  const auto [run_rc, run_out] = RunCapture({HBFENCE_BIN, "--config", config().string()});
+  EXPECT_EQ(run_rc, 2) << "run refuses a bad config the same way";
+
+  const auto [v_rc, v_out] = RunCapture({HBFENCE_BIN, "--version"});
+  EXPECT_EQ(v_rc, 0);
+  EXPECT_EQ(v_out.rfind("hbfence 0.1.0 (revision ", 0), 0u) << v_out;
+}
+
+TEST_F(DaemonTest, BindFailureExitsOneWithAClearMessage) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string taken = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+
+  auto d = Start({.listen = taken});
+  const auto status = d->WaitExit(10s);
+  ::close(fd);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 1);
+  EXPECT_NE(d->Log().find("cannot listen on " + taken), std::string::npos) << d->Log();
+}
+
+}  // namespace
+}  // namespace hbfence
