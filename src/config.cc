@@ -134,11 +134,13 @@ class Parser {
   void Path(const toml::table& t, std::string_view table, std::string_view key, std::filesystem::path& out) {
     std::string s;
     if (!String(t, table, key, s)) return;
-    if (s.empty() || s.front() != '/') {
-      Fail(Source(t, key), std::string(table) + "." + std::string(key) + " must be an absolute path");
+    if (s.empty()) {
+      Fail(Source(t, key), std::string(table) + "." + std::string(key) + " must not be empty");
       return;
     }
-    out = std::filesystem::path(s).lexically_normal();
+    // Relative paths are relative to the configuration file, never to the cwd.
+    const std::filesystem::path p(s);
+    out = (p.is_absolute() ? p : std::filesystem::path(file_).parent_path() / p).lexically_normal();
   }
 
   // A duration in seconds (integer or float). zero_ok: 0 is allowed (grace).
@@ -298,7 +300,7 @@ Result<Config, ConfigError> LoadConfigFile(const std::filesystem::path& path) {
   if (!in) return Err{ConfigError{path.string(), 0, 0, "cannot read the configuration file"}};
   std::ostringstream text;
   text << in.rdbuf();
-  return ParseConfig(text.str(), path.string());
+  return ParseConfig(text.str(), std::filesystem::absolute(path).lexically_normal().string());
 }
 
 std::vector<std::string> DescribeConfig(const Config& c) {

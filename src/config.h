@@ -49,7 +49,7 @@ struct ConfigError {
   std::string ToString() const;  // "file:line:column: message"
 };
 
-// No I/O: `file` only names the text in messages.
+// No I/O: `file` names the text in messages and anchors relative paths.
 Result<Config, ConfigError> ParseConfig(std::string_view text, std::string_view file);
 Result<Config, ConfigError> LoadConfigFile(const std::filesystem::path& path);
 

@@ -1,0 +1,37 @@
+# Shared by scripts/test and scripts/demo: install what the build needs, then build.
+# Sourced, not executed.
+
+HBFENCE_PACKAGES=(
+  build-essential cmake pkg-config git
+  prometheus-cpp-dev libcivetweb-dev libtomlplusplus-dev libspdlog-dev libgtest-dev libgmock-dev
+  libfuse3-dev fuse3
+  prometheus prometheus-alertmanager
+  curl
+)
+
+# Installs only what is missing; apt-get update runs once, and only when needed.
+hbfence_install_packages() {
+  local missing=()
+  for p in "${HBFENCE_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: need root to install packages (run as root, or install: ${missing[*]})" >&2
+    return 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # Debian's prometheus packages enable their services; nothing here starts them.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Configures and builds into $HBFENCE_BUILD (default build/).
+hbfence_build() {
+  local root build
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  build=${HBFENCE_BUILD:-$root/build}
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build" -j "$(nproc)"
+}
