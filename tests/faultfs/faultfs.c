@@ -207,6 +207,11 @@ static int fault_gate(enum op_class op) {
   while (g.mode.kind != FAULT_NONE && (g.mode.scope & BIT(op)) && !session_over()) {
     unsigned long seen = g.generation;
     if (g.mode.kind == FAULT_ERRNO) { result = -g.mode.err; break; }
+    // Like a hard NFS mount (TASK_KILLABLE), a hang gives way to a fatal signal:
+    // with -o intr the kernel forwards the interrupt of a killed caller and we
+    // answer EINTR. Without that, a killed writer would sit in D state until the
+    // mode changes, and a process holding it could never finish exiting.
+    if (fuse_interrupted()) { result = -EINTR; break; }
     if (g.mode.kind == FAULT_HANG) {
       // Poll the session state every 20 ms: nothing signals us when it ends.
       struct timespec slice = deadline_after_ms(20);
@@ -247,6 +252,8 @@ static void *ffs_init(struct fuse_conn_info *conn, struct fuse_config *cfg) {
   cfg->direct_io = 1;
   cfg->use_ino = 1;
   cfg->hard_remove = 1;  // unlink/rename-over of open files: no .fuse_hidden files
+  cfg->intr = 1;         // forward interrupts of killed callers (see fault_gate)
+  cfg->intr_signal = SIGUSR1;
   g.session = fuse_get_session(fuse_get_context()->fuse);
   return NULL;
 }
@@ -411,6 +418,12 @@ static const struct fuse_operations ffs_ops = {
 };
 
 // ------------------------------------------------------------------ main ----
+
+// In sanitizer builds, LeakSanitizer's exit-time scan ptrace-stops every
+// thread and can stall on ones blocked in /dev/fuse, delaying unmount by
+// seconds. faultfs is a test tool: skip the scan (no effect without ASan).
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "detect_leaks=0"; }
 
 static int usage(const char *argv0) {
   fprintf(stderr, "usage: %s [--control PATH] [--exit-with-parent] BACKING_DIR MOUNTPOINT "

@@ -241,6 +241,7 @@ bool FaultFsMount::Unmount(std::string* error) {
   // even that fails, SIGKILL: closing /dev/fuse aborts the connection, so
   // nothing stays stuck in the kernel.
   if (ProcessAlive()) {
+    kill(pid_, SIGCONT);  // in case a test froze it with SIGSTOP
     kill(pid_, SIGTERM);
     if (!WaitForExit(3s)) {
       problems.push_back("faultfs ignored SIGTERM; killed it");

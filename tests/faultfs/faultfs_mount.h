@@ -2,7 +2,9 @@
 // misbehaves on demand (see faultfs.c for the control-file protocol).
 //
 //   std::string why;
-//   if (!FaultFsMount::Available(&why)) GTEST_SKIP() << why;
+//   if (!FaultFsMount::Available(&why)) {
+//     GTEST_SKIP() << why;
+//   }
 //   auto fs = FaultFsMount::Start(scratch_dir, &why);
 //   ASSERT_TRUE(fs) << why;
 //   ASSERT_TRUE(fs->SetMode("eio@fsync", &why)) << why;
@@ -48,7 +50,8 @@ class FaultFsMount {
   // Switches the fault mode, e.g. "ok", "delay:50:10", "hang@write,fsync",
   // "eio@fsync", and returns once every later request on the mount obeys it
   // (bounded: 5 s). False with `error` filled if faultfs rejected the mode,
-  // did not acknowledge it in time, or is gone. Thread-safe.
+  // did not acknowledge it in time, or is gone. May be called from any
+  // thread, but not concurrently with Unmount() or destruction.
   bool SetMode(std::string_view mode, std::string* error = nullptr);
 
   // Simulates a dead FUSE server: every pending and future request on the

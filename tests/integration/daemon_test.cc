@@ -149,7 +149,7 @@ TEST_F(DaemonTest, LogOnlyDecisionArrivesAtLeaseTimeAndEpisodesRestart) {
   const double last_success = Metric(text, "hbfence_heartbeat_last_success_timestamp_seconds{target=\"primary\"}");
   const double lateness = ToUnixSeconds(entry->time) - last_success - kLease;
   std::printf("decision %.3fs after lease expiry\n", lateness);
-  EXPECT_GE(lateness, -0.001);
+  EXPECT_GE(lateness, -0.01);  // wall and monotonic clocks are sampled a moment apart
   EXPECT_LE(lateness, kInterval * 2);
   ASSERT_TRUE(WaitForMetric(d->Port(), "hbfence_fence_actions_total{action=\"log-only\",result=\"logged\"}",
                             [](double v) { return v == 1; }));

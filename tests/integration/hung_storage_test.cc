@@ -1,0 +1,117 @@
+// Hung storage must not wedge hbfence: a target on the FUSE fault filesystem hangs
+// in the kernel while a healthy target, /metrics and shutdown keep working.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "faultfs_mount.h"
+#include "fence/journal.h"
+#include "tests/support/daemon_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace hbfence {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::DaemonProcess;
+using testing::FaultFsMount;
+using testing::HttpGet;
+using testing::MetricValue;
+using testing::ReadAll;
+using testing::TempDir;
+using testing::WaitForMetric;
+using testing::WriteFile;
+
+constexpr double kInterval = 0.1, kTimeout = 0.3, kLease = 1.5;
+
+size_t CountEntries(const std::filesystem::path& dir) {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+  return n;
+}
+
+TEST(HungStorageTest, AHungWriteWedgesNothingElse) {
+  std::string why;
+  if (!FaultFsMount::Available(&why)) GTEST_SKIP() << why;
+  TempDir dir;
+  auto fs = FaultFsMount::Start(dir / "fuse", &why);
+  ASSERT_TRUE(fs) << why;
+
+  const auto hung_file = fs->mount_point() / "KVMHA" / "hb-h1";
+  std::ostringstream cfg;
+  cfg << "[host]\nid = \"h1\"\n[web]\nlisten_address = \"127.0.0.1:0\"\n"
+      << "[heartbeat]\ninterval_seconds = " << kInterval << "\ntimeout_seconds = " << kTimeout
+      << "\nlease_seconds = " << kLease << "\n"
+      << "[fence]\naction = \"log-only\"\njournal_path = \"" << (dir / "journal.jsonl").string() << "\"\n"
+      << "[[target]]\nname = \"hung\"\npath = \"" << hung_file.string() << "\"\nmount = \""
+      << fs->mount_point().string() << "\"\n"
+      << "[[target]]\nname = \"healthy\"\npath = \"" << (dir / "local" / "hb-h1").string() << "\"\n";
+  WriteFile(dir / "hbfence.toml", cfg.str());
+  DaemonProcess d({"--config", (dir / "hbfence.toml").string()}, dir / "daemon.log");
+  const int port = d.Port();
+  ASSERT_GT(port, 0) << d.Log();
+  ASSERT_TRUE(WaitForMetric(port, "hbfence_heartbeat_writes_total{target=\"hung\"}", [](double v) { return v >= 2; }));
+  ASSERT_EQ(ReadAll(fs->backing_dir() / "KVMHA" / "hb-h1").size(), 11u) << "writes pass through while healthy";
+
+  ASSERT_TRUE(fs->SetMode("hang", &why)) << why;
+  ASSERT_EQ(WaitForMetric(port, "hbfence_heartbeat_stuck_writes{target=\"hung\"}", [](double v) { return v == 1; }), 1)
+      << d.Log();
+
+  // While it hangs: the healthy target keeps its cadence and /metrics answers fast.
+  const auto proc = std::filesystem::path("/proc") / std::to_string(d.pid());
+  const size_t threads_before = CountEntries(proc / "task");
+  const size_t fds_before = CountEntries(proc / "fd");
+  const auto scrape = [&] { return HttpGet(port, "/metrics").body; };
+  const double healthy_before = *MetricValue(scrape(), "hbfence_heartbeat_writes_total{target=\"healthy\"}");
+  double slowest = 0;
+  for (int i = 0; i < 20; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = HttpGet(port, "/metrics");
+    slowest = std::max(slowest, ToSeconds(std::chrono::steady_clock::now() - start));
+    EXPECT_EQ(r.status, 200);
+  }
+  std::printf("slowest of 20 scrapes during the hang: %.1f ms\n", slowest * 1000);
+  EXPECT_LT(slowest, 0.5);
+
+  ASSERT_EQ(WaitForMetric(port, "hbfence_fence_pending", [](double v) { return v == 1; }), 1) << d.Log();
+  const std::string text = scrape();
+  const double healthy_after = *MetricValue(text, "hbfence_heartbeat_writes_total{target=\"healthy\"}");
+  EXPECT_GE(healthy_after - healthy_before, 5) << "the healthy target kept writing";
+  EXPECT_EQ(MetricValue(text, "hbfence_target_up{target=\"healthy\"}"), 1);
+  EXPECT_EQ(MetricValue(text, "hbfence_target_up{target=\"hung\"}"), 0);
+  EXPECT_GE(*MetricValue(text, "hbfence_heartbeat_write_timeouts_total{target=\"hung\"}"), 3);
+  EXPECT_EQ(HttpGet(port, "/healthz").status, 200);
+
+  const auto entry = ParseJsonLine(ReadAll(dir / "journal.jsonl").substr(0, ReadAll(dir / "journal.jsonl").find('\n')));
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->failed_targets, std::vector<std::string>{"hung"});
+  const double lateness = ToUnixSeconds(entry->time) -
+                          *MetricValue(text, "hbfence_heartbeat_last_success_timestamp_seconds{target=\"hung\"}") - kLease;
+  std::printf("decision %.3fs after lease expiry\n", lateness);
+  EXPECT_GE(lateness, -0.01);  // wall and monotonic clocks are sampled a moment apart
+  EXPECT_LE(lateness, kInterval * 2);
+
+  // Many intervals later: one stuck writer, not a pile of them.
+  ASSERT_TRUE(WaitForMetric(port, "hbfence_heartbeat_writes_total{target=\"hung\"}",
+                            [&](double v) { return v >= *MetricValue(text, "hbfence_heartbeat_writes_total{target=\"hung\"}") + 10; }));
+  EXPECT_EQ(CountEntries(proc / "task"), threads_before);
+  EXPECT_EQ(CountEntries(proc / "fd"), fds_before);
+
+  // SIGTERM with the write still stuck in the kernel.
+  const auto start = std::chrono::steady_clock::now();
+  d.Signal(SIGTERM);
+  const auto status = d.WaitExit(5s);
+  const double took = ToSeconds(std::chrono::steady_clock::now() - start);
+  std::printf("SIGTERM with a stuck write: exited in %.3fs\n", took);
+  ASSERT_TRUE(status) << d.Log();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << d.Log();
+  EXPECT_LT(took, 1.0);
+  EXPECT_NE(d.Log().find("abandon"), std::string::npos) << "the stuck writer was abandoned, not waited for";
+}
+
+}  // namespace
+}  // namespace hbfence
