@@ -74,6 +74,7 @@ class Daemon {
   uint64_t next_target_id_ = 1;
   int abandoned_writers_ = 0;  // dropped by a reload while stuck in the kernel
   EngineState engine_;
+  MonoTime status_published_{};
   FenceExecutor executor_;
 
   std::atomic<bool> stop_{false};
