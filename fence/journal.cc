@@ -40,8 +40,12 @@ void AppendQuoted(std::string& out, std::string_view s) {
   out += '"';
 }
 
-std::string Iso8601(WallTime t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+// Both time fields come from this one value, so they always agree.
+int64_t UnixMillis(WallTime t) {
+  return std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+std::string Iso8601(int64_t ms) {
   const std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
@@ -158,10 +162,11 @@ const T* Field(const std::map<std::string, FlatJsonReader::Value>& m, const std:
 }  // namespace
 
 std::string ToJsonLine(const JournalEntry& e) {
+  const int64_t ms = UnixMillis(e.time);
   std::string out = "{\"time\":";
-  AppendQuoted(out, Iso8601(e.time));
+  AppendQuoted(out, Iso8601(ms));
   char secs[32];
-  std::snprintf(secs, sizeof secs, "%.3f", ToUnixSeconds(e.time));
+  std::snprintf(secs, sizeof secs, "%lld.%03lld", static_cast<long long>(ms / 1000), static_cast<long long>(ms % 1000));
   out += ",\"timestamp_seconds\":";
   out += secs;
   out += ",\"host\":";
@@ -188,7 +193,8 @@ std::optional<JournalEntry> ParseJsonLine(std::string_view line) {
   const auto* action = Field<std::string>(*fields, "action");
   if (!secs || !action || !std::isfinite(*secs)) return std::nullopt;
   JournalEntry e;
-  e.time = WallTime(std::chrono::duration_cast<WallTime::duration>(std::chrono::duration<double>(*secs)));
+  // Written with millisecond precision: round, or a parsed time comes back 1 ms early.
+  e.time = WallTime(std::chrono::round<std::chrono::milliseconds>(std::chrono::duration<double>(*secs)));
   e.action = *action;
   if (const auto* v = Field<std::string>(*fields, "host")) e.host = *v;
   if (const auto* v = Field<std::string>(*fields, "policy")) e.policy = *v;
@@ -201,9 +207,14 @@ Status Journal::Append(const JournalEntry& e) {
   const auto dir = path_.parent_path();
   std::filesystem::path failed;
   if (const int err = MakeDirectories(dir, &failed)) return Err{ErrnoMessage("mkdir " + failed.string(), err)};
-  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  const int fd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0) return Err{ErrnoMessage("open " + path_.string(), errno)};
-  const std::string line = ToJsonLine(e) + "\n";
+  // A crash mid-append leaves a torn last line; start ours on a fresh line so the
+  // new record stays readable.
+  std::string line = ToJsonLine(e) + "\n";
+  const off_t size = ::lseek(fd, 0, SEEK_END);
+  char last = '\n';
+  if (size > 0 && ::pread(fd, &last, 1, size - 1) == 1 && last != '\n') line.insert(0, "\n");
   const ssize_t n = ::write(fd, line.data(), line.size());
   int err = n < 0 ? errno : 0;
   const bool complete = n == static_cast<ssize_t>(line.size());

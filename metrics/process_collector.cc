@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -17,6 +18,14 @@ std::optional<std::string> ReadFile(const std::filesystem::path& p) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+std::optional<double> ParseNumber(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  double v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end == text.data()) return std::nullopt;
+  return v;
 }
 
 prometheus::MetricFamily Family(const std::string& name, const std::string& help, prometheus::MetricType type,
@@ -41,22 +50,23 @@ std::optional<ProcessStats> ReadProcessStats(const std::filesystem::path& root, 
   // The command name (field 2) may hold spaces and parentheses: fields resume
   // after the last ')'.
   const auto close = stat->rfind(')');
-  if (close == std::string::npos) return std::nullopt;
+  if (close == std::string::npos || close + 2 > stat->size()) return std::nullopt;
   std::istringstream fields(stat->substr(close + 2));
   std::vector<std::string> f;  // f[0] is field 3 (state)
   for (std::string x; fields >> x;) f.push_back(x);
   if (f.size() < 22) return std::nullopt;
 
-  double btime = 0;
+  std::optional<double> btime;
   std::istringstream lines(*sys);
   for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("btime ", 0) == 0) btime = std::stod(line.substr(6));
+    if (line.rfind("btime ", 0) == 0) btime = ParseNumber(line.substr(6));
   }
+  if (!btime) return std::nullopt;
 
   ProcessStats s;
   try {
     s.cpu_seconds = (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(ticks);  // utime, stime
-    s.start_time_seconds = btime + std::stod(f[19]) / static_cast<double>(ticks);        // starttime
+    s.start_time_seconds = *btime + std::stod(f[19]) / static_cast<double>(ticks);        // starttime
     s.virtual_bytes = std::stod(f[20]);                                                  // vsize
     s.resident_bytes = std::stod(f[21]) * static_cast<double>(page_size);                // rss pages
   } catch (const std::exception&) {
@@ -74,7 +84,7 @@ std::optional<ProcessStats> ReadProcessStats(const std::filesystem::path& root, 
         std::istringstream v(line.substr(14));
         std::string soft;
         v >> soft;
-        s.max_fds = soft == "unlimited" ? 0 : std::stod(soft);
+        s.max_fds = ParseNumber(soft).value_or(0);  // "unlimited" or garbage: unknown
       }
     }
   }

@@ -46,6 +46,9 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
       if (i + 1 >= args.size()) return Err{flag + " needs a value"};
       return args[++i];
     };
+    if ((flag == "--version" || flag == "--help") && value) {
+      return Err{flag + " takes no value"};
+    }
     if (flag == "--version") {
       o.command = Command::kVersion;
     } else if (flag == "-h" || flag == "--help") {

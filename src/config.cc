@@ -152,7 +152,12 @@ class Parser {
       Fail(n->source(), full + " must be a number of seconds");
       return;
     }
-    const double v = *n->value<double>();
+    const auto exact = n->value<double>();  // empty for integers beyond 2^53
+    if (!exact) {
+      Fail(n->source(), full + " (" + std::to_string(n->value<int64_t>().value_or(0)) + ") must be at most a year");
+      return;
+    }
+    const double v = *exact;
     if (!std::isfinite(v) || v < 0 || (!zero_ok && v == 0) || v > 86400.0 * 365) {
       Fail(n->source(), full + " (" + FormatSeconds(v) + ") must be " + (zero_ok ? "≥ 0" : "> 0") +
                             " and at most a year");

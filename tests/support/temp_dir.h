@@ -35,9 +35,15 @@ inline std::string ReadAll(const std::filesystem::path& p) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// Creates parent directories as needed.
 inline void WriteFile(const std::filesystem::path& p, const std::string& content, mode_t mode = 0644) {
+  std::filesystem::create_directories(p.parent_path());
   std::ofstream(p, std::ios::binary | std::ios::trunc) << content;
   ::chmod(p.c_str(), mode);
+}
+
+inline void AppendFile(const std::filesystem::path& p, const std::string& content) {
+  std::ofstream(p, std::ios::binary | std::ios::app) << content;
 }
 
 // A shell script that appends its arguments, one line per call, to `record`:

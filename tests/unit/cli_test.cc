@@ -1,0 +1,184 @@
+// src/cli.h: ParseCli (argv without argv[0] -> CliOptions or a message), Usage and
+// ApplyOverrides (flags win over the file).
+#include "src/cli.h"
+
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace hbfence {
+namespace {
+
+using ::testing::HasSubstr;
+
+CliOptions MustParse(const std::vector<std::string>& args) {
+  auto r = ParseCli(args);
+  if (!r.ok()) {
+    ADD_FAILURE() << "unexpected error: " << r.error();
+    return CliOptions{};
+  }
+  return r.value();
+}
+
+std::string MustFail(const std::vector<std::string>& args) {
+  auto r = ParseCli(args);
+  if (r.ok()) {
+    ADD_FAILURE() << "parsed, but an error was expected";
+    return "";
+  }
+  return r.error();
+}
+
+TEST(CliTest, NoArgumentsMeansRunWithDefaults) {
+  const CliOptions o = MustParse({});
+  EXPECT_EQ(o.command, Command::kRun);
+  EXPECT_EQ(o.config_path, "/etc/hbfence/hbfence.toml");
+  EXPECT_FALSE(o.listen_address.has_value());
+  EXPECT_FALSE(o.log_level.has_value());
+}
+
+TEST(CliTest, RunSubcommand) {
+  const CliOptions o = MustParse({"run"});
+  EXPECT_EQ(o.command, Command::kRun);
+  EXPECT_EQ(o.config_path, "/etc/hbfence/hbfence.toml");
+}
+
+TEST(CliTest, CheckConfigSubcommand) {
+  EXPECT_EQ(MustParse({"check-config"}).command, Command::kCheckConfig);
+  const CliOptions o = MustParse({"check-config", "--config", "/tmp/x.toml"});
+  EXPECT_EQ(o.command, Command::kCheckConfig);
+  EXPECT_EQ(o.config_path, "/tmp/x.toml");
+}
+
+TEST(CliTest, VersionAndHelp) {
+  EXPECT_EQ(MustParse({"--version"}).command, Command::kVersion);
+  EXPECT_EQ(MustParse({"--help"}).command, Command::kHelp);
+  EXPECT_EQ(MustParse({"-h"}).command, Command::kHelp);
+  EXPECT_EQ(MustParse({"run", "--help"}).command, Command::kHelp);
+  EXPECT_EQ(MustParse({"check-config", "--version"}).command, Command::kVersion);
+}
+
+TEST(CliTest, FlagWithSeparateValue) {
+  const CliOptions o = MustParse(
+      {"run", "--config", "/etc/a.toml", "--web.listen-address", "127.0.0.1:9000", "--log.level", "debug"});
+  EXPECT_EQ(o.command, Command::kRun);
+  EXPECT_EQ(o.config_path, "/etc/a.toml");
+  EXPECT_EQ(o.listen_address, "127.0.0.1:9000");
+  EXPECT_EQ(o.log_level, "debug");
+}
+
+TEST(CliTest, FlagWithEqualsValue) {
+  const CliOptions o = MustParse({"--config=/etc/b.toml", "--web.listen-address=[::1]:19746", "--log.level=warn"});
+  EXPECT_EQ(o.command, Command::kRun);
+  EXPECT_EQ(o.config_path, "/etc/b.toml");
+  EXPECT_EQ(o.listen_address, "[::1]:19746");
+  EXPECT_EQ(o.log_level, "warn");
+}
+
+TEST(CliTest, EqualsValueMayContainEquals) {
+  EXPECT_EQ(MustParse({"--config=/tmp/a=b.toml"}).config_path, "/tmp/a=b.toml");
+}
+
+TEST(CliTest, MixedFormsAndLastOneWins) {
+  const CliOptions o = MustParse({"--config", "/a.toml", "--log.level=error", "--config=/b.toml", "--log.level", "off"});
+  EXPECT_EQ(o.config_path, "/b.toml");
+  EXPECT_EQ(o.log_level, "off");
+}
+
+TEST(CliTest, EveryLogLevelIsAccepted) {
+  for (std::string_view level : kLogLevels) {
+    EXPECT_EQ(MustParse({"--log.level", std::string(level)}).log_level, std::string(level));
+    EXPECT_EQ(MustParse({"--log.level=" + std::string(level)}).log_level, std::string(level));
+  }
+}
+
+TEST(CliTest, UnknownArgument) {
+  EXPECT_EQ(MustFail({"--bogus"}), "unknown argument --bogus");
+  EXPECT_EQ(MustFail({"--bogus=1"}), "unknown argument --bogus=1");
+  EXPECT_EQ(MustFail({"frobnicate"}), "unknown argument frobnicate");
+  EXPECT_EQ(MustFail({"-c", "/a.toml"}), "unknown argument -c");
+  // Subcommands only come first.
+  EXPECT_EQ(MustFail({"--config", "/a.toml", "check-config"}), "unknown argument check-config");
+  EXPECT_EQ(MustFail({"run", "run"}), "unknown argument run");
+  EXPECT_EQ(MustFail({"run", "--log.level", "info", "extra"}), "unknown argument extra");
+}
+
+TEST(CliTest, MissingValue) {
+  EXPECT_EQ(MustFail({"--config"}), "--config needs a value");
+  EXPECT_EQ(MustFail({"run", "--web.listen-address"}), "--web.listen-address needs a value");
+  EXPECT_EQ(MustFail({"check-config", "--log.level"}), "--log.level needs a value");
+}
+
+TEST(CliTest, BadLogLevel) {
+  EXPECT_THAT(MustFail({"--log.level", "verbose"}),
+              HasSubstr("--log.level verbose is not one of trace, debug, info, warn, error, critical, off"));
+  EXPECT_THAT(MustFail({"--log.level=INFO"}), HasSubstr("--log.level INFO is not one of"));
+  EXPECT_THAT(MustFail({"--log.level="}), HasSubstr("is not one of"));
+}
+
+TEST(CliTest, UsageMentionsEveryCommandAndFlag) {
+  const std::string u = Usage();
+  for (const char* s : {"run", "check-config", "--version", "--config", "--web.listen-address", "--log.level", "--help",
+                        "-h", "SIGHUP"}) {
+    EXPECT_THAT(u, HasSubstr(s));
+  }
+}
+
+Config SampleConfig() {
+  Config c;
+  c.file = "/etc/hbfence/hbfence.toml";
+  c.host.id = "h1";
+  c.web.listen_address = "0.0.0.0:19746";
+  c.log.level = "info";
+  c.fence.action = FenceActionKind::kLogOnly;
+  c.sources["fence.action"] = "x:1:1";
+  return c;
+}
+
+TEST(ApplyOverridesTest, NoFlagsLeaveTheConfigAlone) {
+  Config c = SampleConfig();
+  ApplyOverrides(MustParse({"run", "--config", "/x.toml"}), c);
+  EXPECT_EQ(c.web.listen_address, "0.0.0.0:19746");
+  EXPECT_EQ(c.log.level, "info");
+  EXPECT_EQ(c.file, "/etc/hbfence/hbfence.toml");
+  EXPECT_EQ(c.host.id, "h1");
+}
+
+TEST(ApplyOverridesTest, FlagsWinOverTheFile) {
+  Config c = SampleConfig();
+  ApplyOverrides(MustParse({"--web.listen-address", "127.0.0.1:1234", "--log.level=trace"}), c);
+  EXPECT_EQ(c.web.listen_address, "127.0.0.1:1234");
+  EXPECT_EQ(c.log.level, "trace");
+  // Nothing else changes.
+  EXPECT_EQ(c.host.id, "h1");
+  EXPECT_EQ(c.fence.action, FenceActionKind::kLogOnly);
+  EXPECT_EQ(c.sources.at("fence.action"), "x:1:1");
+}
+
+TEST(ApplyOverridesTest, OnlyTheGivenFlagOverrides) {
+  Config c = SampleConfig();
+  ApplyOverrides(MustParse({"--log.level", "error"}), c);
+  EXPECT_EQ(c.web.listen_address, "0.0.0.0:19746");
+  EXPECT_EQ(c.log.level, "error");
+
+  Config d = SampleConfig();
+  ApplyOverrides(MustParse({"--web.listen-address=10.0.0.1:80"}), d);
+  EXPECT_EQ(d.web.listen_address, "10.0.0.1:80");
+  EXPECT_EQ(d.log.level, "info");
+}
+
+TEST(ApplyOverridesTest, IsIdempotentAcrossReloads) {
+  const CliOptions cli = MustParse({"--log.level", "warn"});
+  Config first = SampleConfig();
+  ApplyOverrides(cli, first);
+  Config reloaded = SampleConfig();  // a reload builds a fresh Config from the file
+  reloaded.log.level = "debug";
+  ApplyOverrides(cli, reloaded);
+  EXPECT_EQ(first.log.level, "warn");
+  EXPECT_EQ(reloaded.log.level, "warn");
+}
+
+}  // namespace
+}  // namespace hbfence

@@ -1,0 +1,661 @@
+// src/config.h: ParseConfig (TOML text -> Config or file:line:column error),
+// ConfigError::ToString, the sources map, DescribeConfig and LoadConfigFile.
+#include "src/config.h"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.h"
+
+namespace hbfence {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr char kFile[] = "hbfence.toml";
+
+// Every key the daemon understands. Line numbers matter: the tests below point at them.
+constexpr char kFull[] =
+    "[host]\n"                                                   // 1
+    "id = \"kvm-07\"\n"                                          // 2
+    "\n"                                                         // 3
+    "[web]\n"                                                    // 4
+    "listen_address = \"127.0.0.1:9100\"\n"                      // 5
+    "\n"                                                         // 6
+    "[log]\n"                                                    // 7
+    "level = \"debug\"\n"                                        // 8
+    "\n"                                                         // 9
+    "[heartbeat]\n"                                              // 10
+    "interval_seconds = 2.5\n"                                   // 11
+    "timeout_seconds = 8\n"                                      // 12
+    "lease_seconds = 45\n"                                       // 13
+    "startup_grace_seconds = 120\n"                              // 14
+    "\n"                                                         // 15
+    "[fence]\n"                                                  // 16
+    "action = \"graceful-reboot\"\n"                             // 17
+    "policy = \"quorum\"\n"                                      // 18
+    "journal_path = \"/var/lib/hbfence-test/journal.jsonl\"\n"   // 19
+    "sysrq_trigger_path = \"/tmp/hbfence-unit-fake-trigger\"\n"  // 20
+    "systemctl_path = \"/usr/local/bin/systemctl\"\n"            // 21
+    "agent_unit = \"cloudstack-agent@main.service\"\n"           // 22
+    "custom_script = \"/etc/hbfence/fence.sh\"\n"                // 23
+    "custom_timeout_seconds = 30\n"                              // 24
+    "graceful_escalation_seconds = 90.5\n"                       // 25
+    "sync_grace_seconds = 0\n"                                   // 26
+    "systemctl_timeout_seconds = 15.25\n"                        // 27
+    "\n"                                                         // 28
+    "[[target]]\n"                                               // 29
+    "name = \"nfs-primary\"\n"                                   // 30
+    "kind = \"file\"\n"                                          // 31
+    "path = \"/mnt/primary/hbfence/kvm-07\"\n"                   // 32
+    "mount = \"/mnt/primary\"\n"                                 // 33
+    "\n"                                                         // 34
+    "[[target]]\n"                                               // 35
+    "name = \"local\"\n"                                         // 36
+    "path = \"/var/lib/hbfence/hb\"\n";                          // 37
+
+// The smallest valid document, with `before` first so its line numbers start at 1.
+std::string WithMinimal(const std::string& before) {
+  return before +
+         "\n[host]\n"
+         "id = \"h1\"\n"
+         "[[target]]\n"
+         "name = \"a\"\n"
+         "path = \"/mnt/a/hb\"\n";
+}
+
+Config MustParse(const std::string& text) {
+  auto r = ParseConfig(text, kFile);
+  if (!r.ok()) {
+    ADD_FAILURE() << "unexpected error: " << r.error().ToString();
+    return Config{};
+  }
+  return std::move(r).value();
+}
+
+ConfigError MustFail(const std::string& text) {
+  auto r = ParseConfig(text, kFile);
+  if (r.ok()) {
+    ADD_FAILURE() << "parsed, but an error was expected for:\n" << text;
+    return ConfigError{};
+  }
+  return r.error();
+}
+
+// Asserts where an error points and what it says, with the text in the failure output.
+#define EXPECT_CONFIG_ERROR(text, want_line, want_column, message_part)      \
+  do {                                                                       \
+    const std::string text_ = (text);                                        \
+    const ConfigError e_ = MustFail(text_);                                  \
+    EXPECT_EQ(e_.file, kFile) << text_;                                      \
+    EXPECT_EQ(e_.line, static_cast<uint32_t>(want_line)) << e_.ToString();   \
+    EXPECT_EQ(e_.column, static_cast<uint32_t>(want_column)) << e_.ToString(); \
+    EXPECT_THAT(e_.message, HasSubstr(message_part)) << e_.ToString();       \
+  } while (0)
+
+bool Contains(const std::vector<std::string>& lines, const std::string& line) {
+  return std::find(lines.begin(), lines.end(), line) != lines.end();
+}
+
+// ---------------------------------------------------------------------------
+// Valid documents
+
+TEST(ConfigTest, FullConfigParsesEveryKey) {
+  const Config c = MustParse(kFull);
+  EXPECT_EQ(c.file, kFile);
+  EXPECT_EQ(c.host.id, "kvm-07");
+  EXPECT_EQ(c.web.listen_address, "127.0.0.1:9100");
+  EXPECT_EQ(c.log.level, "debug");
+
+  EXPECT_EQ(c.heartbeat.interval, 2500ms);
+  EXPECT_EQ(c.heartbeat.timeout, 8s);
+  EXPECT_EQ(c.heartbeat.lease, 45s);
+  EXPECT_EQ(c.heartbeat.startup_grace, 120s);
+
+  EXPECT_EQ(c.fence.action, FenceActionKind::kGracefulReboot);
+  EXPECT_EQ(c.fence.policy, Policy::kQuorum);
+  EXPECT_EQ(c.fence.journal_path, "/var/lib/hbfence-test/journal.jsonl");
+  EXPECT_EQ(c.fence.sysrq_trigger_path, "/tmp/hbfence-unit-fake-trigger");
+  EXPECT_EQ(c.fence.systemctl_path, "/usr/local/bin/systemctl");
+  EXPECT_EQ(c.fence.agent_unit, "cloudstack-agent@main.service");
+  EXPECT_EQ(c.fence.custom_script, "/etc/hbfence/fence.sh");
+  EXPECT_EQ(c.fence.custom_timeout, 30s);
+  EXPECT_EQ(c.fence.graceful_escalation, 90500ms);
+  EXPECT_EQ(c.fence.sync_grace, Duration::zero());
+  EXPECT_EQ(c.fence.systemctl_timeout, 15250ms);
+
+  ASSERT_EQ(c.targets.size(), 2u);
+  EXPECT_EQ(c.targets[0].name, "nfs-primary");
+  EXPECT_EQ(c.targets[0].kind, "file");
+  EXPECT_EQ(c.targets[0].path, "/mnt/primary/hbfence/kvm-07");
+  ASSERT_TRUE(c.targets[0].mount.has_value());
+  EXPECT_EQ(*c.targets[0].mount, "/mnt/primary");
+  EXPECT_EQ(c.targets[1].name, "local");
+  EXPECT_EQ(c.targets[1].kind, "file");  // default
+  EXPECT_EQ(c.targets[1].path, "/var/lib/hbfence/hb");
+  EXPECT_FALSE(c.targets[1].mount.has_value());
+}
+
+TEST(ConfigTest, IntegerAndFloatDurationsAreBothAccepted) {
+  const Config ints = MustParse(WithMinimal(
+      "[heartbeat]\ninterval_seconds = 1\ntimeout_seconds = 3\nlease_seconds = 20\nstartup_grace_seconds = 0"));
+  EXPECT_EQ(ints.heartbeat.interval, 1s);
+  EXPECT_EQ(ints.heartbeat.timeout, 3s);
+  EXPECT_EQ(ints.heartbeat.lease, 20s);
+  EXPECT_EQ(ints.heartbeat.startup_grace, Duration::zero());
+
+  const Config floats = MustParse(WithMinimal(
+      "[heartbeat]\ninterval_seconds = 0.5\ntimeout_seconds = 1.25\nlease_seconds = 20.0\n"
+      "startup_grace_seconds = 0.0"));
+  EXPECT_EQ(floats.heartbeat.interval, 500ms);
+  EXPECT_EQ(floats.heartbeat.timeout, 1250ms);
+  EXPECT_EQ(floats.heartbeat.lease, 20s);
+  EXPECT_EQ(floats.heartbeat.startup_grace, Duration::zero());
+
+  const Config fence = MustParse(WithMinimal(
+      "[fence]\ncustom_timeout_seconds = 2.5\ngraceful_escalation_seconds = 600\nsync_grace_seconds = 0.75\n"
+      "systemctl_timeout_seconds = 1"));
+  EXPECT_EQ(fence.fence.custom_timeout, 2500ms);
+  EXPECT_EQ(fence.fence.graceful_escalation, 600s);
+  EXPECT_EQ(fence.fence.sync_grace, 750ms);
+  EXPECT_EQ(fence.fence.systemctl_timeout, 1s);
+}
+
+TEST(ConfigTest, DefaultsWhenTablesAreMissing) {
+  const Config c = MustParse(WithMinimal(""));
+  const HeartbeatConfig hb_default;
+  const FenceConfig fence_default;
+  EXPECT_EQ(c.host.id, "h1");
+  EXPECT_EQ(c.web.listen_address, "0.0.0.0:19746");
+  EXPECT_EQ(c.log.level, "info");
+  EXPECT_EQ(c.heartbeat.interval, 5s);
+  EXPECT_EQ(c.heartbeat.timeout, 10s);
+  EXPECT_EQ(c.heartbeat.lease, 60s);
+  EXPECT_EQ(c.heartbeat.startup_grace, Duration::zero());
+  EXPECT_EQ(c.heartbeat.interval, hb_default.interval);
+  EXPECT_EQ(c.fence.action, FenceActionKind::kHardReboot);
+  EXPECT_EQ(c.fence.policy, Policy::kAny);
+  EXPECT_EQ(c.fence.journal_path, fence_default.journal_path);
+  EXPECT_EQ(c.fence.sysrq_trigger_path, "/proc/sysrq-trigger");
+  EXPECT_EQ(c.fence.systemctl_path, fence_default.systemctl_path);
+  EXPECT_EQ(c.fence.agent_unit, "cloudstack-agent");
+  EXPECT_EQ(c.fence.custom_script, fence_default.custom_script);
+  EXPECT_EQ(c.fence.custom_timeout, 60s);
+  EXPECT_EQ(c.fence.graceful_escalation, 300s);
+  EXPECT_EQ(c.fence.sync_grace, 5s);
+  EXPECT_EQ(c.fence.systemctl_timeout, 30s);
+  ASSERT_EQ(c.targets.size(), 1u);
+  EXPECT_EQ(c.targets[0].kind, "file");
+  EXPECT_FALSE(c.targets[0].mount.has_value());
+}
+
+TEST(ConfigTest, EmptyTablesKeepDefaults) {
+  const Config c = MustParse(WithMinimal("[web]\n[log]\n[heartbeat]\n[fence]"));
+  EXPECT_EQ(c.web.listen_address, "0.0.0.0:19746");
+  EXPECT_EQ(c.log.level, "info");
+  EXPECT_EQ(c.heartbeat.lease, 60s);
+  EXPECT_EQ(c.fence.action, FenceActionKind::kHardReboot);
+}
+
+TEST(ConfigTest, PartialHeartbeatTableKeepsOtherDefaults) {
+  const Config c = MustParse(WithMinimal("[heartbeat]\nlease_seconds = 30"));
+  EXPECT_EQ(c.heartbeat.interval, 5s);
+  EXPECT_EQ(c.heartbeat.timeout, 10s);
+  EXPECT_EQ(c.heartbeat.lease, 30s);
+}
+
+TEST(ConfigTest, RebootIsAnAliasForHardReboot) {
+  const Config c = MustParse(WithMinimal("[fence]\naction = \"reboot\""));
+  EXPECT_EQ(c.fence.action, FenceActionKind::kHardReboot);
+  EXPECT_EQ(Name(c.fence.action), "hard-reboot");
+}
+
+TEST(ConfigTest, EveryActionAndPolicyNameParses) {
+  const std::pair<const char*, FenceActionKind> actions[] = {
+      {"hard-reboot", FenceActionKind::kHardReboot}, {"graceful-reboot", FenceActionKind::kGracefulReboot},
+      {"restart-agent", FenceActionKind::kRestartAgent}, {"log-only", FenceActionKind::kLogOnly},
+      {"custom", FenceActionKind::kCustom}};
+  for (const auto& [text, want] : actions) {
+    const Config c = MustParse(WithMinimal(std::string("[fence]\naction = \"") + text + "\""));
+    EXPECT_EQ(c.fence.action, want) << text;
+  }
+  const std::pair<const char*, Policy> policies[] = {
+      {"any", Policy::kAny}, {"all", Policy::kAll}, {"quorum", Policy::kQuorum}};
+  for (const auto& [text, want] : policies) {
+    const Config c = MustParse(WithMinimal(std::string("[fence]\npolicy = \"") + text + "\""));
+    EXPECT_EQ(c.fence.policy, want) << text;
+  }
+}
+
+TEST(ConfigTest, ValidAgentUnitNames) {
+  for (const char* unit : {"cloudstack-agent", "libvirtd.service", "agent@instance-1.service",
+                           "system-getty.slice", "dev-disk-by\\x2dlabel.device", "a:b_c"}) {
+    const Config c = MustParse(WithMinimal(std::string("[fence]\nagent_unit = '") + unit + "'"));
+    EXPECT_EQ(c.fence.agent_unit, unit);
+  }
+}
+
+TEST(ConfigTest, PathsAreNormalized) {
+  const Config c = MustParse(
+      "[host]\nid = \"h\"\n[fence]\njournal_path = \"/var/lib//hbfence/./j.jsonl\"\n"
+      "[[target]]\nname = \"a\"\npath = \"/mnt/x/sub/../hb\"\nmount = \"/mnt/x/\"\n");
+  EXPECT_EQ(c.fence.journal_path, "/var/lib/hbfence/j.jsonl");
+  ASSERT_EQ(c.targets.size(), 1u);
+  EXPECT_EQ(c.targets[0].path, "/mnt/x/hb");
+}
+
+TEST(ConfigTest, PathDeepBelowMountIsAccepted) {
+  const Config c = MustParse(
+      "[host]\nid = \"h\"\n[[target]]\nname = \"a\"\npath = \"/mnt/x/a/b/c/hb\"\nmount = \"/mnt/x\"\n");
+  ASSERT_EQ(c.targets.size(), 1u);
+  EXPECT_EQ(c.targets[0].mount, std::filesystem::path("/mnt/x"));
+}
+
+TEST(ConfigTest, ZeroIsAllowedOnlyForGraces) {
+  EXPECT_EQ(MustParse(WithMinimal("[heartbeat]\nstartup_grace_seconds = 0")).heartbeat.startup_grace,
+            Duration::zero());
+  EXPECT_EQ(MustParse(WithMinimal("[fence]\nsync_grace_seconds = 0")).fence.sync_grace, Duration::zero());
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\ninterval_seconds = 0"), 2, 20,
+                      "heartbeat.interval_seconds (0) must be > 0");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\ncustom_timeout_seconds = 0.0"), 2, 26,
+                      "fence.custom_timeout_seconds (0) must be > 0");
+}
+
+// ---------------------------------------------------------------------------
+// Errors, each with the exact position it points at
+
+TEST(ConfigErrorTest, UnknownKeyPointsAtTheKey) {
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\nlease_seconds = 60\nlease_secs = 60"), 3, 1,
+                      "unknown key heartbeat.lease_secs");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\n  actoin = \"log-only\""), 2, 3, "unknown key fence.actoin");
+  EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten = \"0.0.0.0:1\""), 2, 1, "unknown key web.listen");
+}
+
+TEST(ConfigErrorTest, UnknownKeyInTargetPointsAtTheKey) {
+  EXPECT_CONFIG_ERROR("[host]\nid = \"h\"\n[[target]]\nname = \"a\"\npath = \"/mnt/a/hb\"\ndevice = \"sdb\"\n", 6, 1,
+                      "unknown key target.device");
+}
+
+TEST(ConfigErrorTest, UnknownTopLevelTable) {
+  EXPECT_CONFIG_ERROR(WithMinimal("[hearbeat]\nlease_seconds = 60"), 1, 2, "unknown key hearbeat");
+}
+
+TEST(ConfigErrorTest, UnknownTopLevelKey) {
+  EXPECT_CONFIG_ERROR(WithMinimal("debug = true"), 1, 1, "unknown key debug");
+}
+
+TEST(ConfigErrorTest, WrongTypes) {
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\nlease_seconds = \"60\""), 2, 17,
+                      "heartbeat.lease_seconds must be a number of seconds");
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\ntimeout_seconds = true"), 2, 19,
+                      "heartbeat.timeout_seconds must be a number of seconds");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\naction = 1"), 2, 10, "fence.action must be a string");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\njournal_path = [\"/a\"]"), 2, 16, "fence.journal_path must be a string");
+  EXPECT_CONFIG_ERROR("[host]\nid = 7\n[[target]]\nname = \"a\"\npath = \"/a/hb\"\n", 2, 6, "host.id must be a string");
+  EXPECT_CONFIG_ERROR("[host]\nid = \"h\"\n[[target]]\nname = 1\npath = \"/a/hb\"\n", 4, 8,
+                      "target.name must be a string");
+}
+
+TEST(ConfigErrorTest, TableThatIsNotATable) {
+  EXPECT_CONFIG_ERROR(WithMinimal("heartbeat = 5"), 1, 13, "heartbeat must be a table");
+  EXPECT_CONFIG_ERROR("target = \"x\"\n[host]\nid = \"h\"\n", 1, 10, "target must be an array of tables");
+}
+
+TEST(ConfigErrorTest, NegativeDuration) {
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\ntimeout_seconds = -1"), 2, 19,
+                      "heartbeat.timeout_seconds (-1) must be > 0");
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\nstartup_grace_seconds = -0.5"), 2, 25,
+                      "heartbeat.startup_grace_seconds (-0.5) must be ≥ 0");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\nsync_grace_seconds = -3"), 2, 22, "fence.sync_grace_seconds (-3)");
+}
+
+TEST(ConfigErrorTest, NonFiniteAndHugeDurations) {
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\nlease_seconds = inf"), 2, 17, "heartbeat.lease_seconds");
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\nlease_seconds = nan"), 2, 17, "heartbeat.lease_seconds");
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\nlease_seconds = 31536001"), 2, 17, "at most a year");
+}
+
+// Regression (was a bug, src/config.cc:155, Parser::Seconds): `*n->value<double>()` dereferences an
+// empty optional when the integer is beyond 2^53 (toml++ refuses the lossy int->double
+// conversion), which is undefined behaviour: today a huge startup grace is silently
+// accepted with a garbage value and a huge lease is misreported as "lease_seconds (0)".
+// Expected: rejected at the value, with the number in the message.
+TEST(ConfigErrorTest, IntegerBeyondDoublePrecisionIsRejected) {
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\nlease_seconds = 9007199254740993"), 2, 17,
+                      "heartbeat.lease_seconds (9");
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\nstartup_grace_seconds = 9223372036854775807"), 2, 25,
+                      "heartbeat.startup_grace_seconds (9");
+}
+
+TEST(ConfigErrorTest, TimeoutNotBelowLeasePointsAtTimeout) {
+  const ConfigError e = MustFail(WithMinimal("[heartbeat]\ntimeout_seconds = 70\nlease_seconds = 60"));
+  EXPECT_EQ(e.line, 2u);
+  EXPECT_EQ(e.column, 19u);
+  EXPECT_EQ(e.message, "heartbeat.timeout_seconds (70) must be less than lease_seconds (60)");
+  EXPECT_EQ(e.ToString(), "hbfence.toml:2:19: heartbeat.timeout_seconds (70) must be less than lease_seconds (60)");
+
+  // Equal is not less.
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\nlease_seconds = 30\ntimeout_seconds = 30"), 3, 19,
+                      "heartbeat.timeout_seconds (30) must be less than lease_seconds (30)");
+  // Fractions are printed as given.
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\ntimeout_seconds = 2.5\nlease_seconds = 1.5\ninterval_seconds = 1"), 2,
+                      19, "heartbeat.timeout_seconds (2.5) must be less than lease_seconds (1.5)");
+}
+
+TEST(ConfigErrorTest, DefaultTimeoutNotBelowLeasePointsAtLease) {
+  // timeout_seconds is the default 10 here: the only line to point at is the lease.
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\ninterval_seconds = 1\nlease_seconds = 8"), 3, 17,
+                      "heartbeat.timeout_seconds (10) must be less than lease_seconds (8)");
+}
+
+TEST(ConfigErrorTest, IntervalNotBelowLeasePointsAtInterval) {
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\ninterval_seconds = 60\nlease_seconds = 60"), 2, 20,
+                      "heartbeat.interval_seconds (60) must be less than lease_seconds (60)");
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\ntimeout_seconds = 5\ninterval_seconds = 90"), 3, 20,
+                      "heartbeat.interval_seconds (90) must be less than lease_seconds (60)");
+}
+
+TEST(ConfigErrorTest, UnknownFenceAction) {
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\naction = \"shutdown\""), 2, 10, "fence.action \"shutdown\" is not one of");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\naction = \"Hard-Reboot\""), 2, 10, "fence.action \"Hard-Reboot\"");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\naction = \"\""), 2, 10, "fence.action \"\" is not one of");
+}
+
+TEST(ConfigErrorTest, UnknownPolicy) {
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\npolicy = \"majority\""), 2, 10,
+                      "fence.policy \"majority\" is not one of any, all, quorum");
+}
+
+TEST(ConfigErrorTest, TomlSyntaxErrorsCarryTomlppPositions) {
+  // Positions and descriptions are toml++'s own, passed through unchanged.
+  // A missing value: where the value should start.
+  EXPECT_CONFIG_ERROR("[host]\nid = \"h\"\n[heartbeat]\nlease_seconds = \n", 4, 17, "expected value");
+  // An unterminated string: the newline inside it.
+  EXPECT_CONFIG_ERROR("[host]\nid = \"h1\n[[target]]\n", 2, 9, "Error while parsing string");
+  // A key defined twice: the second definition.
+  EXPECT_CONFIG_ERROR("[host]\nid = \"a\"\nid = \"b\"\n", 3, 6, "cannot redefine existing string 'id'");
+  // A table header left open.
+  EXPECT_CONFIG_ERROR("[host\nid = \"a\"\n", 1, 6, "expected ']'");
+  // Trailing garbage after a value.
+  EXPECT_CONFIG_ERROR("[host]\nid = \"a\"\n[heartbeat]\nlease_seconds = 5 5\n", 4, 19,
+                      "expected a comment or whitespace");
+  const ConfigError e = MustFail("[host\n");
+  EXPECT_EQ(e.ToString(), "hbfence.toml:1:6: " + e.message);
+}
+
+TEST(ConfigErrorTest, MissingHostId) {
+  // No [host] at all: the error points at the document.
+  {
+    const ConfigError e = MustFail("[[target]]\nname = \"a\"\npath = \"/mnt/a/hb\"\n");
+    EXPECT_THAT(e.message, HasSubstr("host.id is required"));
+    EXPECT_EQ(e.line, 1u) << e.ToString();
+    EXPECT_EQ(e.column, 1u) << e.ToString();
+  }
+  // [host] without id: the error points at the table.
+  EXPECT_CONFIG_ERROR("[web]\nlisten_address = \"[::1]:80\"\n[host]\n[[target]]\nname = \"a\"\npath = \"/a/b\"\n", 3, 1,
+                      "host.id is required");
+  // An empty id is no id.
+  EXPECT_CONFIG_ERROR("[host]\nid = \"\"\n[[target]]\nname = \"a\"\npath = \"/a/b\"\n", 1, 1, "host.id is required");
+}
+
+TEST(ConfigErrorTest, HostIdWithSlash) {
+  EXPECT_CONFIG_ERROR("[host]\nid = \"a/b\"\n[[target]]\nname = \"a\"\npath = \"/a/b\"\n", 2, 6,
+                      "host.id must not contain '/'");
+}
+
+TEST(ConfigErrorTest, NoTarget) {
+  EXPECT_CONFIG_ERROR("[host]\nid = \"h\"\n", 1, 1, "at least one [[target]] is required");
+}
+
+TEST(ConfigErrorTest, DuplicateTargetNamePointsAtTheSecond) {
+  EXPECT_CONFIG_ERROR(
+      "[host]\nid = \"h\"\n"
+      "[[target]]\nname = \"nfs\"\npath = \"/mnt/a/hb\"\n"
+      "[[target]]\nname = \"nfs\"\npath = \"/mnt/b/hb\"\n",
+      7, 8, "target.name \"nfs\" is used twice");
+}
+
+TEST(ConfigErrorTest, TargetWithoutNameOrPath) {
+  EXPECT_CONFIG_ERROR("[host]\nid = \"h\"\n[[target]]\npath = \"/mnt/a/hb\"\n", 3, 1, "target.name is required");
+  EXPECT_CONFIG_ERROR("[host]\nid = \"h\"\n[[target]]\nname = \"a\"\nmount = \"/mnt/a\"\n", 3, 1,
+                      "target \"a\" needs a path");
+}
+
+TEST(ConfigErrorTest, PathNotBelowMountPointsAtPath) {
+  auto doc = [](const std::string& path, const std::string& mount) {
+    return "[host]\nid = \"h\"\n[[target]]\nname = \"a\"\npath = \"" + path + "\"\nmount = \"" + mount + "\"\n";
+  };
+  EXPECT_CONFIG_ERROR(doc("/var/hb", "/mnt/a"), 5, 8, "target.path /var/hb is not below mount /mnt/a");
+  // A sibling sharing a name prefix is not below.
+  EXPECT_CONFIG_ERROR(doc("/mnt/ab/hb", "/mnt/a"), 5, 8, "is not below mount /mnt/a");
+  // The mount point itself is not below it.
+  EXPECT_CONFIG_ERROR(doc("/mnt/a", "/mnt/a"), 5, 8, "is not below mount");
+  // ".." is resolved before the check.
+  EXPECT_CONFIG_ERROR(doc("/mnt/a/../b/hb", "/mnt/a"), 5, 8, "target.path /mnt/b/hb is not below mount /mnt/a");
+}
+
+TEST(ConfigErrorTest, EmptyPaths) {
+  EXPECT_CONFIG_ERROR("[host]\nid = \"h\"\n[[target]]\nname = \"a\"\npath = \"\"\n", 5, 8,
+                      "target.path must not be empty");
+  EXPECT_CONFIG_ERROR("[host]\nid = \"h\"\n[[target]]\nname = \"a\"\npath = \"/mnt/a/hb\"\nmount = ''\n", 6, 9,
+                      "target.mount must not be empty");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\njournal_path = \"\""), 2, 16, "fence.journal_path must not be empty");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\nsysrq_trigger_path = \"\""), 2, 22,
+                      "fence.sysrq_trigger_path must not be empty");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\nsystemctl_path = ''"), 2, 18, "fence.systemctl_path must not be empty");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\ncustom_script = ''"), 2, 17, "fence.custom_script must not be empty");
+}
+
+// Relative paths anchor at the configuration file's directory, never at the cwd.
+TEST(ConfigTest, RelativePathsAnchorAtTheConfigFile) {
+  auto r = ParseConfig(
+      "[host]\nid = \"h\"\n"
+      "[fence]\njournal_path = \"state/journal.jsonl\"\nsysrq_trigger_path = \"./fake-trigger\"\n"
+      "systemctl_path = \"../bin/systemctl\"\ncustom_script = \"fence.sh\"\n"
+      "[[target]]\nname = \"a\"\npath = \"mnt/a/hb\"\nmount = \"mnt/a\"\n"
+      "[[target]]\nname = \"b\"\npath = \"/abs/hb\"\n",
+      "/etc/hbfence/hbfence.toml");
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  const Config& c = r.value();
+  EXPECT_EQ(c.fence.journal_path, "/etc/hbfence/state/journal.jsonl");
+  EXPECT_EQ(c.fence.sysrq_trigger_path, "/etc/hbfence/fake-trigger");
+  EXPECT_EQ(c.fence.systemctl_path, "/etc/bin/systemctl");
+  EXPECT_EQ(c.fence.custom_script, "/etc/hbfence/fence.sh");
+  ASSERT_EQ(c.targets.size(), 2u);
+  EXPECT_EQ(c.targets[0].path, "/etc/hbfence/mnt/a/hb");
+  EXPECT_EQ(c.targets[0].mount, std::filesystem::path("/etc/hbfence/mnt/a"));
+  EXPECT_EQ(c.targets[1].path, "/abs/hb");  // absolute paths are left alone
+}
+
+TEST(ConfigErrorTest, RelativePathNotBelowMount) {
+  const std::string text = "[host]\nid = \"h\"\n[[target]]\nname = \"a\"\npath = \"other/hb\"\nmount = \"mnt\"\n";
+  auto r = ParseConfig(text, "/etc/hbfence/hbfence.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().ToString(),
+            "/etc/hbfence/hbfence.toml:5:8: target.path /etc/hbfence/other/hb is not below mount /etc/hbfence/mnt");
+}
+
+TEST(ConfigErrorTest, BadAgentUnit) {
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\nagent_unit = \"-x\""), 2, 14,
+                      "fence.agent_unit \"-x\" is not a systemd unit name");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\nagent_unit = \"cloudstack agent\""), 2, 14,
+                      "fence.agent_unit \"cloudstack agent\" is not a systemd unit name");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\nagent_unit = \"\""), 2, 14, "is not a systemd unit name");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\nagent_unit = \"a;reboot\""), 2, 14, "is not a systemd unit name");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\nagent_unit = \"a/b\""), 2, 14, "is not a systemd unit name");
+}
+
+TEST(ConfigErrorTest, UnsupportedTargetKind) {
+  EXPECT_CONFIG_ERROR("[host]\nid = \"h\"\n[[target]]\nname = \"a\"\nkind = \"block\"\npath = \"/a/hb\"\n", 5, 8,
+                      "target.kind \"block\" is not supported (supported: file)");
+}
+
+TEST(ConfigErrorTest, BadListenAddressAndLogLevel) {
+  EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"localhost\""), 2, 18, "web.listen_address must be host:port");
+  EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"0.0.0.0:\""), 2, 18, "web.listen_address");
+  EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"0.0.0.0:65536\""), 2, 18, "web.listen_address");
+  EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"0.0.0.0:http\""), 2, 18, "web.listen_address");
+  EXPECT_CONFIG_ERROR(WithMinimal("[log]\nlevel = \"verbose\""), 2, 9, "log.level must be one of");
+}
+
+TEST(ConfigErrorTest, ToStringFormat) {
+  const ConfigError e{"/etc/hbfence/hbfence.toml", 12, 7, "something is wrong"};
+  EXPECT_EQ(e.ToString(), "/etc/hbfence/hbfence.toml:12:7: something is wrong");
+  const ConfigError parsed = MustFail(WithMinimal("[fence]\npolicy = \"some\""));
+  EXPECT_EQ(parsed.ToString(), "hbfence.toml:2:10: fence.policy \"some\" is not one of any, all, quorum");
+}
+
+// ---------------------------------------------------------------------------
+// sources and DescribeConfig
+
+TEST(ConfigSourcesTest, SetValuesRecordFileLineColumn) {
+  const Config c = MustParse(kFull);
+  auto at = [&](const std::string& key) {
+    auto it = c.sources.find(key);
+    return it == c.sources.end() ? std::string("<absent>") : it->second;
+  };
+  EXPECT_EQ(at("fence.action"), "hbfence.toml:17:10");
+  EXPECT_EQ(at("fence.policy"), "hbfence.toml:18:10");
+  EXPECT_EQ(at("fence.journal_path"), "hbfence.toml:19:16");
+  EXPECT_EQ(at("fence.agent_unit"), "hbfence.toml:22:14");
+  EXPECT_EQ(at("fence.systemctl_timeout_seconds"), "hbfence.toml:27:29");
+  EXPECT_EQ(at("heartbeat.interval_seconds"), "hbfence.toml:11:20");
+  EXPECT_EQ(at("heartbeat.timeout_seconds"), "hbfence.toml:12:19");
+  EXPECT_EQ(at("heartbeat.lease_seconds"), "hbfence.toml:13:17");
+  EXPECT_EQ(at("heartbeat.startup_grace_seconds"), "hbfence.toml:14:25");
+  // Per-target keys are not fence/heartbeat values and are not left behind.
+  EXPECT_EQ(c.sources.count("target.name"), 0u);
+  EXPECT_EQ(c.sources.count("target.path"), 0u);
+  EXPECT_EQ(c.sources.count("target.mount"), 0u);
+}
+
+TEST(ConfigSourcesTest, DefaultsHaveNoSource) {
+  const Config c = MustParse(WithMinimal("[fence]\npolicy = \"all\""));
+  EXPECT_EQ(c.sources.count("fence.action"), 0u);
+  EXPECT_EQ(c.sources.count("heartbeat.lease_seconds"), 0u);
+  EXPECT_EQ(c.sources.at("fence.policy"), "hbfence.toml:2:10");
+}
+
+TEST(DescribeConfigTest, ListsEveryKeyWithItsSource) {
+  const Config c = MustParse(kFull);
+  const auto lines = DescribeConfig(c);
+  const std::string keys[] = {
+      "id = ",
+      "listen_address = ",
+      "level = ",
+      "interval_seconds = ",
+      "timeout_seconds = ",
+      "lease_seconds = ",
+      "startup_grace_seconds = ",
+      "action = ",
+      "policy = ",
+      "journal_path = ",
+      "sysrq_trigger_path = ",
+      "systemctl_path = ",
+      "agent_unit = ",
+      "custom_script = ",
+      "custom_timeout_seconds = ",
+      "graceful_escalation_seconds = ",
+      "sync_grace_seconds = ",
+      "systemctl_timeout_seconds = ",
+      "name = ",
+      "kind = ",
+      "path = ",
+      "mount = ",
+  };
+  for (const auto& key : keys) {
+    EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.rfind(key, 0) == 0; }))
+        << "no line for " << key;
+  }
+  for (const char* table : {"[host]", "[web]", "[log]", "[heartbeat]", "[fence]", "[[target]]"}) {
+    EXPECT_TRUE(Contains(lines, table)) << table;
+  }
+  EXPECT_TRUE(Contains(lines, "id = \"kvm-07\""));
+  EXPECT_TRUE(Contains(lines, "listen_address = \"127.0.0.1:9100\""));
+  EXPECT_TRUE(Contains(lines, "level = \"debug\""));
+  EXPECT_TRUE(Contains(lines, "interval_seconds = 2.5  # hbfence.toml:11:20"));
+  EXPECT_TRUE(Contains(lines, "lease_seconds = 45  # hbfence.toml:13:17"));
+  EXPECT_TRUE(Contains(lines, "action = \"graceful-reboot\"  # hbfence.toml:17:10"));
+  EXPECT_TRUE(Contains(lines, "policy = \"quorum\"  # hbfence.toml:18:10"));
+  EXPECT_TRUE(Contains(lines, "graceful_escalation_seconds = 90.5  # hbfence.toml:25:31"));
+  EXPECT_TRUE(Contains(lines, "sync_grace_seconds = 0  # hbfence.toml:26:22"));
+  EXPECT_TRUE(Contains(lines, "name = \"nfs-primary\""));
+  EXPECT_TRUE(Contains(lines, "path = \"/mnt/primary/hbfence/kvm-07\""));
+  EXPECT_TRUE(Contains(lines, "mount = \"/mnt/primary\""));
+  EXPECT_TRUE(Contains(lines, "name = \"local\""));
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), "[[target]]"), 2);
+  // The second target has no mount, so only one mount line.
+  EXPECT_EQ(std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("mount = ", 0) == 0; }),
+            1);
+  EXPECT_TRUE(Contains(lines, "# fencing is ARMED"));
+  // The derived timings are appended as comments.
+  EXPECT_TRUE(Contains(lines, "# attempts_per_lease = 18"));
+}
+
+TEST(DescribeConfigTest, DefaultsAreMarkedDefault) {
+  const Config c = MustParse(WithMinimal("[fence]\naction = \"reboot\""));
+  const auto lines = DescribeConfig(c);
+  EXPECT_TRUE(Contains(lines, "action = \"hard-reboot\"  # hbfence.toml:2:10"));
+  EXPECT_TRUE(Contains(lines, "policy = \"any\"  # default"));
+  EXPECT_TRUE(Contains(lines, "lease_seconds = 60  # default"));
+  EXPECT_TRUE(Contains(lines, "interval_seconds = 5  # default"));
+  EXPECT_TRUE(Contains(lines, "timeout_seconds = 10  # default"));
+  EXPECT_TRUE(Contains(lines, "startup_grace_seconds = 0  # default"));
+  EXPECT_TRUE(Contains(lines, "sysrq_trigger_path = \"/proc/sysrq-trigger\"  # default"));
+  EXPECT_TRUE(Contains(lines, "agent_unit = \"cloudstack-agent\"  # default"));
+  EXPECT_TRUE(Contains(lines, "sync_grace_seconds = 5  # default"));
+}
+
+TEST(DescribeConfigTest, LogOnlyIsDisarmed) {
+  const auto lines = DescribeConfig(MustParse(WithMinimal("[fence]\naction = \"log-only\"")));
+  EXPECT_TRUE(Contains(lines, "# fencing is DISARMED (log-only)"));
+  EXPECT_FALSE(Contains(lines, "# fencing is ARMED"));
+}
+
+TEST(LoadConfigFileTest, ReadsAFileAndNamesItInErrors) {
+  testing::TempDir dir;
+  const auto good = dir / "good.toml";
+  testing::WriteFile(good, kFull);
+  auto r = LoadConfigFile(good);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r.value().file, good.string());
+  EXPECT_EQ(r.value().sources.at("fence.action"), good.string() + ":17:10");
+
+  const auto bad = dir / "bad.toml";
+  testing::WriteFile(bad, WithMinimal("[fence]\npolicy = \"none\""));
+  auto e = LoadConfigFile(bad);
+  ASSERT_FALSE(e.ok());
+  EXPECT_THAT(e.error().ToString(), StartsWith(bad.string() + ":2:10: fence.policy"));
+}
+
+TEST(LoadConfigFileTest, RelativePathsAnchorAtTheFilesDirectory) {
+  testing::TempDir dir;
+  const auto file = dir / "etc/hbfence.toml";
+  testing::WriteFile(file, "[host]\nid = \"h\"\n[fence]\njournal_path = \"../state/j.jsonl\"\n"
+                        "[[target]]\nname = \"a\"\npath = \"hb\"\n");
+  // Loaded through a path with a detour: the file name is normalized first.
+  auto r = LoadConfigFile(dir / "etc/../etc/hbfence.toml");
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r.value().file, file.string());
+  EXPECT_EQ(r.value().fence.journal_path, dir / "state/j.jsonl");
+  ASSERT_EQ(r.value().targets.size(), 1u);
+  EXPECT_EQ(r.value().targets[0].path, dir / "etc/hb");
+}
+
+TEST(LoadConfigFileTest, MissingFileIsAnError) {
+  testing::TempDir dir;
+  auto r = LoadConfigFile(dir / "absent.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().file, (dir / "absent.toml").string());
+  EXPECT_THAT(r.error().message, HasSubstr("cannot read"));
+}
+
+}  // namespace
+}  // namespace hbfence
