@@ -1,5 +1,7 @@
 #include "fence/executor.h"
 
+#include <pthread.h>
+
 #include <spdlog/spdlog.h>
 
 namespace hbfence {
@@ -63,6 +65,7 @@ bool FenceExecutor::StopWithin(Duration wait) {
 }
 
 void FenceExecutor::Loop() {
+  pthread_setname_np(pthread_self(), "hbfence-fence");
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });

@@ -1,5 +1,7 @@
 #include "storage/target_writer.h"
 
+#include <pthread.h>
+
 #include <optional>
 
 namespace hbfence {
@@ -75,6 +77,7 @@ bool TargetWriter::StopWithin(Duration wait) {
 }
 
 void TargetWriter::Loop(std::shared_ptr<Shared> s) {
+  pthread_setname_np(pthread_self(), "hbfence-writer");  // visible in top -H, ps -L
   std::unique_lock lock(s->mu);
   for (;;) {
     s->cv.wait(lock, [&] { return s->stopping || s->request; });
