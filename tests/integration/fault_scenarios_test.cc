@@ -58,10 +58,20 @@ std::string Fmt(const char* f, double v) {
 
 class SummaryPrinter : public ::testing::Environment {
  public:
+  // Printed, and kept in fault_scenarios_summary.txt (in ctest's working directory)
+  // for scripts/test to show after a passing run.
   void TearDown() override {
-    std::printf("\nfault scenario summary\n%-44s | %-34s | %s\n", "scenario", "expected", "observed");
-    std::printf("%s\n", std::string(120, '-').c_str());
-    for (const auto& r : Rows()) std::printf("%-44s | %-34s | %s\n", r.scenario.c_str(), r.expected.c_str(), r.observed.c_str());
+    std::ostringstream table;
+    table << "fault scenario summary\n";
+    char line[512];
+    std::snprintf(line, sizeof line, "%-44s | %-40s | %s\n", "scenario", "expected", "observed");
+    table << line << std::string(130, '-') << "\n";
+    for (const auto& r : Rows()) {
+      std::snprintf(line, sizeof line, "%-44s | %-40s | %s\n", r.scenario.c_str(), r.expected.c_str(), r.observed.c_str());
+      table << line;
+    }
+    std::printf("\n%s", table.str().c_str());
+    std::ofstream("fault_scenarios_summary.txt") << table.str();
   }
 };
 const auto* const kSummary = ::testing::AddGlobalTestEnvironment(new SummaryPrinter);
