@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -141,6 +142,34 @@ std::string CustomScriptProblem(const std::filesystem::path& script) {
   if (st.st_uid != 0) return "custom script " + script.string() + " is not owned by root";
   if (st.st_mode & (S_IWGRP | S_IWOTH)) return "custom script " + script.string() + " is group- or world-writable";
   return "";
+}
+
+ActionPlan PlanAction(const FenceConfig& cfg, std::span<const JournalEntry> history, WallTime now) {
+  auto in_last_hour = [&](auto&& pred) {
+    return std::count_if(history.begin(), history.end(), [&](const JournalEntry& e) {
+      return now - e.time < std::chrono::hours(1) && pred(e.action);
+    });
+  };
+  ActionPlan plan{cfg.action, {}};
+  if (plan.run == FenceActionKind::kRestartAgent && cfg.restart_agent_max_per_hour > 0 &&
+      in_last_hour([](const std::string& a) { return a == Name(FenceActionKind::kRestartAgent); }) >=
+          cfg.restart_agent_max_per_hour) {
+    plan.limited.push_back({FenceActionKind::kRestartAgent, "rate_limited",
+                            std::to_string(cfg.restart_agent_max_per_hour) + " agent restarts in the past hour; escalating to " +
+                                std::string(Name(cfg.restart_agent_escalation))});
+    plan.run = cfg.restart_agent_escalation;
+  }
+  if (RebootsHost(plan.run) && cfg.max_fences_per_hour > 0 &&
+      in_last_hour([](const std::string& a) {
+        const auto kind = ParseFenceAction(a);
+        return kind && RebootsHost(*kind);
+      }) >= cfg.max_fences_per_hour) {
+    plan.limited.push_back({plan.run, "rate_limited",
+                            std::to_string(cfg.max_fences_per_hour) +
+                                " reboots in the past hour: not rebooting again (log-only); the host needs a human"});
+    plan.run = FenceActionKind::kLogOnly;
+  }
+  return plan;
 }
 
 std::unique_ptr<FenceAction> MakeFenceAction(const FenceConfig& cfg, ActionDeps deps) {

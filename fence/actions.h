@@ -5,11 +5,13 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "fence/decide.h"
 #include "fence/fence_config.h"
+#include "fence/journal.h"
 #include "src/sys/clock.h"
 #include "src/sys/fence_io.h"
 #include "src/sys/process_runner.h"
@@ -17,7 +19,7 @@
 namespace hbfence {
 
 // What one action did. `result` is a metric label from a fixed set:
-// success | failed | timeout | refused | escalated | logged.
+// success | failed | timeout | refused | escalated | logged | rate_limited.
 struct ActionStep {
   FenceActionKind action;
   std::string result;
@@ -38,6 +40,17 @@ struct ActionDeps {
 };
 
 std::unique_ptr<FenceAction> MakeFenceAction(const FenceConfig& cfg, ActionDeps deps);
+
+// Which action actually runs for a decision at `now`, after the hourly limits,
+// given the journal entries written before this decision. `limited` holds a
+// "rate_limited" step for each limit that applied (restart-agent escalates; a
+// reboot beyond max_fences_per_hour degrades to log-only, so a host whose storage
+// stays dead does not reboot forever).
+struct ActionPlan {
+  FenceActionKind run;
+  std::vector<ActionStep> limited;
+};
+ActionPlan PlanAction(const FenceConfig& cfg, std::span<const JournalEntry> history, WallTime now);
 
 // Why a custom fence script would be refused (missing, not a regular executable
 // file, not owned by root, group/world-writable); empty when it may run.

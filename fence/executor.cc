@@ -85,16 +85,24 @@ void FenceExecutor::Run(const Request& r) {
   // Durability before action: the entry is on disk before anything can reboot us.
   // If the journal cannot be written the action still runs: an unfenced host whose
   // VMs are restarted elsewhere is worse than a lost record.
+  const auto history = ReadJournalEntries(r.cfg->journal_path);
   const Status journaled = Journal(r.cfg->journal_path).Append(r.entry);
   if (!journaled) spdlog::error("fence journal append failed: {}; fencing anyway", journaled.error());
   if (callbacks_.on_journal) callbacks_.on_journal(journaled, r.entry);
   LogDecision(*r.cfg, r.entry);
-  auto action = MakeFenceAction(*r.cfg, deps_);
-  for (const auto& step : action->Execute(r.decision)) {
-    spdlog::log(step.result == "success" || step.result == "logged" ? spdlog::level::warn : spdlog::level::err,
-                "fence action {}: {} ({})", Name(step.action), step.result, step.detail);
+  const ActionPlan plan = PlanAction(*r.cfg, history, r.entry.time);
+  auto report = [&](const ActionStep& step) {
+    const bool fine = step.result == "success" || step.result == "logged";
+    spdlog::log(fine ? spdlog::level::warn : spdlog::level::err, "fence action {}: {} ({})", Name(step.action),
+                step.result, step.detail);
     if (callbacks_.on_step) callbacks_.on_step(step);
-  }
+  };
+  for (const auto& step : plan.limited) report(step);
+  if (callbacks_.on_run) callbacks_.on_run(plan.run);
+  FenceConfig effective = *r.cfg;
+  effective.action = plan.run;
+  auto action = MakeFenceAction(effective, deps_);
+  for (const auto& step : action->Execute(r.decision)) report(step);
 }
 
 }  // namespace hbfence

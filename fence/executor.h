@@ -19,6 +19,7 @@ namespace hbfence {
 
 struct ExecutorCallbacks {
   std::function<void(const Status&, const JournalEntry&)> on_journal;  // after the append, before the action
+  std::function<void(FenceActionKind)> on_run;            // the action about to run, after the limits
   std::function<void(const ActionStep&)> on_step;         // after each action step
 };
 

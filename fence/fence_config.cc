@@ -41,4 +41,9 @@ std::string_view Name(Policy policy) { return NameIn(kPolicyNames, policy); }
 std::optional<FenceActionKind> ParseFenceAction(std::string_view text) { return ParseIn(kActionNames, text); }
 std::optional<Policy> ParsePolicy(std::string_view text) { return ParseIn(kPolicyNames, text); }
 
+bool RebootsHost(FenceActionKind action) {
+  return action == FenceActionKind::kHardReboot || action == FenceActionKind::kGracefulReboot ||
+         action == FenceActionKind::kCustom;
+}
+
 }  // namespace hbfence

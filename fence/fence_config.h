@@ -33,6 +33,13 @@ struct FenceConfig {
   Duration graceful_escalation = std::chrono::seconds(300);  // still alive after this: hard-reboot
   Duration sync_grace = std::chrono::seconds(5);              // hard-reboot waits this long for sync
   Duration systemctl_timeout = std::chrono::seconds(30);      // bound on `systemctl ...` calls
+  // Limits, counted from the journal over the past hour so they survive restarts.
+  int restart_agent_max_per_hour = 3;  // then restart_agent_escalation runs instead; 0: no limit
+  FenceActionKind restart_agent_escalation = FenceActionKind::kHardReboot;
+  int max_fences_per_hour = 3;         // reboot-type fences; beyond it: log-only; 0: no limit
 };
+
+// hard-reboot, graceful-reboot and custom take the host down; the others do not.
+bool RebootsHost(FenceActionKind action);
 
 }  // namespace hbfence

@@ -226,16 +226,21 @@ Status Journal::Append(const JournalEntry& e) {
   return FsyncDirectory(dir);
 }
 
-std::optional<JournalEntry> ReadLastFence(const std::filesystem::path& path) {
+std::vector<JournalEntry> ReadJournalEntries(const std::filesystem::path& path) {
+  std::vector<JournalEntry> out;
   std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::optional<JournalEntry> last;
-  std::string line;
-  while (std::getline(in, line)) {
-    auto e = ParseJsonLine(line);
-    if (e && e->action != Name(FenceActionKind::kLogOnly)) last = std::move(e);
+  for (std::string line; std::getline(in, line);) {
+    if (auto e = ParseJsonLine(line)) out.push_back(std::move(*e));
   }
-  return last;
+  return out;
+}
+
+std::optional<JournalEntry> ReadLastFence(const std::filesystem::path& path) {
+  const auto entries = ReadJournalEntries(path);
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    if (it->action != Name(FenceActionKind::kLogOnly)) return *it;
+  }
+  return std::nullopt;
 }
 
 }  // namespace hbfence

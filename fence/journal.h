@@ -38,6 +38,9 @@ class Journal {
   std::filesystem::path path_;
 };
 
+// Every complete entry, oldest first; torn lines (a crash mid-append) are skipped.
+std::vector<JournalEntry> ReadJournalEntries(const std::filesystem::path& path);
+
 // The newest complete entry whose action acted on the host (log-only entries are
 // records, not fences); a torn last line (crash mid-append) is skipped.
 std::optional<JournalEntry> ReadLastFence(const std::filesystem::path& path);

@@ -4,6 +4,8 @@
 #include <civetweb.h>
 #include <prometheus/exposer.h>
 
+#include <crypt.h>
+
 #include <atomic>
 #include <cstring>
 
@@ -45,10 +47,23 @@ int BeginRequest(mg_connection* conn) {
   return 0;  // civetweb continues: /metrics, or 404
 }
 
+// crypt_r(3) with the stored hash as the setting: bcrypt ($2y$, $2b$) via libxcrypt.
+bool PasswordMatches(const std::string& password, const std::string& hash) {
+  crypt_data data{};
+  const char* out = crypt_r(password.c_str(), hash.c_str(), &data);
+  if (out == nullptr || out[0] == '*') return false;
+  const std::string computed(out);
+  if (computed.size() != hash.size()) return false;
+  unsigned char diff = 0;  // no early exit: the time taken does not leak the match length
+  for (size_t i = 0; i < hash.size(); ++i) diff |= static_cast<unsigned char>(computed[i] ^ hash[i]);
+  return diff == 0;
+}
+
 }  // namespace
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen_address, const Metrics& metrics,
-                                                      HttpHandlers handlers) {
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen_address,
+                                                      const std::map<std::string, std::string>& basic_auth_users,
+                                                      const Metrics& metrics, HttpHandlers handlers) {
   static HttpHandlers stored;
   stored = std::move(handlers);
   g_handlers.store(&stored);
@@ -57,13 +72,24 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen_
   std::unique_ptr<HttpServer> server(new HttpServer());
   try {
     server->exposer_ = std::make_unique<prometheus::Exposer>(
-        std::vector<std::string>{"listening_ports", listen_address, "num_threads", "4", "request_timeout_ms", "10000",
-                                 "enable_keep_alive", "yes"},
+        std::vector<std::string>{"listening_ports", listen_address,
+                                 // At most 4 requests at once; more wait in a short backlog.
+                                 "num_threads", "4", "listen_backlog", "16",
+                                 "max_request_size", "8192", "request_timeout_ms", "10000",
+                                 "enable_keep_alive", "yes", "enable_directory_listing", "no"},
         &callbacks);
   } catch (const std::exception& e) {
     return Err{"cannot listen on " + listen_address + ": " + e.what()};
   }
   for (const auto& c : metrics.Collectables()) server->exposer_->RegisterCollectable(c);
+  if (!basic_auth_users.empty()) {
+    server->exposer_->RegisterAuth(
+        [users = basic_auth_users](const std::string& user, const std::string& password) {
+          const auto it = users.find(user);
+          return it != users.end() && PasswordMatches(password, it->second);
+        },
+        "hbfence");
+  }
   return server;
 }
 

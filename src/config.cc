@@ -47,7 +47,7 @@ class Parser {
 
   Result<Config, ConfigError> Run(const toml::table& root) {
     cfg_.file = file_;
-    Known(root, "", {"host", "web", "log", "heartbeat", "fence", "target"});
+    Known(root, "", {"host", "web", "log", "heartbeat", "fence", "watchdog", "target"});
     if (auto* t = Table(root, "host")) {
       Known(*t, "host", {"id"});
       String(*t, "host", "id", cfg_.host.id);
@@ -59,10 +59,36 @@ class Parser {
       Fail(Source(root, "host", "id"), "host.id must not contain '/'");
     }
     if (auto* t = Table(root, "web")) {
-      Known(*t, "web", {"listen_address"});
+      Known(*t, "web", {"listen_address", "basic_auth_users", "tls_cert_file", "tls_key_file"});
       String(*t, "web", "listen_address", cfg_.web.listen_address);
       if (!err_ && !ValidListenAddress(cfg_.web.listen_address)) {
         Fail(Source(*t, "listen_address"), "web.listen_address must be host:port");
+      }
+      for (const char* key : {"tls_cert_file", "tls_key_file"}) {
+        if (t->get(key)) {
+          Fail(Source(*t, key), std::string("web.") + key +
+                                    ": in-process TLS is not supported (Debian 12's civetweb 1.15 crashes on HTTPS "
+                                    "with OpenSSL 3); terminate TLS in front of hbfence, see packaging/tls-proxy.conf");
+        }
+      }
+      if (const auto* users = Table(*t, "basic_auth_users")) {
+        for (const auto& [user, hash] : *users) {
+          const auto h = hash.value<std::string>();
+          if (!h || !(h->rfind("$2y$", 0) == 0 || h->rfind("$2b$", 0) == 0 || h->rfind("$2a$", 0) == 0)) {
+            Fail(hash.source(), "web.basic_auth_users." + std::string(user.str()) +
+                                    " must be a bcrypt hash ($2y$…, e.g. from htpasswd -nB)");
+          } else {
+            cfg_.web.basic_auth_users[std::string(user.str())] = *h;
+          }
+        }
+      }
+    }
+    if (auto* t = Table(root, "watchdog")) {
+      Known(*t, "watchdog", {"device", "timeout_seconds"});
+      Path(*t, "watchdog", "device", cfg_.watchdog.device);
+      Seconds(*t, "watchdog", "timeout_seconds", cfg_.watchdog.timeout, false);
+      if (!err_ && cfg_.watchdog.timeout < std::chrono::seconds(2)) {
+        Fail(Source(*t, "timeout_seconds"), "watchdog.timeout_seconds must be at least 2");
       }
     }
     if (auto* t = Table(root, "log")) {
@@ -195,8 +221,8 @@ class Parser {
     if (!t) return;
     Known(*t, "fence",
           {"action", "policy", "journal_path", "sysrq_trigger_path", "systemctl_path", "agent_unit", "custom_script",
-           "custom_timeout_seconds", "graceful_escalation_seconds", "sync_grace_seconds",
-           "systemctl_timeout_seconds"});
+           "custom_timeout_seconds", "graceful_escalation_seconds", "sync_grace_seconds", "systemctl_timeout_seconds",
+           "restart_agent_max_per_hour", "restart_agent_escalation", "max_fences_per_hour"});
     auto& f = cfg_.fence;
     std::string text;
     if (String(*t, "fence", "action", text)) {
@@ -226,6 +252,31 @@ class Parser {
     Seconds(*t, "fence", "graceful_escalation_seconds", f.graceful_escalation, false);
     Seconds(*t, "fence", "sync_grace_seconds", f.sync_grace, true);
     Seconds(*t, "fence", "systemctl_timeout_seconds", f.systemctl_timeout, false);
+    Count(*t, "fence", "restart_agent_max_per_hour", f.restart_agent_max_per_hour);
+    Count(*t, "fence", "max_fences_per_hour", f.max_fences_per_hour);
+    if (String(*t, "fence", "restart_agent_escalation", text)) {
+      const auto a = ParseFenceAction(text);
+      if (a && (*a == FenceActionKind::kHardReboot || *a == FenceActionKind::kGracefulReboot ||
+                *a == FenceActionKind::kLogOnly)) {
+        f.restart_agent_escalation = *a;
+      } else {
+        Fail(Source(*t, "restart_agent_escalation"),
+             "fence.restart_agent_escalation \"" + text + "\" is not one of hard-reboot, graceful-reboot, log-only");
+      }
+    }
+  }
+
+  // A whole number ≥ 0 (0 means no limit).
+  void Count(const toml::table& t, std::string_view table, std::string_view key, int& out) {
+    const toml::node* n = t.get(key);
+    if (!n || err_) return;
+    const auto v = n->value_exact<int64_t>();
+    if (!n->is_integer() || !v || *v < 0 || *v > 1000000) {
+      Fail(n->source(), std::string(table) + "." + std::string(key) + " must be a whole number ≥ 0");
+      return;
+    }
+    out = static_cast<int>(*v);
+    Record(table, key, *n);
   }
 
   void ParseTargets(const toml::table& root) {
@@ -340,7 +391,16 @@ std::vector<std::string> DescribeConfig(const Config& c) {
       "graceful_escalation_seconds = " + secs(f.graceful_escalation) + src("fence.graceful_escalation_seconds"),
       "sync_grace_seconds = " + secs(f.sync_grace) + src("fence.sync_grace_seconds"),
       "systemctl_timeout_seconds = " + secs(f.systemctl_timeout) + src("fence.systemctl_timeout_seconds"),
+      "restart_agent_max_per_hour = " + std::to_string(f.restart_agent_max_per_hour) +
+          src("fence.restart_agent_max_per_hour"),
+      "restart_agent_escalation = \"" + std::string(Name(f.restart_agent_escalation)) + "\"" +
+          src("fence.restart_agent_escalation"),
+      "max_fences_per_hour = " + std::to_string(f.max_fences_per_hour) + src("fence.max_fences_per_hour"),
+      "[watchdog]",
+      "device = \"" + c.watchdog.device.string() + "\"" + (c.watchdog.device.empty() ? "  # none" : ""),
+      "timeout_seconds = " + secs(c.watchdog.timeout) + src("watchdog.timeout_seconds"),
   };
+  for (const auto& [user, hash] : c.web.basic_auth_users) out.insert(out.begin() + 4, "basic_auth_users." + user + " = <bcrypt hash>");
   for (const auto& t : c.targets) {
     out.push_back("[[target]]");
     out.push_back("name = \"" + t.name + "\"");

@@ -23,6 +23,13 @@ struct HostConfig {
 
 struct WebConfig {
   std::string listen_address = "0.0.0.0:19746";
+  // user -> bcrypt hash ($2y$/$2b$, as htpasswd -B writes). Empty: no auth.
+  std::map<std::string, std::string> basic_auth_users;
+};
+
+struct WatchdogConfig {
+  std::filesystem::path device;  // empty: no hardware watchdog
+  Duration timeout = std::chrono::seconds(60);
 };
 
 struct LogConfig {
@@ -36,6 +43,7 @@ struct Config {
   LogConfig log;
   HeartbeatConfig heartbeat;
   FenceConfig fence;
+  WatchdogConfig watchdog;
   std::vector<TargetConfig> targets;
   // Where each fence/heartbeat value came from: "file:line:column" or "default".
   std::map<std::string, std::string> sources;

@@ -47,7 +47,13 @@ Daemon::Daemon(std::shared_ptr<const Config> cfg, Metrics& metrics, DaemonDeps d
                         metrics_.SetLastFence(e.time);
                       }
                     },
-                    [this](const ActionStep& step) { metrics_.CountAction(Name(step.action), step.result); }}) {
+                    [this](FenceActionKind run) {
+                      if (run == FenceActionKind::kHardReboot) StopPettingWatchdog();
+                    },
+                    [this](const ActionStep& step) {
+                      metrics_.CountAction(Name(step.action), step.result);
+                      if (step.action == FenceActionKind::kHardReboot) StopPettingWatchdog();
+                    }}) {
   const MonoTime now = deps_.clock.Now();
   ApplyConfig(std::move(cfg), now);
   if (auto last = ReadLastFence(cfg_->fence.journal_path)) {
@@ -58,6 +64,12 @@ Daemon::Daemon(std::shared_ptr<const Config> cfg, Metrics& metrics, DaemonDeps d
 }
 
 Daemon::~Daemon() = default;
+
+void Daemon::StopPettingWatchdog() {
+  if (!reboot_standing_.exchange(true)) {
+    spdlog::critical("a reboot is under way: no longer petting the hardware watchdog");
+  }
+}
 
 void Daemon::RequestStop() {
   stop_ = true;
@@ -97,6 +109,12 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
   const bool timeout_changed = !cfg_ || cfg_->heartbeat.timeout != cfg->heartbeat.timeout;
   if (cfg_ && cfg_->web.listen_address != cfg->web.listen_address) {
     spdlog::warn("web.listen_address changed to {}; it takes effect at the next restart", cfg->web.listen_address);
+  }
+  if (!cfg_ && !cfg->watchdog.device.empty()) {
+    // Pet three times per watchdog timeout: one late wake-up must not reset the host.
+    watchdog_period_ = cfg->watchdog.timeout / 3;
+  } else if (cfg_ && (cfg_->watchdog.device != cfg->watchdog.device || cfg_->watchdog.timeout != cfg->watchdog.timeout)) {
+    spdlog::warn("[watchdog] changes take effect at the next restart");
   }
   cfg_ = std::move(cfg);
   timings_ = Derive(cfg_->heartbeat);
@@ -196,8 +214,54 @@ void Daemon::Evaluate(MonoTime now) {
   executor_.Submit(std::shared_ptr<const FenceConfig>(cfg_, &cfg_->fence), std::move(entry), *step.decision);
 }
 
+// Liveness goes out from this loop only: if the loop wedges, the hardware watchdog
+// and systemd both notice.
+void Daemon::KeepAlive(MonoTime now) {
+  if (watchdog_period_ && !reboot_standing_ && now >= next_watchdog_pet_) {
+    if (auto pet = deps_.watchdog.Pet(); !pet) spdlog::error("{}", pet.error());
+    next_watchdog_pet_ = now + *watchdog_period_;
+  }
+  if (const auto period = deps_.notifier.WatchdogPeriod(); period && now >= next_notify_alive_) {
+    deps_.notifier.WatchdogAlive();
+    next_notify_alive_ = now + *period;
+  }
+  // Ready once every target has had its first attempt decided (success, error or
+  // timeout): a hung first write must not keep the service "activating" forever.
+  if (!ready_sent_ && std::all_of(targets_.begin(), targets_.end(), [](const Target& t) {
+        return t.state.last_success_wall || t.state.consecutive_failures > 0;
+      })) {
+    deps_.notifier.Ready();
+    ready_sent_ = true;
+  }
+  if (std::string line = StatusLine(now); line != last_status_line_) {
+    deps_.notifier.Status(line);
+    last_status_line_ = std::move(line);
+  }
+}
+
+std::string Daemon::StatusLine(MonoTime now) const {
+  std::vector<std::string> down;
+  for (const auto& t : targets_) {
+    if (TargetFailed(timings_.lease, t.state.last_success, now)) down.push_back(t.cfg.name);
+  }
+  std::string line;
+  if (engine_.decided) {
+    line = "FENCE DECIDED (" + std::string(Name(cfg_->fence.action)) + ")";
+  } else if (!down.empty()) {
+    line = "lease expired";
+  } else {
+    line = "ok";
+  }
+  line += ": " + std::to_string(targets_.size() - down.size()) + "/" + std::to_string(targets_.size()) + " targets up";
+  for (size_t i = 0; i < down.size(); ++i) line += (i ? ", " : "; down: ") + down[i];
+  line += cfg_->fence.action == FenceActionKind::kLogOnly ? "; fencing disarmed (log-only)" : "; fencing armed";
+  return line;
+}
+
 MonoTime Daemon::NextWakeup(MonoTime now) const {
   MonoTime next = now + timings_.interval;
+  if (watchdog_period_ && !reboot_standing_) next = std::min(next, next_watchdog_pet_);
+  if (deps_.notifier.WatchdogPeriod()) next = std::min(next, next_notify_alive_);
   for (const auto& t : targets_) {
     next = std::min(next, t.next_tick);
     if (auto d = TimeoutDeadline(t.state, timings_.timeout)) next = std::min(next, *d);
@@ -251,6 +315,7 @@ void Daemon::Run() {
       t.metrics->SetUp(!TargetFailed(timings_.lease, t.state.last_success, now));
     }
     Evaluate(now);
+    KeepAlive(now);
     // The status page is for humans: refreshing it twice a second is plenty, and
     // keeps string building off the per-write path.
     if (now - status_published_ >= std::chrono::milliseconds(500)) {
@@ -274,6 +339,12 @@ bool Daemon::Shutdown(Duration wait) {
   if (!executor_.StopWithin(left())) {
     clean = false;
     spdlog::warn("a fence action is still running at shutdown; abandoning it");
+  }
+  deps_.notifier.Stopping();
+  if (reboot_standing_) {
+    spdlog::critical("stopping with a reboot under way: the hardware watchdog stays armed");
+  } else if (auto closed = deps_.watchdog.MagicClose(); !closed) {
+    spdlog::error("{}", closed.error());
   }
   return clean;
 }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,6 +19,8 @@
 #include "metrics/metrics.h"
 #include "src/config.h"
 #include "storage/heartbeat_state.h"
+#include "src/sys/service_notifier.h"
+#include "src/sys/watchdog.h"
 #include "storage/target_writer.h"
 
 namespace hbfence {
@@ -26,6 +29,8 @@ struct DaemonDeps {
   const Clock& clock;
   FenceIo& io;
   ProcessRunner& runner;
+  Watchdog& watchdog;        // petted from the scheduler loop
+  ServiceNotifier& notifier; // READY, STATUS, WATCHDOG for systemd
 };
 
 class Daemon {
@@ -40,7 +45,8 @@ class Daemon {
   bool Healthy() const;
   std::string StatusHtml() const;
 
-  // Stops writer and executor threads, waiting up to `wait` for busy ones. Returns
+  // Stops writer and executor threads, waiting up to `wait` for busy ones, and
+  // disarms the hardware watchdog unless a reboot decision stands. Returns
   // false when some were stuck and had to be abandoned: the process must then exit
   // without running destructors (they may still be blocked in the kernel).
   bool Shutdown(Duration wait);
@@ -62,6 +68,9 @@ class Daemon {
   void Evaluate(MonoTime now);
   MonoTime NextWakeup(MonoTime now) const;
   void PublishStatus(MonoTime now);
+  void KeepAlive(MonoTime now);
+  void StopPettingWatchdog();
+  std::string StatusLine(MonoTime now) const;
   std::vector<TargetObservation> Observations() const;
   DecisionConfig DecisionCfg() const;
 
@@ -75,6 +84,14 @@ class Daemon {
   int abandoned_writers_ = 0;  // dropped by a reload while stuck in the kernel
   EngineState engine_;
   MonoTime status_published_{};
+  MonoTime next_watchdog_pet_{};
+  MonoTime next_notify_alive_{};
+  bool ready_sent_ = false;
+  std::string last_status_line_;
+  // Set by the executor once a reboot is under way: the hardware watchdog then
+  // stops being petted, so the host resets even if sysrq is disabled or stuck.
+  std::atomic<bool> reboot_standing_{false};
+  std::optional<Duration> watchdog_period_;
   FenceExecutor executor_;
 
   std::atomic<bool> stop_{false};

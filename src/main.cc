@@ -15,6 +15,8 @@
 #include "src/sys/clock.h"
 #include "src/sys/fence_io.h"
 #include "src/sys/process_runner.h"
+#include "src/sys/service_notifier.h"
+#include "src/sys/watchdog.h"
 
 namespace hbfence {
 namespace {
@@ -62,10 +64,21 @@ int Run(const CliOptions& cli) {
   static SystemClock clock;
   static SystemFenceIo fence_io;
   static PosixProcessRunner runner;
+  static SystemdNotifier notifier;
+  std::unique_ptr<Watchdog> watchdog = std::make_unique<NullWatchdog>();
+  if (!cfg->watchdog.device.empty()) {
+    auto opened = DeviceWatchdog::Open(cfg->watchdog.device, cfg->watchdog.timeout);
+    if (!opened) {
+      spdlog::critical("{}", opened.error());
+      return 1;
+    }
+    watchdog = std::move(opened).value();
+    spdlog::info("hardware watchdog {} armed ({}s)", cfg->watchdog.device.string(), ToSeconds(cfg->watchdog.timeout));
+  }
   Metrics metrics({HBFENCE_VERSION, HBFENCE_GIT_REVISION});
-  Daemon daemon(cfg, metrics, {clock, fence_io, runner});
+  Daemon daemon(cfg, metrics, {clock, fence_io, runner, *watchdog, notifier});
 
-  auto http = HttpServer::Start(cfg->web.listen_address, metrics,
+  auto http = HttpServer::Start(cfg->web.listen_address, cfg->web.basic_auth_users, metrics,
                                 {[&daemon] { return daemon.StatusHtml(); }, [&daemon] { return daemon.Healthy(); }});
   if (!http) {
     spdlog::critical("{}", http.error());

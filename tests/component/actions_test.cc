@@ -196,11 +196,12 @@ TEST(FenceExecutorTest, JournalIsDurableBeforeTheSysrqWrite) {
   std::vector<std::string> steps;
   bool journaled = false;
   FenceExecutor executor({io, runner, clock},
-                         {[&](const Status& s, const JournalEntry&) {
-                            std::lock_guard lock(mu);
-                            journaled = s.ok();
-                          },
-                          [&](const ActionStep& step) {
+                         {.on_journal =
+                              [&](const Status& s, const JournalEntry&) {
+                                std::lock_guard lock(mu);
+                                journaled = s.ok();
+                              },
+                          .on_step = [&](const ActionStep& step) {
                             std::lock_guard lock(mu);
                             steps.push_back(std::string(Name(step.action)) + "=" + step.result);
                             cv.notify_all();

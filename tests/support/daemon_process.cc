@@ -45,10 +45,13 @@ std::vector<std::string> ChildEnvironment() {
 
 }  // namespace
 
-DaemonProcess::DaemonProcess(const std::vector<std::string>& args, std::filesystem::path log) : log_(std::move(log)) {
+DaemonProcess::DaemonProcess(const std::vector<std::string>& args, std::filesystem::path log,
+                             const std::vector<std::string>& extra_env)
+    : log_(std::move(log)) {
   std::vector<std::string> argv{HBFENCE_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
   auto env = ChildEnvironment();
+  env.insert(env.end(), extra_env.begin(), extra_env.end());
   auto cargv = CStrings(argv);
   auto cenv = CStrings(env);
   posix_spawn_file_actions_t actions;
@@ -105,7 +108,8 @@ std::optional<int> DaemonProcess::WaitExit(Duration timeout) {
   return status_;
 }
 
-HttpResponse HttpGet(int port, const std::string& path, const std::string& method, Duration timeout) {
+HttpResponse HttpGet(int port, const std::string& path, const std::string& method, Duration timeout,
+                     const std::string& extra_headers) {
   HttpResponse out;
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   timeval tv{static_cast<time_t>(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()),
@@ -120,7 +124,8 @@ HttpResponse HttpGet(int port, const std::string& path, const std::string& metho
     ::close(fd);
     return out;
   }
-  const std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  const std::string req =
+      method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + extra_headers + "\r\n";
   (void)!::write(fd, req.data(), req.size());
   std::string resp;
   char buf[65536];

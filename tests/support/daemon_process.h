@@ -18,7 +18,8 @@ namespace hbfence::testing {
 class DaemonProcess {
  public:
   // Starts `HBFENCE_BIN args...`; output goes to `log` (truncated first).
-  DaemonProcess(const std::vector<std::string>& args, std::filesystem::path log);
+  DaemonProcess(const std::vector<std::string>& args, std::filesystem::path log,
+                const std::vector<std::string>& extra_env = {});
   ~DaemonProcess();  // SIGKILL if still running
 
   // Waits until the log contains `needle` (or the process died). Bounded.
@@ -43,7 +44,7 @@ struct HttpResponse {
   std::string body;
 };
 HttpResponse HttpGet(int port, const std::string& path, const std::string& method = "GET",
-                     Duration timeout = std::chrono::seconds(5));
+                     Duration timeout = std::chrono::seconds(5), const std::string& extra_headers = "");
 
 // The value of one series in a text exposition, e.g.
 // MetricValue(text, "hbfence_target_up{target=\"nfs\"}").

@@ -659,3 +659,41 @@ TEST(LoadConfigFileTest, MissingFileIsAnError) {
 
 }  // namespace
 }  // namespace hbfence
+
+namespace hbfence {
+namespace {
+
+TEST(ConfigOperationsTest, FenceLimitsWatchdogAndAuthParse) {
+  const Config c = MustParse(WithMinimal(
+      "[fence]\nrestart_agent_max_per_hour = 5\nrestart_agent_escalation = \"graceful-reboot\"\nmax_fences_per_hour = 0\n"
+      "[watchdog]\ndevice = \"/dev/watchdog\"\ntimeout_seconds = 30\n"
+      "[web.basic_auth_users]\nprometheus = \"$2y$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234\"\n"));
+  EXPECT_EQ(c.fence.restart_agent_max_per_hour, 5);
+  EXPECT_EQ(c.fence.restart_agent_escalation, FenceActionKind::kGracefulReboot);
+  EXPECT_EQ(c.fence.max_fences_per_hour, 0);
+  EXPECT_EQ(c.watchdog.device, "/dev/watchdog");
+  EXPECT_EQ(c.watchdog.timeout, std::chrono::seconds(30));
+  EXPECT_EQ(c.web.basic_auth_users.count("prometheus"), 1u);
+}
+
+TEST(ConfigOperationsTest, DefaultsAreSafe) {
+  const Config c = MustParse(WithMinimal(""));
+  EXPECT_EQ(c.fence.restart_agent_max_per_hour, 3);
+  EXPECT_EQ(c.fence.restart_agent_escalation, FenceActionKind::kHardReboot);
+  EXPECT_EQ(c.fence.max_fences_per_hour, 3);
+  EXPECT_TRUE(c.watchdog.device.empty());
+  EXPECT_TRUE(c.web.basic_auth_users.empty());
+}
+
+TEST(ConfigOperationsTest, ErrorsPointAtTheValue) {
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\nmax_fences_per_hour = -1"), 2, 23, "whole number");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\nmax_fences_per_hour = 1.5"), 2, 23, "whole number");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\nrestart_agent_escalation = \"custom\""), 2, 28,
+                      "not one of hard-reboot, graceful-reboot, log-only");
+  EXPECT_CONFIG_ERROR(WithMinimal("[watchdog]\ntimeout_seconds = 1"), 2, 19, "at least 2");
+  EXPECT_CONFIG_ERROR(WithMinimal("[web.basic_auth_users]\nalice = \"plaintext\""), 2, 9, "bcrypt");
+  EXPECT_CONFIG_ERROR(WithMinimal("[web]\ntls_cert_file = \"/etc/cert.pem\""), 2, 17, "in-process TLS is not supported");
+}
+
+}  // namespace
+}  // namespace hbfence
