@@ -74,7 +74,7 @@ struct Metrics::Families {
                   .Register(r)),
         last_fence(BuildGauge()
                        .Name("hbfence_last_fence_timestamp_seconds")
-                       .Help("Unix time of the newest fence journal entry; 0 if none.")
+                       .Help("Unix time of the newest journal entry that acted on the host (log-only entries excluded); 0 if none.")
                        .Register(r)),
         config_info(BuildGauge()
                         .Name("hbfence_config_info")
