@@ -163,10 +163,12 @@ const T* Field(const std::map<std::string, FlatJsonReader::Value>& m, const std:
 
 std::string ToJsonLine(const JournalEntry& e) {
   const int64_t ms = UnixMillis(e.time);
+  const int64_t whole = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);  // floor, also before 1970
   std::string out = "{\"time\":";
   AppendQuoted(out, Iso8601(ms));
   char secs[32];
-  std::snprintf(secs, sizeof secs, "%lld.%03lld", static_cast<long long>(ms / 1000), static_cast<long long>(ms % 1000));
+  std::snprintf(secs, sizeof secs, "%lld.%03lld", static_cast<long long>(whole),
+                static_cast<long long>(ms - whole * 1000));
   out += ",\"timestamp_seconds\":";
   out += secs;
   out += ",\"host\":";
@@ -191,10 +193,14 @@ std::optional<JournalEntry> ParseJsonLine(std::string_view line) {
   if (!fields) return std::nullopt;
   const auto* secs = Field<double>(*fields, "timestamp_seconds");
   const auto* action = Field<std::string>(*fields, "action");
-  if (!secs || !action || !std::isfinite(*secs)) return std::nullopt;
+  if (!secs || !action) return std::nullopt;
+  // Written with millisecond precision: round, or a parsed time comes back 1 ms
+  // early. Before 1970 or past what the nanosecond clock holds (2262): not ours.
+  constexpr auto kMaxMs = std::chrono::duration_cast<std::chrono::milliseconds>(WallTime::duration::max()).count();
+  const double ms = std::round(*secs * 1000);
+  if (!(ms >= 0 && ms <= static_cast<double>(kMaxMs))) return std::nullopt;
   JournalEntry e;
-  // Written with millisecond precision: round, or a parsed time comes back 1 ms early.
-  e.time = WallTime(std::chrono::round<std::chrono::milliseconds>(std::chrono::duration<double>(*secs)));
+  e.time = WallTime(std::chrono::milliseconds(static_cast<int64_t>(ms)));
   e.action = *action;
   if (const auto* v = Field<std::string>(*fields, "host")) e.host = *v;
   if (const auto* v = Field<std::string>(*fields, "policy")) e.policy = *v;

@@ -6,7 +6,7 @@ HBFENCE_PACKAGES=(
   prometheus-cpp-dev libcivetweb-dev libtomlplusplus-dev libspdlog-dev libgtest-dev libgmock-dev
   libfuse3-dev fuse3 libsystemd-dev
   prometheus prometheus-alertmanager
-  curl jq
+  curl jq systemd man-db
 )
 
 # Installs only what is missing; apt-get update runs once, and only when needed.

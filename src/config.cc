@@ -189,6 +189,10 @@ class Parser {
                             " and at most a year");
       return;
     }
+    if (!zero_ok && v < 0.001) {
+      Fail(n->source(), full + " (" + FormatSeconds(v) + ") must be at least 0.001 (1 ms)");
+      return;
+    }
     out = FromSeconds(v);
     Record(table, key, *n);
   }
@@ -334,6 +338,63 @@ class Parser {
   std::optional<ConfigError> err_;
 };
 
+// TOML allows non-ASCII only in strings and comments; anything else is an error
+// we report ourselves, because toml++ 3.3 reaches an unreachable branch on some of
+// it (marzer/tomlplusplus#190, fixed after the version Debian 12 ships).
+std::optional<ConfigError> NonAsciiOutsideStrings(std::string_view text, std::string_view file) {
+  enum { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral } state = kCode;
+  const auto starts = [&](size_t i, std::string_view s) { return text.substr(i, s.size()) == s; };
+  uint32_t line = 1, column = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    size_t skip = 0;  // bytes consumed beyond c
+    switch (state) {
+      case kCode:
+        if (c == '#') {
+          state = kComment;
+        } else if (starts(i, "\"\"\"")) {
+          state = kMultiBasic, skip = 2;
+        } else if (starts(i, "'''")) {
+          state = kMultiLiteral, skip = 2;
+        } else if (c == '"') {
+          state = kBasic;
+        } else if (c == '\'') {
+          state = kLiteral;
+        } else if (static_cast<unsigned char>(c) >= 0x80) {
+          return ConfigError{std::string(file), line, column, "non-ASCII character outside a string or comment"};
+        }
+        break;
+      case kComment:
+        if (c == '\n') state = kCode;
+        break;
+      case kBasic:
+        if (c == '\\') skip = 1;
+        else if (c == '"' || c == '\n') state = kCode;
+        break;
+      case kLiteral:
+        if (c == '\'' || c == '\n') state = kCode;
+        break;
+      case kMultiBasic:
+        if (c == '\\') skip = 1;
+        else if (starts(i, "\"\"\"")) state = kCode, skip = 2;
+        break;
+      case kMultiLiteral:
+        if (starts(i, "'''")) state = kCode, skip = 2;
+        break;
+    }
+    for (size_t j = i; j <= i + skip && j < text.size(); ++j) {
+      if (text[j] == '\n') {
+        ++line;
+        column = 1;
+      } else if ((static_cast<unsigned char>(text[j]) & 0xC0) != 0x80) {
+        ++column;  // columns count characters, not UTF-8 continuation bytes
+      }
+    }
+    i += skip;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string ConfigError::ToString() const {
@@ -341,6 +402,7 @@ std::string ConfigError::ToString() const {
 }
 
 Result<Config, ConfigError> ParseConfig(std::string_view text, std::string_view file) {
+  if (auto bad = NonAsciiOutsideStrings(text, file)) return Err{*bad};
   toml::table root;
   try {
     root = toml::parse(text, file);

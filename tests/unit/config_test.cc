@@ -697,3 +697,21 @@ TEST(ConfigOperationsTest, ErrorsPointAtTheValue) {
 
 }  // namespace
 }  // namespace hbfence
+
+namespace hbfence {
+namespace {
+
+TEST(ConfigFuzzRegressionTest, NonAsciiOnlyInStringsAndComments) {
+  const Config c = MustParse(WithMinimal("# höst ≥ 1\n[fence]\nagent_unit = \"cloudstack-agent\"\ncustom_script = \"/opt/skript-ä.sh\"\n"));
+  EXPECT_EQ(c.fence.custom_script, "/opt/skript-ä.sh");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\nactiön = \"log-only\""), 2, 5, "non-ASCII character outside a string or comment");
+  EXPECT_CONFIG_ERROR("\xcb\x8f", 1, 1, "non-ASCII");  // made toml++ 3.3 reach an unreachable branch
+}
+
+TEST(ConfigFuzzRegressionTest, DurationsBelowAMillisecondAreRejected) {
+  // 1e-10 s truncated to 0 ns once, and lease / interval divided by zero.
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\ninterval_seconds = 1e-10"), 2, 20, "at least 0.001");
+}
+
+}  // namespace
+}  // namespace hbfence

@@ -373,3 +373,16 @@ TEST(JournalFileTest, AppendAfterATornLineIsReadable) {
 
 }  // namespace
 }  // namespace hbfence
+
+namespace hbfence {
+namespace {
+
+TEST(JournalFuzzRegressionTest, TimestampsOutsideTheClockRangeAreRejected) {
+  EXPECT_FALSE(ParseJsonLine(R"({"timestamp_seconds":9300000000,"action":""})"));
+  EXPECT_FALSE(ParseJsonLine(R"({"timestamp_seconds":-.1,"action":""})"));
+  EXPECT_FALSE(ParseJsonLine(R"({"timestamp_seconds":1e300,"action":""})"));
+  EXPECT_TRUE(ParseJsonLine(R"({"timestamp_seconds":1795000000.5,"action":"log-only"})"));
+}
+
+}  // namespace
+}  // namespace hbfence

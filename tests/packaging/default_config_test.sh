@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The packaged default config (packaging/hbfence.toml) stays safe and documented:
+#  1. `hbfence check-config` accepts it, and it is log-only (DISARMED);
+#  2. every key check-config prints (i.e. every key the parser knows) is documented
+#     in it, as a setting or a commented-out `#key = default` line, per section;
+#  3. the documented defaults are the real ones: uncommenting every `#key = value`
+#     line (except the watchdog device, which has no default) changes no effective
+#     value.
+# No root, no install; runs only check-config. Usage: default_config_test.sh HBFENCE SOURCE_DIR
+set -euo pipefail
+
+[ $# -eq 2 ] || { echo "usage: $0 HBFENCE_BINARY SOURCE_DIR" >&2; exit 2; }
+HBFENCE=$1
+TOML=$2/packaging/hbfence.toml
+WORK=$(mktemp -d /tmp/hbfence-default-config.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# check-config output without sources and the header line: "section.key = value".
+effective() {
+  awk '/^# / { next }
+       /^\[\[/ { s = substr($0, 3, length($0) - 4); next }
+       /^\[/   { s = substr($0, 2, length($0) - 2); next }
+       /^[a-z_.]+ = / { sub(/  # .*$/, ""); print s "." $0 }' "$1"
+}
+
+echo "== check-config $TOML"
+set +e
+"$HBFENCE" check-config --config "$TOML" >"$WORK/shipped.out" 2>&1
+rc=$?
+set -e
+cat "$WORK/shipped.out"
+[ "$rc" -eq 0 ] || fail "check-config exited $rc"
+grep -q '^action = "log-only"' "$WORK/shipped.out" || fail "not log-only"
+grep -q 'fencing is DISARMED' "$WORK/shipped.out" || fail "not DISARMED"
+grep -q '^id = "REPLACE-ME"' "$WORK/shipped.out" || fail "host.id is not the REPLACE-ME placeholder"
+effective "$WORK/shipped.out" >"$WORK/shipped.eff"
+
+echo "== every key is documented"
+# section.key for every key line, commented out or not, in the TOML file.
+awk '/^\[\[[a-z_.]+\]\]/ { s = substr($1, 3, length($1) - 4); next }
+     /^#?\[[a-z_.]+\]/ { h = $1; sub(/^#/, "", h); s = substr(h, 2, length(h) - 2); next }
+     /^#?[a-z_]+ = / { k = $1; sub(/^#/, "", k); print s "." k }' "$TOML" | sort -u >"$WORK/documented"
+missing=0
+while IFS= read -r line; do
+  key=${line%% = *}
+  case $key in
+    web.basic_auth_users.*) key=web.basic_auth_users ;;
+  esac
+  if [ "$key" = web.basic_auth_users ]; then
+    grep -q '^#\?\[web.basic_auth_users\]' "$TOML" || { echo "undocumented: $key"; missing=1; }
+  elif ! grep -qxF "$key" "$WORK/documented"; then
+    echo "undocumented: $key"
+    missing=1
+  fi
+done <"$WORK/shipped.eff"
+[ "$missing" -eq 0 ] || fail "packaging/hbfence.toml does not document every key (above)"
+echo "  ok: $(wc -l <"$WORK/shipped.eff") keys"
+
+echo "== documented defaults are the built-in defaults"
+# Uncomment "#key = value" lines, but not the watchdog device (no default; setting it
+# arms a watchdog) nor example entries of [web.basic_auth_users].
+awk '/^#?\[/ { h = $1; sub(/^#/, "", h) }
+     /^#[a-z_]+ = / && h != "[web.basic_auth_users]" && $1 != "#device" { sub(/^#/, "") }
+     { print }' "$TOML" >"$WORK/uncommented.toml"
+set +e
+"$HBFENCE" check-config --config "$WORK/uncommented.toml" >"$WORK/uncommented.out" 2>&1
+rc=$?
+set -e
+[ "$rc" -eq 0 ] || { cat "$WORK/uncommented.out"; fail "the uncommented defaults do not validate"; }
+effective "$WORK/uncommented.out" >"$WORK/uncommented.eff"
+if ! diff -u "$WORK/shipped.eff" "$WORK/uncommented.eff"; then
+  fail "a documented default differs from the built-in one (diff above: - shipped, + uncommented)"
+fi
+n=$(grep -c '^#[a-z_]* = ' "$TOML")
+echo "  ok: $n commented defaults match"
+echo PASS
