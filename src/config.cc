@@ -344,42 +344,48 @@ class Parser {
 std::optional<ConfigError> NonAsciiOutsideStrings(std::string_view text, std::string_view file) {
   enum { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral } state = kCode;
   const auto starts = [&](size_t i, std::string_view s) { return text.substr(i, s.size()) == s; };
+  // A quote opens a string only where TOML expects a key or a value; elsewhere
+  // (say `4'x`) it is code, and so is what follows it.
+  char last = '\n';  // the last character in code that was not a space or tab
   uint32_t line = 1, column = 1;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     size_t skip = 0;  // bytes consumed beyond c
     switch (state) {
-      case kCode:
+      case kCode: {
+        const bool string_may_start = std::string_view("\n=[,{.").find(last) != std::string_view::npos;
         if (c == '#') {
           state = kComment;
-        } else if (starts(i, "\"\"\"")) {
+        } else if (string_may_start && starts(i, "\"\"\"")) {
           state = kMultiBasic, skip = 2;
-        } else if (starts(i, "'''")) {
+        } else if (string_may_start && starts(i, "'''")) {
           state = kMultiLiteral, skip = 2;
-        } else if (c == '"') {
+        } else if (string_may_start && c == '"') {
           state = kBasic;
-        } else if (c == '\'') {
+        } else if (string_may_start && c == '\'') {
           state = kLiteral;
         } else if (static_cast<unsigned char>(c) >= 0x80) {
           return ConfigError{std::string(file), line, column, "non-ASCII character outside a string or comment"};
         }
+        if (c != ' ' && c != '\t') last = c;
         break;
+      }
       case kComment:
-        if (c == '\n') state = kCode;
+        if (c == '\n') state = kCode, last = '\n';
         break;
       case kBasic:
         if (c == '\\') skip = 1;
-        else if (c == '"' || c == '\n') state = kCode;
+        else if (c == '"' || c == '\n') state = kCode, last = c;
         break;
       case kLiteral:
-        if (c == '\'' || c == '\n') state = kCode;
+        if (c == '\'' || c == '\n') state = kCode, last = c;
         break;
       case kMultiBasic:
         if (c == '\\') skip = 1;
-        else if (starts(i, "\"\"\"")) state = kCode, skip = 2;
+        else if (starts(i, "\"\"\"")) state = kCode, skip = 2, last = '"';
         break;
       case kMultiLiteral:
-        if (starts(i, "'''")) state = kCode, skip = 2;
+        if (starts(i, "'''")) state = kCode, skip = 2, last = '\'';
         break;
     }
     for (size_t j = i; j <= i + skip && j < text.size(); ++j) {

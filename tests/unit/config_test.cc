@@ -706,6 +706,7 @@ TEST(ConfigFuzzRegressionTest, NonAsciiOnlyInStringsAndComments) {
   EXPECT_EQ(c.fence.custom_script, "/opt/skript-ä.sh");
   EXPECT_CONFIG_ERROR(WithMinimal("[fence]\nactiön = \"log-only\""), 2, 5, "non-ASCII character outside a string or comment");
   EXPECT_CONFIG_ERROR("\xcb\x8f", 1, 1, "non-ASCII");  // made toml++ 3.3 reach an unreachable branch
+  EXPECT_CONFIG_ERROR("i=4'\xce\x9e", 1, 5, "non-ASCII");   // a quote after a value opens no string
 }
 
 TEST(ConfigFuzzRegressionTest, DurationsBelowAMillisecondAreRejected) {
