@@ -15,14 +15,14 @@ std::string Join(const std::vector<std::string>& items) {
 
 // Worded like CloudStack's kvmheartbeat.sh logger line, so operators' existing log
 // alerts keep matching.
-void LogDecision(const FenceConfig& cfg, const JournalEntry& e) {
+void LogDecision(const FenceConfig& cfg, FenceActionKind run, const JournalEntry& e) {
   const auto targets = Join(e.failed_targets);
-  if (cfg.action == FenceActionKind::kLogOnly) {
+  if (run == FenceActionKind::kLogOnly) {
     spdlog::critical(
         "hbfence would reboot system because it was unable to write the heartbeat to the storage "
         "(targets {}); fence action is log-only: NOT fencing. {}",
         targets, e.reason);
-  } else if (cfg.action == FenceActionKind::kRestartAgent) {
+  } else if (run == FenceActionKind::kRestartAgent) {
     spdlog::critical(
         "hbfence will restart {} because it was unable to write the heartbeat to the storage (targets {}). {}",
         cfg.agent_unit, targets, e.reason);
@@ -30,7 +30,7 @@ void LogDecision(const FenceConfig& cfg, const JournalEntry& e) {
     spdlog::critical(
         "hbfence will reboot system because it was unable to write the heartbeat to the storage "
         "(action {}, targets {}). {}",
-        Name(cfg.action), targets, e.reason);
+        Name(run), targets, e.reason);
   }
 }
 
@@ -85,12 +85,16 @@ void FenceExecutor::Run(const Request& r) {
   // Durability before action: the entry is on disk before anything can reboot us.
   // If the journal cannot be written the action still runs: an unfenced host whose
   // VMs are restarted elsewhere is worse than a lost record.
-  const auto history = ReadJournalEntries(r.cfg->journal_path);
-  const Status journaled = Journal(r.cfg->journal_path).Append(r.entry);
+  // The journal records the action that will really run, so the hourly limits
+  // count real restarts and reboots, and a limited decision reads as what it was.
+  const ActionPlan plan = PlanAction(*r.cfg, ReadJournalEntries(r.cfg->journal_path), r.entry.time);
+  JournalEntry entry = r.entry;
+  entry.action = std::string(Name(plan.run));
+  for (const auto& step : plan.limited) entry.reason += "; " + step.detail;
+  const Status journaled = Journal(r.cfg->journal_path).Append(entry);
   if (!journaled) spdlog::error("fence journal append failed: {}; fencing anyway", journaled.error());
-  if (callbacks_.on_journal) callbacks_.on_journal(journaled, r.entry);
-  LogDecision(*r.cfg, r.entry);
-  const ActionPlan plan = PlanAction(*r.cfg, history, r.entry.time);
+  if (callbacks_.on_journal) callbacks_.on_journal(journaled, entry);
+  LogDecision(*r.cfg, plan.run, entry);
   auto report = [&](const ActionStep& step) {
     const bool fine = step.result == "success" || step.result == "logged";
     spdlog::log(fine ? spdlog::level::warn : spdlog::level::err, "fence action {}: {} ({})", Name(step.action),

@@ -210,6 +210,7 @@ TEST_F(OperationsTest, RestartAgentEscalatesAfterItsHourlyLimit) {
             1);
   EXPECT_FALSE(std::filesystem::exists(dir / "systemctl.log")) << "no third restart";
   EXPECT_EQ(ReadAll(dir / "sysrq"), "b");
+  EXPECT_EQ(ReadJournalEntries(dir / "journal.jsonl").back().action, "hard-reboot") << "journaled as what ran";
 }
 
 TEST_F(OperationsTest, RebootLoopIsCappedByTheJournal) {
@@ -230,6 +231,9 @@ TEST_F(OperationsTest, RebootLoopIsCappedByTheJournal) {
                           [](double v) { return v == 1; }),
             1);
   EXPECT_EQ(ReadAll(dir / "sysrq"), "") << "a fourth reboot within the hour is not attempted";
+  const auto last = ReadJournalEntries(dir / "journal.jsonl").back();
+  EXPECT_EQ(last.action, "log-only");
+  EXPECT_NE(last.reason.find("reboots in the past hour"), std::string::npos) << last.reason;
   EXPECT_EQ(MetricValue(HttpGet(d->Port(), "/metrics").body, "hbfence_fence_pending"), 1);
 }
 
