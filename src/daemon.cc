@@ -163,7 +163,8 @@ void Daemon::HandleCompletion(const WriteCompletion& c) {
   if (it == targets_.end()) return;  // its target was removed by a reload
   Target& t = *it;
   const int failures_before = t.state.consecutive_failures;
-  t.metrics->ObserveWriteDuration(c.finished - c.started);
+  // Storage latency only; waking the writer thread is not the storage's doing.
+  t.metrics->ObserveWriteDuration(c.finished - c.began);
   const auto effect = OnCompletion(t.state, c.result, c.started, c.finished, c.content_time, timings_.timeout);
   if (effect.newly_timed_out) t.metrics->CountTimeout();
   if (effect.success) {

@@ -1,5 +1,6 @@
 // hbfence: storage heartbeat writer, fence decision engine and Prometheus exporter.
 // main() wires the modules in order and tears them down in reverse.
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -126,6 +127,9 @@ int Run(const CliOptions& cli) {
 
 int main(int argc, char** argv) {
   using namespace hbfence;
+  // One malloc arena: every writer and civetweb worker would otherwise keep its own
+  // (about 2 MiB of RSS at 64 targets), and nothing here allocates on a hot path.
+  mallopt(M_ARENA_MAX, 1);
   spdlog::set_default_logger(spdlog::stderr_logger_mt("hbfence"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
   auto cli = ParseCli(std::vector<std::string>(argv + 1, argv + argc));

@@ -86,9 +86,10 @@ void TargetWriter::Loop(std::shared_ptr<Shared> s) {
     s->request.reset();
     s->busy = true;
     lock.unlock();
+    const MonoTime began = s->clock.Now();
     WriteResult result = s->target.Write(req.content_time);
     const MonoTime finished = s->clock.Now();
-    s->queue->Push({s->target_id, req.started, finished, req.content_time, std::move(result)});
+    s->queue->Push({s->target_id, req.started, began, finished, req.content_time, std::move(result)});
     lock.lock();
     s->busy = false;
     s->cv.notify_all();

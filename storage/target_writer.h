@@ -20,7 +20,8 @@ namespace hbfence {
 
 struct WriteCompletion {
   uint64_t target_id;
-  MonoTime started;
+  MonoTime started;   // the tick that asked for the write: timeouts and the lease count from here
+  MonoTime began;     // when the writer thread began the syscalls: the latency metric counts from here
   MonoTime finished;
   WallTime content_time;
   WriteResult result;

@@ -1,0 +1,234 @@
+// Google Benchmark micro-benchmarks for the two per-tick hot paths of hbfence:
+//  - the decision engine, hbfence::Decide / NextDecisionDeadline (fence/decide.h),
+//    which the scheduler runs on every main-loop wake-up over all targets;
+//  - the metric update path, hbfence::TargetMetrics (metrics/metrics.h), and the
+//    cost of one /metrics scrape body (collect + text serialization).
+// Built by bench/CMakeLists.txt; run by bench/run (or directly).
+#include <benchmark/benchmark.h>
+#include <prometheus/collectable.h>
+#include <prometheus/text_serializer.h>
+
+#include <string>
+#include <vector>
+
+#include "fence/decide.h"
+#include "fence/timings.h"
+#include "metrics/metrics.h"
+#include "metrics/process_collector.h"
+#include "storage/file_target.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using hbfence::MonoTime;
+
+struct ObsSet {
+  std::vector<std::string> names;
+  std::vector<hbfence::TargetObservation> obs;
+  ObsSet(int n, MonoTime now, int failed) {
+    names.reserve(n);
+    for (int i = 0; i < n; ++i) names.push_back("target-" + std::to_string(i));
+    for (int i = 0; i < n; ++i) {
+      const bool f = i < failed;
+      obs.push_back({names[i], f ? now - 120s : now - 500ms, f ? "timeout" : ""});
+    }
+  }
+};
+
+const hbfence::DecisionConfig kCfg{60s, 0s, hbfence::Policy::kAny};
+
+// Healthy host: the common case, evaluated on every wake-up of the main loop.
+void BM_Decide_Healthy(benchmark::State& state) {
+  const MonoTime now = MonoTime(1000h);
+  ObsSet s(static_cast<int>(state.range(0)), now, 0);
+  auto engine = hbfence::EngineState::Start(now - 1h);
+  for (auto _ : state) {
+    auto step = hbfence::Decide(kCfg, engine, s.obs, now);
+    benchmark::DoNotOptimize(step);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_Decide_Healthy)->Arg(1)->Arg(64)->Arg(256);
+
+// The deciding step: one target over its lease, the decision and its reason built.
+void BM_Decide_Deciding(benchmark::State& state) {
+  const MonoTime now = MonoTime(1000h);
+  ObsSet s(static_cast<int>(state.range(0)), now, 1);
+  auto engine = hbfence::EngineState::Start(now - 1h);
+  for (auto _ : state) {
+    auto step = hbfence::Decide(kCfg, engine, s.obs, now);
+    benchmark::DoNotOptimize(step);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_Decide_Deciding)->Arg(1)->Arg(64)->Arg(256);
+
+// A decided episode that goes on (log-only: evaluated on every wake-up while pending).
+void BM_Decide_AlreadyDecided(benchmark::State& state) {
+  const MonoTime now = MonoTime(1000h);
+  ObsSet s(static_cast<int>(state.range(0)), now, 1);
+  auto engine = hbfence::EngineState::Start(now - 1h);
+  engine.host_failing = true;
+  engine.decided = true;
+  for (auto _ : state) {
+    auto step = hbfence::Decide(kCfg, engine, s.obs, now);
+    benchmark::DoNotOptimize(step);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_Decide_AlreadyDecided)->Arg(1)->Arg(64)->Arg(256);
+
+void BM_NextDecisionDeadline(benchmark::State& state) {
+  const MonoTime now = MonoTime(1000h);
+  ObsSet s(static_cast<int>(state.range(0)), now, 0);
+  auto engine = hbfence::EngineState::Start(now - 1h);
+  for (auto _ : state) {
+    auto d = hbfence::NextDecisionDeadline(kCfg, engine, s.obs, now);
+    benchmark::DoNotOptimize(d);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_NextDecisionDeadline)->Arg(1)->Arg(64)->Arg(256);
+
+// --- metrics -------------------------------------------------------------------
+
+std::vector<std::string_view> Reasons() {
+  std::vector<std::string_view> out;
+  for (auto e : hbfence::kWriteErrorReasons) out.push_back(hbfence::ReasonName(e));
+  return out;
+}
+
+std::vector<double> Buckets() {
+  hbfence::HeartbeatConfig hb;
+  hb.interval = 50ms;
+  hb.timeout = 1s;
+  hb.lease = 5s;
+  return hbfence::Derive(hb).histogram_buckets_seconds;
+}
+
+struct MetricsFixture {
+  hbfence::Metrics metrics{{"bench", "bench"}};
+  std::vector<hbfence::TargetMetrics*> targets;
+  explicit MetricsFixture(int n) {
+    const auto buckets = Buckets();
+    const auto reasons = Reasons();
+    for (int i = 0; i < n; ++i) targets.push_back(&metrics.AddTarget("target-" + std::to_string(i), buckets, reasons));
+    metrics.SetConfig("log-only", "any", false, {50ms, 1s, 5s});
+  }
+};
+
+void BM_Metrics_ObserveWriteDuration(benchmark::State& state) {
+  MetricsFixture f(1);
+  hbfence::Duration d = 37us;
+  for (auto _ : state) f.targets[0]->ObserveWriteDuration(d);
+}
+BENCHMARK(BM_Metrics_ObserveWriteDuration);
+
+void BM_Metrics_CountAttempt(benchmark::State& state) {
+  MetricsFixture f(1);
+  for (auto _ : state) f.targets[0]->CountAttempt();
+}
+BENCHMARK(BM_Metrics_CountAttempt);
+
+void BM_Metrics_SetUp(benchmark::State& state) {
+  MetricsFixture f(1);
+  bool up = true;
+  for (auto _ : state) {
+    f.targets[0]->SetUp(up);
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_Metrics_SetUp);
+
+void BM_Metrics_SetLastSuccess(benchmark::State& state) {
+  MetricsFixture f(1);
+  const auto t = std::chrono::system_clock::now();
+  for (auto _ : state) f.targets[0]->SetLastSuccess(t);
+}
+BENCHMARK(BM_Metrics_SetLastSuccess);
+
+void BM_Metrics_CountError(benchmark::State& state) {
+  MetricsFixture f(1);
+  for (auto _ : state) f.targets[0]->CountError("io_error");
+}
+BENCHMARK(BM_Metrics_CountError);
+
+// Everything the daemon does to one target's metrics per successful write:
+// Tick (CountAttempt), HandleCompletion (ObserveWriteDuration, SetLastSuccess) and
+// the per-wake-up gauges (SetStuckWrites, SetConsecutiveFailures, SetUp).
+void BM_Metrics_PerWritePath(benchmark::State& state) {
+  MetricsFixture f(1);
+  auto& t = *f.targets[0];
+  const auto now = std::chrono::system_clock::now();
+  for (auto _ : state) {
+    t.CountAttempt();
+    t.ObserveWriteDuration(41us);
+    t.SetLastSuccess(now);
+    t.SetStuckWrites(0);
+    t.SetConsecutiveFailures(0);
+    t.SetUp(true);
+  }
+}
+BENCHMARK(BM_Metrics_PerWritePath);
+
+// The per-wake-up gauge sweep the main loop does over every target (daemon.cc Run()).
+void BM_Metrics_WakeupSweep(benchmark::State& state) {
+  MetricsFixture f(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    for (auto* t : f.targets) {
+      t->SetStuckWrites(0);
+      t->SetConsecutiveFailures(0);
+      t->SetUp(true);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_Metrics_WakeupSweep)->Arg(1)->Arg(64)->Arg(256);
+
+// One scrape body: collect every registry (and /proc/self) and serialize to text.
+void BM_Metrics_ScrapeBody(benchmark::State& state) {
+  MetricsFixture f(static_cast<int>(state.range(0)));
+  prometheus::TextSerializer ser;
+  size_t bytes = 0;
+  for (auto _ : state) {
+    std::vector<prometheus::MetricFamily> all;
+    for (const auto& w : f.metrics.Collectables()) {
+      if (auto c = w.lock()) {
+        auto fams = c->Collect();
+        all.insert(all.end(), std::make_move_iterator(fams.begin()), std::make_move_iterator(fams.end()));
+      }
+    }
+    const std::string body = ser.Serialize(all);
+    bytes = body.size();
+    benchmark::DoNotOptimize(body.data());
+  }
+  state.counters["body_bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_Metrics_ScrapeBody)->Arg(1)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);
+
+// The /proc/self part of every scrape (metrics/process_collector.cc): reads
+// /proc/self/stat, /proc/stat, lists /proc/self/fd and reads /proc/self/limits.
+void BM_ProcessCollector_Collect(benchmark::State& state) {
+  hbfence::ProcessCollector c("/proc");
+  for (auto _ : state) {
+    auto fams = c.Collect();
+    benchmark::DoNotOptimize(fams.data());
+  }
+}
+BENCHMARK(BM_ProcessCollector_Collect)->Unit(benchmark::kMicrosecond);
+
+// The registry part of one scrape alone (no /proc), collect + serialize.
+void BM_Metrics_ScrapeBodyRegistryOnly(benchmark::State& state) {
+  MetricsFixture f(static_cast<int>(state.range(0)));
+  prometheus::TextSerializer ser;
+  const auto registry = f.metrics.Collectables().front().lock();
+  for (auto _ : state) {
+    const std::string body = ser.Serialize(registry->Collect());
+    benchmark::DoNotOptimize(body.data());
+  }
+}
+BENCHMARK(BM_Metrics_ScrapeBodyRegistryOnly)->Arg(64)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
