@@ -89,10 +89,14 @@ void TargetWriter::Loop(std::shared_ptr<Shared> s) {
     const MonoTime began = s->clock.Now();
     WriteResult result = s->target.Write(req.content_time);
     const MonoTime finished = s->clock.Now();
-    s->queue->Push({s->target_id, req.started, began, finished, req.content_time, std::move(result)});
+    // Idle before the scheduler can see the completion: it may start the next write
+    // the moment it does, and Start() must not find us still busy.
     lock.lock();
     s->busy = false;
     s->cv.notify_all();
+    lock.unlock();
+    s->queue->Push({s->target_id, req.started, began, finished, req.content_time, std::move(result)});
+    lock.lock();
   }
 }
 
