@@ -197,8 +197,7 @@ void Daemon::Tick(Target& t, MonoTime now) {
   while (t.next_tick <= now) t.next_tick += timings_.interval;
 }
 
-void Daemon::Evaluate(MonoTime now) {
-  const auto obs = Observations();
+void Daemon::Evaluate(MonoTime now, std::span<const TargetObservation> obs) {
   const auto step = Decide(DecisionCfg(), engine_, obs, now);
   engine_ = step.next;
   if (step.episode_ended) {
@@ -259,7 +258,7 @@ std::string Daemon::StatusLine(MonoTime now) const {
   return line;
 }
 
-MonoTime Daemon::NextWakeup(MonoTime now) const {
+MonoTime Daemon::NextWakeup(MonoTime now, std::span<const TargetObservation> obs) const {
   MonoTime next = now + timings_.interval;
   if (watchdog_period_ && !reboot_standing_) next = std::min(next, next_watchdog_pet_);
   if (deps_.notifier.WatchdogPeriod()) next = std::min(next, next_notify_alive_);
@@ -267,7 +266,6 @@ MonoTime Daemon::NextWakeup(MonoTime now) const {
     next = std::min(next, t.next_tick);
     if (auto d = TimeoutDeadline(t.state, timings_.timeout)) next = std::min(next, *d);
   }
-  const auto obs = Observations();
   if (auto d = NextDecisionDeadline(DecisionCfg(), engine_, obs, now)) next = std::min(next, *d);
   return next;
 }
@@ -315,7 +313,10 @@ void Daemon::Run() {
       t.metrics->SetConsecutiveFailures(t.state.consecutive_failures);
       t.metrics->SetUp(!TargetFailed(timings_.lease, t.state.last_success, now));
     }
-    Evaluate(now);
+    // Target states do not change again until the next completion: one snapshot
+    // serves the decision and the wake-up deadline.
+    const auto obs = Observations();
+    Evaluate(now, obs);
     KeepAlive(now);
     // The status page is for humans: refreshing it twice a second is plenty, and
     // keeps string building off the per-write path.
@@ -323,7 +324,7 @@ void Daemon::Run() {
       PublishStatus(now);
       status_published_ = now;
     }
-    for (const auto& c : queue_->WaitUntil(NextWakeup(now))) HandleCompletion(c);
+    for (const auto& c : queue_->WaitUntil(NextWakeup(now, obs))) HandleCompletion(c);
   }
 }
 

@@ -12,6 +12,7 @@
 #include <optional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -65,8 +66,8 @@ class Daemon {
   void ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now);
   void HandleCompletion(const WriteCompletion& c);
   void Tick(Target& t, MonoTime now);
-  void Evaluate(MonoTime now);
-  MonoTime NextWakeup(MonoTime now) const;
+  void Evaluate(MonoTime now, std::span<const TargetObservation> obs);
+  MonoTime NextWakeup(MonoTime now, std::span<const TargetObservation> obs) const;
   void PublishStatus(MonoTime now);
   void KeepAlive(MonoTime now);
   void StopPettingWatchdog();
