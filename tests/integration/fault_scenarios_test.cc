@@ -135,6 +135,9 @@ class FaultScenarioTest : public ::testing::Test {
     ASSERT_GT(port_, 0) << daemon_->Log();
     for (const auto& t : s.targets) {
       ASSERT_TRUE(WaitFor(Series("hbfence_heartbeat_writes_total", t.name), [](double v) { return v >= 2; }));
+      // The first write creates the file (two fsyncs): let it finish before a
+      // scenario slows or breaks the storage under it.
+      ASSERT_TRUE(WaitFor(Series("hbfence_heartbeat_last_success_timestamp_seconds", t.name), [](double v) { return v > 0; }));
     }
   }
 
