@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -32,6 +33,24 @@ bool ValidListenAddress(std::string_view s) {
     if (!std::isdigit(static_cast<unsigned char>(c))) return false;
   }
   return std::stoi(std::string(port)) <= 65535;
+}
+
+// A TOML basic string, so check-config output can be pasted back into a config.
+std::string QuoteToml(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
 }
 
 std::string FormatSeconds(double s) {
@@ -302,35 +321,113 @@ class Parser {
     std::set<std::string> names;
     for (const auto& node : *arr) {
       const toml::table& t = *node.as_table();
-      Known(t, "target", {"name", "kind", "path", "mount"});
+      Known(t, "target", {"name", "kind", "path", "mount", "layout", "allow_local_filesystem", "peer_watch", "offset",
+                          "command"});
       TargetConfig target;
       String(t, "target", "name", target.name);
       String(t, "target", "kind", target.kind);
-      Path(t, "target", "path", target.path);
-      std::filesystem::path mount;
-      Path(t, "target", "mount", mount);
       if (err_) return;
       if (target.name.empty() || target.name.size() > 128) {
         Fail(Source(t, "name"), "target.name is required (1 to 128 characters)");
       } else if (!names.insert(target.name).second) {
         Fail(Source(t, "name"), "target.name \"" + target.name + "\" is used twice");
-      } else if (target.kind != "file") {
-        Fail(Source(t, "kind"), "target.kind \"" + target.kind + "\" is not supported (supported: file)");
-      } else if (target.path.empty()) {
-        Fail(t.source(), "target \"" + target.name + "\" needs a path");
-      } else if (t.get("mount")) {
-        auto rel = target.path.lexically_relative(mount);
-        if (rel.empty() || rel == "." || *rel.begin() == "..") {
-          Fail(Source(t, "path"), "target.path " + target.path.string() + " is not below mount " + mount.string());
-        }
-        target.mount = mount;
+      } else if (target.kind == "file") {
+        FileTargetKeys(t, target);
+      } else if (target.kind == "block") {
+        BlockTargetKeys(t, target);
+      } else if (target.kind == "exec") {
+        ExecTargetKeys(t, target);
+      } else {
+        Fail(Source(t, "kind"), "target.kind \"" + target.kind + "\" is not one of file, block, exec");
       }
-      cfg_.sources.erase("target.name");
-      cfg_.sources.erase("target.kind");
-      cfg_.sources.erase("target.path");
-      cfg_.sources.erase("target.mount");
+      if (err_) return;
+      std::erase_if(cfg_.sources, [](const auto& kv) { return kv.first.starts_with("target."); });
       cfg_.targets.push_back(std::move(target));
     }
+  }
+
+  // Keys that make sense only for other kinds are errors, not silently ignored.
+  void Refuse(const toml::table& t, const TargetConfig& target, std::initializer_list<std::string_view> keys) {
+    for (auto key : keys) {
+      if (t.get(key)) {
+        Fail(Source(t, key), "target." + std::string(key) + " does not apply to kind = \"" + target.kind + "\"");
+      }
+    }
+  }
+
+  void FileTargetKeys(const toml::table& t, TargetConfig& target) {
+    Refuse(t, target, {"offset", "command"});
+    std::string layout = "plain";
+    String(t, "target", "layout", layout);
+    Path(t, "target", "path", target.path);
+    std::filesystem::path mount;
+    Path(t, "target", "mount", mount);
+    if (err_) return;
+    if (layout == "cloudstack") {
+      // The file CloudStack's neighbours read: KVMHAMonitor's <pool mount>/KVMHA/hb-<host>.
+      if (!t.get("mount")) return Fail(t.source(), "target \"" + target.name + "\": layout = \"cloudstack\" needs mount");
+      if (t.get("path")) return Fail(Source(t, "path"), "target.path is derived from mount with layout = \"cloudstack\"");
+      target.cloudstack_layout = true;
+      target.allow_local_filesystem = false;
+      target.path = mount / "KVMHA" / ("hb-" + cfg_.host.id);
+    } else if (layout != "plain") {
+      return Fail(Source(t, "layout"), "target.layout \"" + layout + "\" is not one of plain, cloudstack");
+    } else if (target.path.empty()) {
+      return Fail(t.source(), "target \"" + target.name + "\" needs a path");
+    }
+    if (t.get("mount")) {
+      auto rel = target.path.lexically_relative(mount);
+      if (rel.empty() || rel == "." || *rel.begin() == "..") {
+        return Fail(Source(t, "path"), "target.path " + target.path.string() + " is not below mount " + mount.string());
+      }
+      target.mount = mount;
+    }
+    Bool(t, "target", "allow_local_filesystem", target.allow_local_filesystem);
+    Bool(t, "target", "peer_watch", target.peer_watch);
+    if (!err_ && target.peer_watch && !target.cloudstack_layout) {
+      Fail(Source(t, "peer_watch"), "target.peer_watch needs layout = \"cloudstack\" (it reads the other hosts' hb-* files)");
+    }
+  }
+
+  void BlockTargetKeys(const toml::table& t, TargetConfig& target) {
+    Refuse(t, target, {"mount", "layout", "allow_local_filesystem", "peer_watch", "command"});
+    Path(t, "target", "path", target.path);
+    if (const toml::node* n = t.get("offset"); n && !err_) {
+      const auto v = n->value_exact<int64_t>();
+      if (!n->is_integer() || !v || *v < 0 || *v % 4096 != 0) {
+        return Fail(n->source(), "target.offset must be a whole number of bytes ≥ 0, a multiple of 4096");
+      }
+      target.offset = static_cast<uint64_t>(*v);
+    }
+    if (!err_ && target.path.empty()) Fail(t.source(), "target \"" + target.name + "\" needs a path (the device)");
+  }
+
+  void ExecTargetKeys(const toml::table& t, TargetConfig& target) {
+    Refuse(t, target, {"path", "mount", "layout", "allow_local_filesystem", "peer_watch", "offset"});
+    const toml::node* n = t.get("command");
+    if (err_) return;
+    if (!n) return Fail(t.source(), "target \"" + target.name + "\" needs a command (an array: program and arguments)");
+    const toml::array* argv = n->as_array();
+    if (!argv || argv->empty() || argv->size() > 256) {
+      return Fail(n->source(), "target.command must be a non-empty array of strings, e.g. [\"/usr/sbin/drbdsetup\", \"status\"]");
+    }
+    for (const auto& arg : *argv) {
+      const auto s = arg.value<std::string>();
+      if (!s) return Fail(arg.source(), "target.command must contain only strings");
+      if (s->find('\0') != std::string::npos) return Fail(arg.source(), "target.command arguments must not contain NUL");
+      target.command.push_back(*s);
+    }
+    if (!std::filesystem::path(target.command.front()).is_absolute()) {
+      Fail(argv->front().source(), "target.command[0] must be an absolute path (no shell, no PATH lookup)");
+    }
+  }
+
+  void Bool(const toml::table& t, std::string_view table, std::string_view key, bool& out) {
+    const toml::node* n = t.get(key);
+    if (!n || err_) return;
+    if (!n->is_boolean()) return Fail(n->source(), std::string(table) + "." + std::string(key) + " must be true or false");
+    out = *n->value<bool>();
+    Record(table, key, *n);
   }
 
   std::string file_;
@@ -504,8 +601,21 @@ std::vector<std::string> DescribeConfig(const Config& c) {
     out.push_back("[[target]]");
     out.push_back("name = \"" + t.name + "\"");
     out.push_back("kind = \"" + t.kind + "\"");
-    out.push_back("path = \"" + t.path.string() + "\"");
-    if (t.mount) out.push_back("mount = \"" + t.mount->string() + "\"");
+    if (t.kind == "exec") {
+      std::string argv;
+      for (const auto& a : t.command) argv += (argv.empty() ? "" : ", ") + QuoteToml(a);
+      out.push_back("command = [" + argv + "]");
+      continue;
+    }
+    out.push_back("path = " + QuoteToml(t.path.string()));
+    if (t.kind == "block") {
+      out.push_back("offset = " + std::to_string(t.offset));
+      continue;
+    }
+    if (t.mount) out.push_back("mount = " + QuoteToml(t.mount->string()));
+    if (t.cloudstack_layout) out.push_back("layout = \"cloudstack\"");
+    out.push_back(std::string("allow_local_filesystem = ") + (t.allow_local_filesystem ? "true" : "false"));
+    if (t.peer_watch) out.push_back("peer_watch = true");
   }
   out.push_back("# derived timings (fence/timings.h)");
   for (const auto& line : Describe(Derive(hb))) out.push_back("# " + line);

@@ -28,10 +28,6 @@ std::string HtmlEscape(std::string_view s) {
   return out;
 }
 
-bool SameTarget(const TargetConfig& a, const TargetConfig& b) {
-  return a.name == b.name && a.kind == b.kind && a.path == b.path && a.mount == b.mount;
-}
-
 }  // namespace
 
 Daemon::Daemon(std::shared_ptr<const Config> cfg, Metrics& metrics, DaemonDeps deps)
@@ -100,7 +96,8 @@ DecisionConfig Daemon::DecisionCfg() const {
 
 void Daemon::AddTarget(const TargetConfig& cfg, MonoTime now) {
   const uint64_t id = next_target_id_++;
-  targets_.push_back(Target{id, cfg, std::make_unique<TargetWriter>(id, cfg, deps_.clock, queue_),
+  auto target = MakeHeartbeatTarget(cfg, TargetEnv{cfg_->host.id, cfg_->heartbeat.timeout, &deps_.runner});
+  targets_.push_back(Target{id, cfg, std::make_unique<TargetWriter>(id, std::move(target), deps_.clock, queue_),
                             HeartbeatState::Start(now), now,
                             &metrics_.AddTarget(cfg.name, timings_.histogram_buckets_seconds, ErrorReasons())});
 }
@@ -124,7 +121,7 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
   std::vector<Target> kept;
   for (auto& t : targets_) {
     auto it = std::find_if(cfg_->targets.begin(), cfg_->targets.end(),
-                           [&](const TargetConfig& c) { return SameTarget(c, t.cfg); });
+                           [&](const TargetConfig& c) { return c == t.cfg; });
     if (it != cfg_->targets.end() && !timeout_changed) {
       kept.push_back(std::move(t));
       continue;
@@ -140,7 +137,7 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
   }
   targets_ = std::move(kept);
   for (const auto& c : cfg_->targets) {
-    const bool exists = std::any_of(targets_.begin(), targets_.end(), [&](const Target& t) { return SameTarget(c, t.cfg); });
+    const bool exists = std::any_of(targets_.begin(), targets_.end(), [&](const Target& t) { return c == t.cfg; });
     if (!exists) AddTarget(c, now);
   }
   const auto& f = cfg_->fence;

@@ -106,7 +106,7 @@ WriteResult CreateByRename(const std::filesystem::path& path, const std::string&
 
 }  // namespace
 
-WriteResult FileTarget::Write(WallTime content_time) const {
+WriteResult FileTarget::Write(WallTime content_time) {
   const auto& path = cfg_.path;
   dev_t mount_dev = 0;
   if (cfg_.mount) {

@@ -3,16 +3,14 @@
 // writer thread (see target_writer.h).
 #pragma once
 
-#include "src/sys/time.h"
-#include "storage/target_config.h"
-#include "storage/write_result.h"
+#include "storage/heartbeat_target.h"
 
 namespace hbfence {
 
 // The file content CloudStack neighbours read: Unix seconds and a newline.
 std::string HeartbeatContent(WallTime t);
 
-class FileTarget {
+class FileTarget final : public HeartbeatTarget {
  public:
   explicit FileTarget(TargetConfig cfg) : cfg_(std::move(cfg)) {}
 
@@ -20,7 +18,7 @@ class FileTarget {
   // file: the first write creates it by rename, later ones overwrite the same number
   // of bytes in place. With `mount` set, nothing is written unless the file really
   // is on that mount point (a vanished NFS mount leaves a local directory behind).
-  WriteResult Write(WallTime content_time) const;
+  WriteResult Write(WallTime content_time) override;
 
   const TargetConfig& config() const { return cfg_; }
 

@@ -1,17 +1,26 @@
 // One heartbeat target as the operator configured it. Plain data.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace hbfence {
 
 struct TargetConfig {
   std::string name;                              // metric label; unique
-  std::string kind = "file";                     // only "file" so far
-  std::filesystem::path path;                    // the heartbeat file
-  std::optional<std::filesystem::path> mount;    // path must be on this mount point
+  std::string kind = "file";                     // "file", "block" or "exec"
+  std::filesystem::path path;                    // file: the heartbeat file; block: the device (or a file)
+  std::optional<std::filesystem::path> mount;    // file: path must be on this mount point
+  bool cloudstack_layout = false;                // file: path is <mount>/KVMHA/hb-<host.id>, readable by CloudStack
+  bool allow_local_filesystem = true;            // file: false refuses ext4, xfs, tmpfs… (shared storage expected)
+  bool peer_watch = false;                       // file: export the age of the other hosts' hb-* files
+  uint64_t offset = 0;                           // block: byte offset of the 4096-byte heartbeat sector
+  std::vector<std::string> command;              // exec: probe argv, argv[0] absolute; exit 0 = heartbeat
+
+  bool operator==(const TargetConfig&) const = default;
 };
 
 }  // namespace hbfence

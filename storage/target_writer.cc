@@ -28,10 +28,10 @@ std::vector<WriteCompletion> CompletionQueue::WaitUntil(MonoTime deadline) {
 }
 
 struct TargetWriter::Shared {
-  Shared(uint64_t id, TargetConfig cfg, const Clock& c, std::shared_ptr<CompletionQueue> q)
-      : target_id(id), target(std::move(cfg)), clock(c), queue(std::move(q)) {}
+  Shared(uint64_t id, std::unique_ptr<HeartbeatTarget> t, const Clock& c, std::shared_ptr<CompletionQueue> q)
+      : target_id(id), target(std::move(t)), clock(c), queue(std::move(q)) {}
   const uint64_t target_id;
-  const FileTarget target;
+  const std::unique_ptr<HeartbeatTarget> target;  // used by the writer thread only
   const Clock& clock;
   const std::shared_ptr<CompletionQueue> queue;
 
@@ -46,9 +46,9 @@ struct TargetWriter::Shared {
   bool stopping = false;
 };
 
-TargetWriter::TargetWriter(uint64_t target_id, TargetConfig cfg, const Clock& clock,
+TargetWriter::TargetWriter(uint64_t target_id, std::unique_ptr<HeartbeatTarget> target, const Clock& clock,
                            std::shared_ptr<CompletionQueue> queue)
-    : shared_(std::make_shared<Shared>(target_id, std::move(cfg), clock, std::move(queue))),
+    : shared_(std::make_shared<Shared>(target_id, std::move(target), clock, std::move(queue))),
       thread_(&TargetWriter::Loop, shared_) {}
 
 TargetWriter::~TargetWriter() {
@@ -87,7 +87,7 @@ void TargetWriter::Loop(std::shared_ptr<Shared> s) {
     s->busy = true;
     lock.unlock();
     const MonoTime began = s->clock.Now();
-    WriteResult result = s->target.Write(req.content_time);
+    WriteResult result = s->target->Write(req.content_time);
     const MonoTime finished = s->clock.Now();
     // Idle before the scheduler can see the completion: it may start the next write
     // the moment it does, and Start() must not find us still busy.

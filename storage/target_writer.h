@@ -1,4 +1,4 @@
-// One writer thread per target: at most one write in flight per target by
+// One writer thread per heartbeat target: at most one write in flight per target by
 // construction, and a write stuck in the kernel blocks only its own thread.
 // Results go to a CompletionQueue shared with the scheduler; both the queue and
 // the thread's state are reference-counted, so a thread abandoned at shutdown (or
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "src/sys/clock.h"
-#include "storage/file_target.h"
+#include "storage/heartbeat_target.h"
 
 namespace hbfence {
 
@@ -45,7 +45,8 @@ class CompletionQueue {
 
 class TargetWriter {
  public:
-  TargetWriter(uint64_t target_id, TargetConfig cfg, const Clock& clock, std::shared_ptr<CompletionQueue> queue);
+  TargetWriter(uint64_t target_id, std::unique_ptr<HeartbeatTarget> target, const Clock& clock,
+               std::shared_ptr<CompletionQueue> queue);
   ~TargetWriter();
   TargetWriter(const TargetWriter&) = delete;
   TargetWriter& operator=(const TargetWriter&) = delete;

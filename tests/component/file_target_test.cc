@@ -23,7 +23,8 @@ using testing::WriteFile;
 const WallTime kT = WallTime(std::chrono::seconds(1795000000));
 
 FileTarget Target(const std::filesystem::path& path, std::optional<std::filesystem::path> mount = std::nullopt) {
-  return FileTarget(TargetConfig{"t", "file", path, std::move(mount)});
+  TargetConfig cfg{.name = "t", .kind = "file", .path = path, .mount = std::move(mount)};
+  return FileTarget(cfg);
 }
 
 TEST(FileTargetTest, WritesUnixSecondsAndNewlineCreatingParents) {

@@ -2,6 +2,8 @@
 // drives them: the next write starts the moment the previous completion is seen.
 #include "storage/target_writer.h"
 
+#include "storage/file_target.h"
+
 #include <gtest/gtest.h>
 
 #include "tests/support/temp_dir.h"
@@ -17,7 +19,7 @@ TEST(TargetWriterTest, AWriteStartedRightAfterACompletionIsNeverLost) {
   TempDir dir;
   SystemClock clock;
   auto queue = std::make_shared<CompletionQueue>();
-  TargetWriter writer(7, TargetConfig{"t", "file", dir / "hb", std::nullopt}, clock, queue);
+  TargetWriter writer(7, std::make_unique<FileTarget>(TargetConfig{.name = "t", .path = dir / "hb"}), clock, queue);
   const WallTime t0 = WallTime(std::chrono::seconds(1795000000));
   for (int i = 0; i < 2000; ++i) {
     writer.Start(t0 + std::chrono::seconds(i), clock.Now());

@@ -493,8 +493,8 @@ TEST(ConfigErrorTest, BadAgentUnit) {
 }
 
 TEST(ConfigErrorTest, UnsupportedTargetKind) {
-  EXPECT_CONFIG_ERROR("[host]\nid = \"h\"\n[[target]]\nname = \"a\"\nkind = \"block\"\npath = \"/a/hb\"\n", 5, 8,
-                      "target.kind \"block\" is not supported (supported: file)");
+  EXPECT_CONFIG_ERROR("[host]\nid = \"h\"\n[[target]]\nname = \"a\"\nkind = \"nfs\"\npath = \"/a/hb\"\n", 5, 8,
+                      "target.kind \"nfs\" is not one of file, block, exec");
 }
 
 TEST(ConfigErrorTest, BadListenAddressAndLogLevel) {
