@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "src/sys/fs_util.h"
+#include "storage/fs_types.h"
 
 namespace hbfence {
 
@@ -88,6 +90,15 @@ MountCheck CheckMountPoint(const std::filesystem::path& mount) {
   return {self.st_dev, {}};
 }
 
+// Neighbours cannot see a heartbeat on a local filesystem: with shared storage
+// expected, writing there would be a heartbeat that proves nothing.
+WriteResult RefuseLocal(const struct statfs& sf, const std::filesystem::path& where) {
+  const auto fs = FilesystemByMagic(static_cast<long>(sf.f_type));
+  if (!fs || !fs->local) return {};
+  return NotMounted(where.string() + " is on a local " + std::string(fs->name) +
+                    " filesystem, not shared storage (allow_local_filesystem = true permits it)");
+}
+
 // Creates the file atomically: a reader sees no file or a complete one.
 WriteResult CreateByRename(const std::filesystem::path& path, const std::string& content) {
   const auto dir = path.parent_path();
@@ -125,6 +136,11 @@ WriteResult FileTarget::Write(WallTime content_time) {
   if (cfg_.mount && fd.get() >= 0 && st.st_dev != mount_dev) {
     return NotMounted(path.string() + " is not on " + cfg_.mount->string());
   }
+  if (!cfg_.allow_local_filesystem && fd.get() >= 0) {
+    struct statfs sf{};
+    if (::fstatfs(fd.get(), &sf) != 0) return Failure("fstatfs " + path.string(), errno);
+    if (auto refused = RefuseLocal(sf, path); !refused.ok()) return refused;
+  }
   if (fd.get() < 0 || st.st_size < static_cast<off_t>(content.size())) {
     std::filesystem::path failed;
     if (const int err = MakeDirectories(path.parent_path(), &failed)) return Failure("mkdir " + failed.string(), err);
@@ -132,6 +148,11 @@ WriteResult FileTarget::Write(WallTime content_time) {
       struct stat dir{};
       if (::stat(path.parent_path().c_str(), &dir) != 0) return Failure("stat " + path.parent_path().string(), errno);
       if (dir.st_dev != mount_dev) return NotMounted(path.parent_path().string() + " is not on " + cfg_.mount->string());
+    }
+    if (!cfg_.allow_local_filesystem) {
+      struct statfs sf{};
+      if (::statfs(path.parent_path().c_str(), &sf) != 0) return Failure("statfs " + path.parent_path().string(), errno);
+      if (auto refused = RefuseLocal(sf, path.parent_path()); !refused.ok()) return refused;
     }
     return CreateByRename(path, content);
   }

@@ -118,6 +118,30 @@ TEST(FileTargetTest, WritesOnlyWhileTheMountIsThere) {
   EXPECT_EQ(target.Write(kT).error, WriteError::kNotMounted) << "mount point removed entirely";
 }
 
+TEST(FileTargetTest, SharedStorageTargetsRefuseALocalFilesystem) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount";
+  TempDir dir;
+  const auto mnt = dir / "POOL";
+  std::filesystem::create_directory(mnt);
+  ASSERT_EQ(::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m"), 0);
+  TargetConfig cfg{.name = "t", .path = mnt / "KVMHA" / "hb-h1", .mount = mnt, .allow_local_filesystem = false};
+  FileTarget shared_only(cfg);
+  const auto creating = shared_only.Write(kT);
+  EXPECT_EQ(creating.error, WriteError::kNotMounted) << creating.detail;
+  EXPECT_NE(creating.detail.find("local tmpfs filesystem"), std::string::npos) << creating.detail;
+  EXPECT_FALSE(std::filesystem::exists(cfg.path)) << "nothing may be written to local storage";
+
+  cfg.allow_local_filesystem = true;
+  FileTarget permitted(cfg);
+  ASSERT_TRUE(permitted.Write(kT).ok());
+  // The file exists now (say it was written before the operator changed the
+  // setting): overwriting it is refused the same way.
+  const auto overwriting = shared_only.Write(kT + std::chrono::seconds(1));
+  EXPECT_EQ(overwriting.error, WriteError::kNotMounted) << overwriting.detail;
+  EXPECT_EQ(ReadAll(cfg.path), "1795000000\n");
+  ASSERT_EQ(::umount2(mnt.c_str(), MNT_DETACH), 0);
+}
+
 TEST(FileTargetTest, PathThatLeavesTheMountThroughASymlinkIsNotMounted) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount";
   TempDir dir;
