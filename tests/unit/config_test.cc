@@ -720,3 +720,74 @@ TEST(ConfigFuzzRegressionTest, DurationsBelowAMillisecondAreRejected) {
 
 }  // namespace
 }  // namespace hbfence
+
+namespace hbfence {
+namespace {
+
+// A document with one [[target]] whose keys are `target`, after [host] id = "10.1.1.7".
+std::string WithTarget(const std::string& target) {
+  return "[host]\nid = \"10.1.1.7\"\n[[target]]\nname = \"t\"\n" + target;  // target keys start on line 5
+}
+
+TEST(TargetKindsTest, CloudStackLayoutDerivesThePathNeighboursRead) {
+  const Config c = MustParse(WithTarget("mount = \"/mnt/0b5a\"\nlayout = \"cloudstack\"\npeer_watch = true\n"));
+  ASSERT_EQ(c.targets.size(), 1u);
+  const auto& t = c.targets[0];
+  EXPECT_EQ(t.path, "/mnt/0b5a/KVMHA/hb-10.1.1.7");
+  EXPECT_EQ(t.mount, std::filesystem::path("/mnt/0b5a"));
+  EXPECT_TRUE(t.cloudstack_layout);
+  EXPECT_FALSE(t.allow_local_filesystem) << "shared storage is expected by default";
+  EXPECT_TRUE(t.peer_watch);
+  EXPECT_TRUE(MustParse(WithTarget("mount = \"/mnt/x\"\nlayout = \"cloudstack\"\nallow_local_filesystem = true\n"))
+                  .targets[0]
+                  .allow_local_filesystem);
+  EXPECT_TRUE(MustParse(WithTarget("path = \"/var/lib/hb\"\n")).targets[0].allow_local_filesystem)
+      << "plain targets keep working on local disks";
+}
+
+TEST(TargetKindsTest, CloudStackLayoutErrors) {
+  EXPECT_CONFIG_ERROR(WithTarget("layout = \"cloudstack\"\n"), 3, 1, "layout = \"cloudstack\" needs mount");
+  EXPECT_CONFIG_ERROR(WithTarget("mount = \"/mnt/x\"\nlayout = \"cloudstack\"\npath = \"/mnt/x/hb\"\n"), 7, 8,
+                      "target.path is derived from mount");
+  EXPECT_CONFIG_ERROR(WithTarget("path = \"/a\"\nlayout = \"kvmha\"\n"), 6, 10, "not one of plain, cloudstack");
+  EXPECT_CONFIG_ERROR(WithTarget("path = \"/a\"\npeer_watch = true\n"), 6, 14, "peer_watch needs layout = \"cloudstack\"");
+  EXPECT_CONFIG_ERROR(WithTarget("path = \"/a\"\nallow_local_filesystem = 1\n"), 6, 26, "must be true or false");
+}
+
+TEST(TargetKindsTest, BlockTargets) {
+  const Config c = MustParse(WithTarget("kind = \"block\"\npath = \"/dev/drbd100\"\noffset = 8192\n"));
+  EXPECT_EQ(c.targets[0].kind, "block");
+  EXPECT_EQ(c.targets[0].path, "/dev/drbd100");
+  EXPECT_EQ(c.targets[0].offset, 8192u);
+  EXPECT_EQ(MustParse(WithTarget("kind = \"block\"\npath = \"/dev/sdz\"\n")).targets[0].offset, 0u);
+  EXPECT_CONFIG_ERROR(WithTarget("kind = \"block\"\npath = \"/dev/sdz\"\noffset = 512\n"), 7, 10, "multiple of 4096");
+  EXPECT_CONFIG_ERROR(WithTarget("kind = \"block\"\npath = \"/dev/sdz\"\noffset = -4096\n"), 7, 10, "multiple of 4096");
+  EXPECT_CONFIG_ERROR(WithTarget("kind = \"block\"\n"), 3, 1, "needs a path (the device)");
+  EXPECT_CONFIG_ERROR(WithTarget("kind = \"block\"\npath = \"/dev/sdz\"\nmount = \"/mnt\"\n"), 7, 9,
+                      "target.mount does not apply to kind = \"block\"");
+}
+
+TEST(TargetKindsTest, ExecTargetsTakeAnArgvNeverAShellLine) {
+  const Config c = MustParse(WithTarget("kind = \"exec\"\ncommand = [\"/usr/sbin/drbdsetup\", \"status\", \"--json\"]\n"));
+  EXPECT_EQ(c.targets[0].command, (std::vector<std::string>{"/usr/sbin/drbdsetup", "status", "--json"}));
+  EXPECT_CONFIG_ERROR(WithTarget("kind = \"exec\"\n"), 3, 1, "needs a command");
+  EXPECT_CONFIG_ERROR(WithTarget("kind = \"exec\"\ncommand = \"storpool -j service list\"\n"), 6, 11,
+                      "must be a non-empty array of strings");
+  EXPECT_CONFIG_ERROR(WithTarget("kind = \"exec\"\ncommand = []\n"), 6, 11, "non-empty array");
+  EXPECT_CONFIG_ERROR(WithTarget("kind = \"exec\"\ncommand = [\"storpool\", \"-j\"]\n"), 6, 12, "absolute path");
+  EXPECT_CONFIG_ERROR(WithTarget("kind = \"exec\"\ncommand = [\"/bin/true\", 1]\n"), 6, 25, "only strings");
+  EXPECT_CONFIG_ERROR(WithTarget("kind = \"exec\"\ncommand = [\"/bin/true\"]\npath = \"/x\"\n"), 7, 8,
+                      "target.path does not apply to kind = \"exec\"");
+}
+
+TEST(TargetKindsTest, CheckConfigShowsEachKindsOwnKeys) {
+  const Config c = MustParse(WithTarget("kind = \"exec\"\ncommand = [\"/bin/probe\", \"a \\\"b\\\"\"]\n"));
+  const auto lines = DescribeConfig(c);
+  EXPECT_TRUE(Contains(lines, "command = [\"/bin/probe\", \"a \\\"b\\\"\"]"));
+  EXPECT_FALSE(std::any_of(lines.begin(), lines.end(), [](const std::string& l) { return l.starts_with("path = "); }));
+  const auto block = DescribeConfig(MustParse(WithTarget("kind = \"block\"\npath = \"/dev/sdz\"\noffset = 4096\n")));
+  EXPECT_TRUE(Contains(block, "offset = 4096"));
+}
+
+}  // namespace
+}  // namespace hbfence
