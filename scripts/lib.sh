@@ -4,7 +4,7 @@
 HBFENCE_PACKAGES=(
   build-essential cmake pkg-config git
   prometheus-cpp-dev libcivetweb-dev libtomlplusplus-dev libspdlog-dev libgtest-dev libgmock-dev
-  libfuse3-dev fuse3 libsystemd-dev
+  libfuse3-dev fuse3
   prometheus prometheus-alertmanager
   curl jq systemd man-db
 )

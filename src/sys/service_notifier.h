@@ -21,7 +21,7 @@ class ServiceNotifier {
   virtual void Stopping() = 0;
 };
 
-// sd_notify(3). Safe from any thread (libsystemd opens a socket per call).
+// sd_notify(3). Safe from any thread (a socket per message).
 class SystemdNotifier final : public ServiceNotifier {
  public:
   SystemdNotifier();
