@@ -1,23 +1,33 @@
 #include "metrics/process_collector.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
+#include <cstring>
 #include <fstream>
-#include <sstream>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include <prometheus/metric_family.h>
 
 namespace hbfence {
 namespace {
 
-std::optional<std::string> ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  if (!in) return std::nullopt;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+// Reads a small /proc file with one read(2): no streams, no heap. Proc files are
+// generated on read, so a short read is the whole file.
+std::optional<std::string_view> ReadSmall(const std::filesystem::path& p, std::span<char> buf) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  const ssize_t n = ::read(fd, buf.data(), buf.size());
+  ::close(fd);
+  if (n < 0) return std::nullopt;
+  return std::string_view(buf.data(), static_cast<size_t>(n));
 }
 
 std::optional<double> ParseNumber(std::string_view text) {
@@ -26,6 +36,34 @@ std::optional<double> ParseNumber(std::string_view text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end == text.data()) return std::nullopt;
   return v;
+}
+
+// The space-separated fields of /proc/PID/stat after the command name, which may
+// itself hold spaces and parentheses: fields resume after the last ')'.
+// fields[0] is field 3 (state).
+bool SplitStatFields(std::string_view stat, std::span<std::string_view> fields) {
+  const auto close = stat.rfind(')');
+  if (close == std::string_view::npos) return false;
+  stat.remove_prefix(close + 1);
+  for (auto& field : fields) {
+    while (!stat.empty() && (stat.front() == ' ' || stat.front() == '\n')) stat.remove_prefix(1);
+    if (stat.empty()) return false;
+    const auto end = std::min(stat.find_first_of(" \n"), stat.size());
+    field = stat.substr(0, end);
+    stat.remove_prefix(end);
+  }
+  return true;
+}
+
+double CountDirectoryEntries(const std::filesystem::path& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return 0;
+  double n = 0;
+  while (const dirent* e = ::readdir(d)) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) ++n;
+  }
+  ::closedir(d);
+  return n;
 }
 
 prometheus::MetricFamily Family(const std::string& name, const std::string& help, prometheus::MetricType type,
@@ -43,57 +81,51 @@ prometheus::MetricFamily Family(const std::string& name, const std::string& help
 
 }  // namespace
 
-std::optional<ProcessStats> ReadProcessStats(const std::filesystem::path& root, long ticks, long page_size) {
-  auto stat = ReadFile(root / "self" / "stat");
-  auto sys = ReadFile(root / "stat");
-  if (!stat || !sys) return std::nullopt;
-  // The command name (field 2) may hold spaces and parentheses: fields resume
-  // after the last ')'.
-  const auto close = stat->rfind(')');
-  if (close == std::string::npos || close + 2 > stat->size()) return std::nullopt;
-  std::istringstream fields(stat->substr(close + 2));
-  std::vector<std::string> f;  // f[0] is field 3 (state)
-  for (std::string x; fields >> x;) f.push_back(x);
-  if (f.size() < 22) return std::nullopt;
-
-  std::optional<double> btime;
-  std::istringstream lines(*sys);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("btime ", 0) == 0) btime = ParseNumber(line.substr(6));
+std::optional<double> ReadBootTime(const std::filesystem::path& root) {
+  // /proc/stat grows with the CPU count; btime follows the per-CPU lines.
+  std::ifstream in(root / "stat");
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("btime ")) return ParseNumber(std::string_view(line).substr(6));
   }
-  if (!btime) return std::nullopt;
+  return std::nullopt;
+}
+
+std::optional<ProcessStats> ReadProcessStats(const std::filesystem::path& root, long ticks, long page_size,
+                                             double boot_time) {
+  std::array<char, 4096> buf;
+  const auto stat = ReadSmall(root / "self" / "stat", buf);
+  std::array<std::string_view, 22> f;
+  if (!stat || !SplitStatFields(*stat, f)) return std::nullopt;
+  const auto utime = ParseNumber(f[11]), stime = ParseNumber(f[12]), start = ParseNumber(f[19]),
+             vsize = ParseNumber(f[20]), rss = ParseNumber(f[21]);
+  if (!utime || !stime || !start || !vsize || !rss) return std::nullopt;
 
   ProcessStats s;
-  try {
-    s.cpu_seconds = (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(ticks);  // utime, stime
-    s.start_time_seconds = *btime + std::stod(f[19]) / static_cast<double>(ticks);        // starttime
-    s.virtual_bytes = std::stod(f[20]);                                                  // vsize
-    s.resident_bytes = std::stod(f[21]) * static_cast<double>(page_size);                // rss pages
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(root / "self" / "fd", ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    ++s.open_fds;
-  }
-  if (auto limits = ReadFile(root / "self" / "limits")) {
-    std::istringstream ls(*limits);
-    for (std::string line; std::getline(ls, line);) {
-      if (line.rfind("Max open files", 0) == 0) {
-        std::istringstream v(line.substr(14));
-        std::string soft;
-        v >> soft;
-        s.max_fds = ParseNumber(soft).value_or(0);  // "unlimited" or garbage: unknown
-      }
-    }
-  }
+  s.cpu_seconds = (*utime + *stime) / static_cast<double>(ticks);
+  s.start_time_seconds = boot_time + *start / static_cast<double>(ticks);
+  s.virtual_bytes = *vsize;
+  s.resident_bytes = *rss * static_cast<double>(page_size);
+  s.open_fds = CountDirectoryEntries(root / "self" / "fd");
   return s;
 }
 
+double SoftFdLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 0;  // unknown
+  return static_cast<double>(limit.rlim_cur);
+}
+
+ProcessCollector::ProcessCollector(std::filesystem::path proc_root)
+    : proc_root_(std::move(proc_root)),
+      boot_time_(ReadBootTime(proc_root_)),
+      ticks_per_second_(::sysconf(_SC_CLK_TCK)),
+      page_size_(::sysconf(_SC_PAGESIZE)) {}
+
 std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
-  const auto s = ReadProcessStats(proc_root_, ::sysconf(_SC_CLK_TCK), ::sysconf(_SC_PAGESIZE));
+  if (!boot_time_) return {};
+  auto s = ReadProcessStats(proc_root_, ticks_per_second_, page_size_, *boot_time_);
   if (!s) return {};
+  s->max_fds = SoftFdLimit();
   using prometheus::MetricType;
   return {
       Family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", MetricType::Counter,

@@ -17,21 +17,33 @@ struct ProcessStats {
   double virtual_bytes = 0;
   double start_time_seconds = 0;
   double open_fds = 0;
-  double max_fds = 0;
+  double max_fds = 0;  // 0: unknown or unlimited
 };
 
-// Reads <proc_root>/self/{stat,fd,limits} and <proc_root>/stat. Nullopt when the
-// stat files are unreadable or malformed.
+// btime from <proc_root>/stat: when the machine booted, in Unix seconds. It never
+// changes, so the collector reads it once.
+std::optional<double> ReadBootTime(const std::filesystem::path& proc_root);
+
+// Reads <proc_root>/self/{stat,fd}; max_fds is left 0. Nullopt when stat is
+// unreadable or malformed. Runs on every scrape, so it reads with one read(2).
 std::optional<ProcessStats> ReadProcessStats(const std::filesystem::path& proc_root, long ticks_per_second,
-                                             long page_size);
+                                             long page_size, double boot_time);
+
+// This process's RLIMIT_NOFILE soft limit; 0 when unlimited. getrlimit(2) rather
+// than /proc/self/limits, whose text the kernel formats line by line on each read
+// (it was most of a scrape's /proc cost).
+double SoftFdLimit();
 
 class ProcessCollector final : public prometheus::Collectable {
  public:
-  explicit ProcessCollector(std::filesystem::path proc_root) : proc_root_(std::move(proc_root)) {}
+  explicit ProcessCollector(std::filesystem::path proc_root);
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
   std::filesystem::path proc_root_;
+  std::optional<double> boot_time_;  // nullopt: unreadable proc tree, no process_* metrics
+  long ticks_per_second_;
+  long page_size_;
 };
 
 }  // namespace hbfence

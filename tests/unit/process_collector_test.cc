@@ -2,6 +2,7 @@
 // use a fixture tree in a scratch directory; one reads the real /proc.
 #include "metrics/process_collector.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -39,20 +40,21 @@ constexpr char kSysStat[] =
     "processes 7890\n"
     "procs_running 1\n";
 
-constexpr char kLimits[] =
-    "Limit                     Soft Limit           Hard Limit           Units     \n"
-    "Max cpu time              unlimited            unlimited            seconds   \n"
-    "Max open files            1024                 4096                 files     \n"
-    "Max locked memory         8388608              8388608              bytes     \n";
+// What ProcessCollector does: boot time (read once in the collector), then the
+// per-scrape stats.
+std::optional<ProcessStats> ReadStats(const std::filesystem::path& root, long ticks, long page_size) {
+  const auto boot = ReadBootTime(root);
+  if (!boot) return std::nullopt;
+  return ReadProcessStats(root, ticks, page_size, *boot);
+}
 
-// A fixture proc tree: <root>/stat, <root>/self/{stat,limits,fd/0..2}.
+// A fixture proc tree: <root>/stat, <root>/self/{stat,fd/0..2}.
 class ProcFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = dir_.path() / "proc";
     WriteFile(root_ / "stat", kSysStat);
     WriteFile(root_ / "self" / "stat", std::string("1234 (hb fence) x) ") + kStatTail);
-    WriteFile(root_ / "self" / "limits", kLimits);
     std::filesystem::create_directories(root_ / "self" / "fd");
     // Like the real thing: symlinks, one of them dangling ("socket:[…]").
     std::filesystem::create_symlink("/dev/null", root_ / "self" / "fd" / "0");
@@ -67,18 +69,17 @@ class ProcFixture : public ::testing::Test {
 };
 
 TEST_F(ProcFixture, ReadsEveryValue) {
-  const auto s = ReadProcessStats(root_, kTicks, kPage);
+  const auto s = ReadStats(root_, kTicks, kPage);
   ASSERT_TRUE(s.has_value());
   EXPECT_DOUBLE_EQ(s->cpu_seconds, (250.0 + 150.0) / kTicks);
   EXPECT_DOUBLE_EQ(s->start_time_seconds, 1700000000.0 + 123456.0 / kTicks);
   EXPECT_DOUBLE_EQ(s->resident_bytes, 2048.0 * kPage);
   EXPECT_DOUBLE_EQ(s->virtual_bytes, 987654321.0);
   EXPECT_DOUBLE_EQ(s->open_fds, 3);
-  EXPECT_DOUBLE_EQ(s->max_fds, 1024);  // the soft limit
 }
 
 TEST_F(ProcFixture, UsesTheGivenTicksAndPageSize) {
-  const auto s = ReadProcessStats(root_, 250, 16384);
+  const auto s = ReadStats(root_, 250, 16384);
   ASSERT_TRUE(s.has_value());
   EXPECT_DOUBLE_EQ(s->cpu_seconds, 400.0 / 250);
   EXPECT_DOUBLE_EQ(s->start_time_seconds, 1700000000.0 + 123456.0 / 250);
@@ -87,7 +88,7 @@ TEST_F(ProcFixture, UsesTheGivenTicksAndPageSize) {
 
 TEST_F(ProcFixture, CommWithoutSpecialCharacters) {
   SetSelfStat(std::string("1234 (hbfence) ") + kStatTail);
-  const auto s = ReadProcessStats(root_, kTicks, kPage);
+  const auto s = ReadStats(root_, kTicks, kPage);
   ASSERT_TRUE(s.has_value());
   EXPECT_DOUBLE_EQ(s->cpu_seconds, 4.0);
   EXPECT_DOUBLE_EQ(s->virtual_bytes, 987654321.0);
@@ -96,7 +97,7 @@ TEST_F(ProcFixture, CommWithoutSpecialCharacters) {
 TEST_F(ProcFixture, CommThatLooksLikeFields) {
   // A hostile name full of numbers and parentheses must not shift the fields.
   SetSelfStat(std::string("1234 (1 2 3) (4) 5 6) ") + kStatTail);
-  const auto s = ReadProcessStats(root_, kTicks, kPage);
+  const auto s = ReadStats(root_, kTicks, kPage);
   ASSERT_TRUE(s.has_value());
   EXPECT_DOUBLE_EQ(s->cpu_seconds, 4.0);
   EXPECT_DOUBLE_EQ(s->resident_bytes, 2048.0 * kPage);
@@ -104,46 +105,35 @@ TEST_F(ProcFixture, CommThatLooksLikeFields) {
 
 TEST_F(ProcFixture, OpenFdsCountsEntries) {
   std::filesystem::remove(root_ / "self" / "fd" / "2");
-  auto s = ReadProcessStats(root_, kTicks, kPage);
+  auto s = ReadStats(root_, kTicks, kPage);
   ASSERT_TRUE(s.has_value());
   EXPECT_DOUBLE_EQ(s->open_fds, 2);
   for (int i = 3; i < 10; ++i) {
     std::filesystem::create_symlink("/dev/null", root_ / "self" / "fd" / std::to_string(i));
   }
-  s = ReadProcessStats(root_, kTicks, kPage);
+  s = ReadStats(root_, kTicks, kPage);
   ASSERT_TRUE(s.has_value());
   EXPECT_DOUBLE_EQ(s->open_fds, 9);
 }
 
-TEST_F(ProcFixture, MissingFdDirAndLimitsGiveZero) {
+TEST_F(ProcFixture, MissingFdDirGivesZero) {
   std::filesystem::remove_all(root_ / "self" / "fd");
-  std::filesystem::remove(root_ / "self" / "limits");
-  const auto s = ReadProcessStats(root_, kTicks, kPage);
+  const auto s = ReadStats(root_, kTicks, kPage);
   ASSERT_TRUE(s.has_value());
   EXPECT_DOUBLE_EQ(s->open_fds, 0);
-  EXPECT_DOUBLE_EQ(s->max_fds, 0);
   EXPECT_DOUBLE_EQ(s->cpu_seconds, 4.0);
-}
-
-TEST_F(ProcFixture, UnlimitedOpenFiles) {
-  WriteFile(root_ / "self" / "limits",
-            "Limit                     Soft Limit           Hard Limit           Units     \n"
-            "Max open files            unlimited            unlimited            files     \n");
-  const auto s = ReadProcessStats(root_, kTicks, kPage);
-  ASSERT_TRUE(s.has_value());
-  EXPECT_DOUBLE_EQ(s->max_fds, 0);
 }
 
 TEST_F(ProcFixture, MissingStatFilesGiveNullopt) {
   {
     TempDir empty;
-    EXPECT_FALSE(ReadProcessStats(empty.path(), kTicks, kPage).has_value());
+    EXPECT_FALSE(ReadStats(empty.path(), kTicks, kPage).has_value());
   }
   std::filesystem::remove(root_ / "stat");
-  EXPECT_FALSE(ReadProcessStats(root_, kTicks, kPage).has_value());
+  EXPECT_FALSE(ReadStats(root_, kTicks, kPage).has_value());
   WriteFile(root_ / "stat", kSysStat);
   std::filesystem::remove(root_ / "self" / "stat");
-  EXPECT_FALSE(ReadProcessStats(root_, kTicks, kPage).has_value());
+  EXPECT_FALSE(ReadStats(root_, kTicks, kPage).has_value());
 }
 
 TEST_F(ProcFixture, MalformedSelfStatGivesNullopt) {
@@ -160,7 +150,7 @@ TEST_F(ProcFixture, MalformedSelfStatGivesNullopt) {
        }) {
     SetSelfStat(bad);
     std::optional<ProcessStats> s;
-    EXPECT_NO_THROW(s = ReadProcessStats(root_, kTicks, kPage)) << '"' << bad << '"';
+    EXPECT_NO_THROW(s = ReadStats(root_, kTicks, kPage)) << '"' << bad << '"';
     EXPECT_FALSE(s.has_value()) << '"' << bad << '"';
   }
 }
@@ -168,7 +158,7 @@ TEST_F(ProcFixture, MalformedSelfStatGivesNullopt) {
 // Runs ReadProcessStats and turns an escaping exception into a test failure.
 std::optional<ProcessStats> ReadNoThrow(const std::filesystem::path& root) {
   try {
-    return ReadProcessStats(root, kTicks, kPage);
+    return ReadStats(root, kTicks, kPage);
   } catch (const std::exception& e) {
     ADD_FAILURE() << "ReadProcessStats threw " << typeid(e).name() << ": " << e.what();
     return std::nullopt;
@@ -191,18 +181,6 @@ TEST_F(ProcFixture, StatEndingAtTheCommGivesNulloptNotAnException) {
 TEST_F(ProcFixture, MalformedBtimeGivesNulloptNotAnException) {
   WriteFile(root_ / "stat", "cpu  1 2 3\nbtime garbage\n");
   EXPECT_FALSE(ReadNoThrow(root_).has_value());
-}
-
-// Regression (was a bug, metrics/process_collector.cc:77): the "Max open files" soft limit is parsed
-// with std::stod outside any try block; an unexpected value throws out of
-// ReadProcessStats. Fix: parse with std::from_chars and treat failure as unknown (0)
-// or as malformed (nullopt) — either way, no exception.
-TEST_F(ProcFixture, MalformedLimitsDoNotThrow) {
-  WriteFile(root_ / "self" / "limits", "Max open files            lots                 4096                 files\n");
-  const auto s = ReadNoThrow(root_);
-  if (s) {
-    EXPECT_DOUBLE_EQ(s->max_fds, 0);
-  }
 }
 
 // Regression (was a bug, metrics/process_collector.cc:50-54): without a "btime" line in <root>/stat
@@ -234,7 +212,9 @@ TEST_F(ProcFixture, CollectExportsTheSixStandardFamilies) {
   EXPECT_DOUBLE_EQ(value("process_resident_memory_bytes"), 2048.0 * page);
   EXPECT_DOUBLE_EQ(value("process_virtual_memory_bytes"), 987654321.0);
   EXPECT_DOUBLE_EQ(value("process_open_fds"), 3);
-  EXPECT_DOUBLE_EQ(value("process_max_fds"), 1024);
+  rlimit limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  EXPECT_DOUBLE_EQ(value("process_max_fds"), limit.rlim_cur == RLIM_INFINITY ? 0 : static_cast<double>(limit.rlim_cur));
   EXPECT_DOUBLE_EQ(value("process_start_time_seconds"), 1700000000.0 + 123456.0 / ticks);
 }
 
@@ -244,7 +224,7 @@ TEST_F(ProcFixture, CollectIsEmptyWhenUnreadable) {
 }
 
 TEST(ProcessCollectorRealProcTest, ReadsPlausibleValuesForThisProcess) {
-  const auto s = ReadProcessStats("/proc", ::sysconf(_SC_CLK_TCK), ::sysconf(_SC_PAGESIZE));
+  const auto s = ReadStats("/proc", ::sysconf(_SC_CLK_TCK), ::sysconf(_SC_PAGESIZE));
   ASSERT_TRUE(s.has_value());
   EXPECT_GT(s->open_fds, 0);  // at least stdin/stdout/stderr or the fd directory itself
   EXPECT_GT(s->resident_bytes, 0);
@@ -254,7 +234,6 @@ TEST(ProcessCollectorRealProcTest, ReadsPlausibleValuesForThisProcess) {
   EXPECT_GT(s->start_time_seconds, 1e9);           // after 2001: btime was added
   EXPECT_LE(s->start_time_seconds, now + 1.0);     // not in the future
   EXPECT_GT(s->start_time_seconds, now - 86400.0 * 365 * 10);
-  EXPECT_GE(s->max_fds, 0);
 }
 
 }  // namespace
