@@ -7,9 +7,16 @@
 namespace hbfence {
 
 void CompletionQueue::Push(WriteCompletion c) {
-  std::lock_guard lock(mu_);
-  items_.push_back(std::move(c));
-  cv_.notify_all();
+  bool was_empty;
+  {
+    std::lock_guard lock(mu_);
+    was_empty = items_.empty();
+    items_.push_back(std::move(c));
+  }
+  // The scheduler takes everything queued when it wakes: only the first completion
+  // of a batch needs to wake it. Notifying after unlocking spares the woken thread
+  // from blocking straight away on the mutex we still hold.
+  if (was_empty) cv_.notify_one();
 }
 
 void CompletionQueue::Wake() {
@@ -56,10 +63,12 @@ TargetWriter::~TargetWriter() {
 }
 
 void TargetWriter::Start(WallTime content_time, MonoTime started) {
-  std::lock_guard lock(shared_->mu);
-  if (shared_->busy || shared_->request) return;
-  shared_->request = Shared::Request{content_time, started};
-  shared_->cv.notify_all();
+  {
+    std::lock_guard lock(shared_->mu);
+    if (shared_->busy || shared_->request) return;
+    shared_->request = Shared::Request{content_time, started};
+  }
+  shared_->cv.notify_one();  // only the writer waits: StopWithin() runs on the scheduler thread, as Start() does
 }
 
 bool TargetWriter::StopWithin(Duration wait) {
