@@ -15,11 +15,13 @@ struct FilesystemType {
   bool local;             // never shared between hosts
 };
 
-// Known types only; unknown ones are treated as possibly shared (a new cluster
-// filesystem must not be refused by default).
+// Known types only. Unknown ones count as possibly shared, so a cluster filesystem
+// hbfence does not know (lustre, gpfs, beegfs, virtiofs...) is not refused.
 std::optional<FilesystemType> FilesystemByName(std::string_view name);
 std::optional<FilesystemType> FilesystemByMagic(long magic);
 
+// Filesystems only this host sees, and kernel pseudo-filesystems: a heartbeat
+// there proves nothing to the other hosts. Exact names ("EXT4" is unknown).
 bool IsLocalFilesystemType(std::string_view name);
 
 }  // namespace hbfence

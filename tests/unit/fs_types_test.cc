@@ -5,12 +5,24 @@
 namespace hbfence {
 namespace {
 
-TEST(FilesystemTypesTest, LocalFilesystemsCannotCarryAClusterHeartbeat) {
-  for (auto name : {"ext4", "xfs", "btrfs", "tmpfs", "overlay", "zfs"}) EXPECT_TRUE(IsLocalFilesystemType(name)) << name;
-  for (auto name : {"nfs", "nfs4", "gfs2", "ocfs2", "ceph", "cifs", "fuse.glusterfs", "fuse"}) {
-    EXPECT_FALSE(IsLocalFilesystemType(name)) << name;
+TEST(IsLocalFilesystemTypeTest, LocalTypes) {
+  for (const char* t : {"ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "vfat", "squashfs", "tmpfs", "ramfs",
+                        "overlay", "fuseblk", "proc", "sysfs", "devtmpfs", "cgroup2"}) {
+    EXPECT_TRUE(IsLocalFilesystemType(t)) << t;
   }
-  EXPECT_FALSE(IsLocalFilesystemType("somenewclusterfs")) << "unknown types are not refused";
+}
+
+TEST(IsLocalFilesystemTypeTest, SharedAndUnknownTypes) {
+  for (const char* t : {"nfs", "nfs4", "cifs", "smb3", "gfs2", "ocfs2", "ceph", "glusterfs", "fuse", "fuse.glusterfs",
+                        "fuse.ceph-fuse", "fuse.faultfs", "lustre", "virtiofs"}) {
+    EXPECT_FALSE(IsLocalFilesystemType(t)) << t;
+  }
+}
+
+TEST(IsLocalFilesystemTypeTest, ExactNamesOnly) {
+  EXPECT_FALSE(IsLocalFilesystemType("EXT4"));
+  EXPECT_FALSE(IsLocalFilesystemType("ext"));
+  EXPECT_FALSE(IsLocalFilesystemType(""));
 }
 
 TEST(FilesystemTypesTest, MagicNumbersAgreeWithNames) {
@@ -18,6 +30,10 @@ TEST(FilesystemTypesTest, MagicNumbersAgreeWithNames) {
   EXPECT_FALSE(FilesystemByMagic(0x6969)->local);     // NFS_SUPER_MAGIC
   EXPECT_FALSE(FilesystemByMagic(0x65735546)->local);  // FUSE_SUPER_MAGIC: the fault filesystem in tests
   EXPECT_FALSE(FilesystemByMagic(0x12345678).has_value());
+  EXPECT_EQ(FilesystemByMagic(0x65735546)->name, "fuse") << "fuseblk shares the magic; statfs cannot tell them apart";
+  for (const auto& name : {"ext4", "xfs", "tmpfs", "nfs4", "gfs2"}) {
+    EXPECT_EQ(FilesystemByMagic(FilesystemByName(name)->magic)->local, IsLocalFilesystemType(name)) << name;
+  }
 }
 
 }  // namespace
