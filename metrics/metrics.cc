@@ -100,7 +100,12 @@ struct Metrics::Families {
         last_reload_ok(BuildGauge()
                            .Name("hbfence_config_last_reload_successful")
                            .Help("1 if the last reload succeeded (or none was attempted), else 0.")
-                           .Register(r)) {}
+                           .Register(r)),
+        peer_age(BuildGauge()
+                     .Name("hbfence_peer_heartbeat_age_seconds")
+                     .Help("Seconds since another host's hb-* file on this target last advanced, on the local "
+                           "monotonic clock (peer_watch).")
+                     .Register(r)) {}
 
   Family<Histogram>& write_duration;
   Family<Counter>& writes;
@@ -123,6 +128,7 @@ struct Metrics::Families {
   Family<Gauge>& lease;
   Family<Counter>& reloads;
   Family<Gauge>& last_reload_ok;
+  Family<Gauge>& peer_age;
   Gauge* current_config_info = nullptr;
 };
 
@@ -136,6 +142,21 @@ void TargetMetrics::SetLastSuccess(WallTime t) { last_success_->Set(ToUnixSecond
 void TargetMetrics::SetConsecutiveFailures(int n) { consecutive_->Set(n); }
 void TargetMetrics::SetStuckWrites(int n) { stuck_->Set(n); }
 void TargetMetrics::SetUp(bool up) { up_->Set(up ? 1 : 0); }
+
+void TargetMetrics::SetPeerAges(const std::vector<PeerAgeSample>& ages) {
+  std::map<std::string, prometheus::Gauge*, std::less<>> current;
+  for (const auto& a : ages) {
+    auto it = peer_ages_.find(a.peer);
+    Gauge* g = it != peer_ages_.end() ? it->second
+                                      : &peer_age_family_->Add({{"target", name_}, {"peer", a.peer}});
+    g->Set(a.age_seconds);
+    current[a.peer] = g;
+  }
+  for (auto& [peer, gauge] : peer_ages_) {
+    if (!current.contains(peer)) peer_age_family_->Remove(gauge);
+  }
+  peer_ages_ = std::move(current);
+}
 
 Metrics::Metrics(const BuildInfo& build)
     : registry_(std::make_shared<prometheus::Registry>()),
@@ -168,6 +189,8 @@ TargetMetrics& Metrics::AddTarget(const std::string& name, const std::vector<dou
   t.stuck_ = &f_->stuck.Add(labels);
   t.up_ = &f_->up.Add(labels);
   t.up_->Set(1);
+  t.name_ = name;
+  t.peer_age_family_ = &f_->peer_age;
   return t;
 }
 
@@ -183,6 +206,7 @@ void Metrics::RemoveTarget(const std::string& name) {
   f_->consecutive.Remove(t.consecutive_);
   f_->stuck.Remove(t.stuck_);
   f_->up.Remove(t.up_);
+  for (auto& [peer, gauge] : t.peer_ages_) f_->peer_age.Remove(gauge);
   targets_.erase(it);
 }
 

@@ -24,6 +24,12 @@ class Family;
 
 namespace hbfence {
 
+// One watched neighbour's heartbeat age (see storage/peer_watch.h), as exported.
+struct PeerAgeSample {
+  std::string peer;  // the hb-* file name
+  double age_seconds = 0;
+};
+
 class TargetMetrics {
  public:
   void ObserveWriteDuration(Duration d);
@@ -34,9 +40,15 @@ class TargetMetrics {
   void SetConsecutiveFailures(int n);
   void SetStuckWrites(int n);
   void SetUp(bool up);
+  // hbfence_peer_heartbeat_age_seconds{target,peer} for exactly these peers: series
+  // of peers not in `ages` are removed. The caller bounds the count (kMaxWatchedPeers).
+  void SetPeerAges(const std::vector<PeerAgeSample>& ages);
 
  private:
   friend class Metrics;
+  std::string name_;
+  prometheus::Family<prometheus::Gauge>* peer_age_family_ = nullptr;
+  std::map<std::string, prometheus::Gauge*, std::less<>> peer_ages_;
   prometheus::Histogram* duration_ = nullptr;
   prometheus::Counter* writes_ = nullptr;
   prometheus::Counter* timeouts_ = nullptr;

@@ -11,6 +11,19 @@ std::string Usage() {
   hbfence check-config [--config FILE]
       Validate the configuration and print every effective value with its source.
       Exit 0 when valid, 2 with file:line:column: message when not.
+  hbfence peer-check --path FILE [--window SECONDS]
+      Judge another host by its heartbeat file (CloudStack: <pool>/KVMHA/hb-<host IP>):
+      read it, wait SECONDS on this host's monotonic clock, read it again. ALIVE only
+      if the value advanced; missing, empty, unparsable, unreadable within 10 s or
+      frozen is DEAD. No clocks are compared, so a writer running ahead is not ALIVE.
+      First line, as CloudStack's kvmheartbeat.sh -r prints it:
+  =====> ALIVE <=====
+  =====> Considering host as DEAD because last write on [FILE] was [N] seconds ago, but the max interval is [W] <======
+      then the reasons. N = our clock minus the file's value (negative: the writer's
+      clock runs ahead; our Unix time when nothing was readable). Exit 0 either way,
+      2 on a usage error. Rule: SECONDS must exceed the writer's interval + 1 s (the
+      file holds whole seconds) plus its write latency; default 60, what CloudStack
+      passes with -t. Returns within SECONDS + 20 s even on hung storage.
   hbfence --version
       Print the version and git revision.
 
@@ -18,12 +31,28 @@ flags:
   --config FILE               configuration file (default /etc/hbfence/hbfence.toml)
   --web.listen-address ADDR   host:port for /metrics, overrides [web] listen_address
   --log.level LEVEL           trace|debug|info|warn|error|critical|off, overrides [log] level
+  --path FILE                 peer-check: the heartbeat file to judge
+  --window SECONDS            peer-check: whole seconds between the two reads, 1 to 86400 (default 60)
   -h, --help                  this text
 
 signals: SIGHUP reloads the configuration (an invalid one is rejected and the running
 one kept); SIGTERM or SIGINT stop the daemon.
 )";
 }
+
+namespace {
+
+constexpr int64_t kMaxPeerWindowSeconds = 86400;
+
+Result<Duration> ParseWindow(const std::string& text) {
+  const std::string error = "--window " + text + " is not a whole number of seconds from 1 to 86400";
+  if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos) return Err{error};
+  const int64_t seconds = std::stoll(text);
+  if (seconds < 1 || seconds > kMaxPeerWindowSeconds) return Err{error};
+  return Duration(std::chrono::seconds(seconds));
+}
+
+}  // namespace
 
 Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
   CliOptions o;
@@ -33,7 +62,11 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
   } else if (i < args.size() && args[i] == "check-config") {
     o.command = Command::kCheckConfig;
     ++i;
+  } else if (i < args.size() && args[i] == "peer-check") {
+    o.command = Command::kPeerCheck;
+    ++i;
   }
+  const bool peer_check = o.command == Command::kPeerCheck;
   for (; i < args.size(); ++i) {
     std::string flag = args[i];
     std::optional<std::string> value;
@@ -53,7 +86,20 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
       o.command = Command::kVersion;
     } else if (flag == "-h" || flag == "--help") {
       o.command = Command::kHelp;
+    } else if (flag == "--path" || flag == "--window") {
+      if (!peer_check) return Err{flag + " is only for peer-check"};
+      auto v = take();
+      if (!v) return Err{v.error()};
+      if (flag == "--path") {
+        if (v.value().empty()) return Err{"--path needs a file name"};
+        o.peer_path = v.value();
+      } else {
+        auto window = ParseWindow(v.value());
+        if (!window) return Err{window.error()};
+        o.peer_window = window.value();
+      }
     } else if (flag == "--config" || flag == "--web.listen-address" || flag == "--log.level") {
+      if (peer_check) return Err{flag + " does not apply to peer-check"};
       auto v = take();
       if (!v) return Err{v.error()};
       if (flag == "--config") o.config_path = v.value();
@@ -68,6 +114,7 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
       return Err{"unknown argument " + args[i]};
     }
   }
+  if (o.command == Command::kPeerCheck && o.peer_path.empty()) return Err{"peer-check needs --path FILE"};
   return o;
 }
 

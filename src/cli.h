@@ -7,16 +7,19 @@
 
 #include "src/config.h"
 #include "src/sys/result.h"
+#include "storage/peer_check.h"
 
 namespace hbfence {
 
-enum class Command { kRun, kCheckConfig, kVersion, kHelp };
+enum class Command { kRun, kCheckConfig, kPeerCheck, kVersion, kHelp };
 
 struct CliOptions {
   Command command = Command::kRun;
   std::string config_path = "/etc/hbfence/hbfence.toml";
   std::optional<std::string> listen_address;  // --web.listen-address
   std::optional<std::string> log_level;       // --log.level
+  std::string peer_path;                      // peer-check --path: the heartbeat file to judge
+  Duration peer_window = kDefaultPeerWindow;  // peer-check --window, whole seconds
 };
 
 Result<CliOptions> ParseCli(const std::vector<std::string>& args);  // args without argv[0]

@@ -18,6 +18,7 @@
 #include "src/sys/process_runner.h"
 #include "src/sys/service_notifier.h"
 #include "src/sys/watchdog.h"
+#include "storage/peer_check.h"
 
 namespace hbfence {
 namespace {
@@ -41,6 +42,20 @@ int CheckConfig(const CliOptions& cli) {
   }
   std::cout << "# " << cli.config_path << ": valid\n";
   for (const auto& line : DescribeConfig(*cfg.value())) std::cout << line << "\n";
+  return 0;
+}
+
+// Exit 0 whether ALIVE or DEAD: CloudStack's agent reads the first line, and treats
+// a failed command as "cannot tell", i.e. alive.
+int PeerCheck(const CliOptions& cli) {
+  const SystemClock clock;
+  const auto read = WithReadTimeout(FileHeartbeatReader(cli.peer_path), kPeerReadTimeout);
+  const PeerVerdict verdict = CheckPeer(read, clock, cli.peer_window);
+  std::cout << FormatVerdictLine(verdict, cli.peer_path, cli.peer_window, clock.WallNow()) << "\n";
+  for (const auto& reason : verdict.reasons) std::cout << reason << "\n";
+  std::cout.flush();
+  // A read that timed out is still stuck on its own thread; returning ends it with
+  // the process (exit_group), as a fatal signal ends a hung NFS request.
   return 0;
 }
 
@@ -146,6 +161,8 @@ int main(int argc, char** argv) {
       return 0;
     case Command::kCheckConfig:
       return CheckConfig(cli.value());
+    case Command::kPeerCheck:
+      return PeerCheck(cli.value());
     case Command::kRun:
       return Run(cli.value());
   }

@@ -118,10 +118,51 @@ TEST(CliTest, BadLogLevel) {
   EXPECT_THAT(MustFail({"--log.level="}), HasSubstr("is not one of"));
 }
 
+TEST(CliTest, PeerCheckWithPathAndDefaultWindow) {
+  const CliOptions o = MustParse({"peer-check", "--path", "/mnt/pool/KVMHA/hb-10.0.0.2"});
+  EXPECT_EQ(o.command, Command::kPeerCheck);
+  EXPECT_EQ(o.peer_path, "/mnt/pool/KVMHA/hb-10.0.0.2");
+  EXPECT_EQ(o.peer_window, std::chrono::seconds(60));
+}
+
+TEST(CliTest, PeerCheckWindowInBothForms) {
+  EXPECT_EQ(MustParse({"peer-check", "--path=/p", "--window", "7"}).peer_window, std::chrono::seconds(7));
+  EXPECT_EQ(MustParse({"peer-check", "--window=1", "--path", "/p"}).peer_window, std::chrono::seconds(1));
+  EXPECT_EQ(MustParse({"peer-check", "--path", "/p", "--window", "86400"}).peer_window, std::chrono::hours(24));
+}
+
+TEST(CliTest, PeerCheckBadWindow) {
+  for (const char* bad : {"0", "86401", "1.5", "-3", "", "60s", "99999999999999999999", " 5"}) {
+    EXPECT_EQ(MustFail({"peer-check", "--path", "/p", "--window", bad}),
+              std::string("--window ") + bad + " is not a whole number of seconds from 1 to 86400");
+  }
+  EXPECT_EQ(MustFail({"peer-check", "--path", "/p", "--window"}), "--window needs a value");
+}
+
+TEST(CliTest, PeerCheckNeedsAPath) {
+  EXPECT_EQ(MustFail({"peer-check"}), "peer-check needs --path FILE");
+  EXPECT_EQ(MustFail({"peer-check", "--window", "5"}), "peer-check needs --path FILE");
+  EXPECT_EQ(MustFail({"peer-check", "--path="}), "--path needs a file name");
+  EXPECT_EQ(MustFail({"peer-check", "--path"}), "--path needs a value");
+  // Help and version need nothing else.
+  EXPECT_EQ(MustParse({"peer-check", "--help"}).command, Command::kHelp);
+}
+
+TEST(CliTest, PeerCheckFlagsBelongToPeerCheckOnly) {
+  EXPECT_EQ(MustFail({"--path", "/p"}), "--path is only for peer-check");
+  EXPECT_EQ(MustFail({"run", "--window=5"}), "--window is only for peer-check");
+  EXPECT_EQ(MustFail({"check-config", "--path", "/p"}), "--path is only for peer-check");
+  EXPECT_EQ(MustFail({"peer-check", "--path", "/p", "--config", "/a.toml"}), "--config does not apply to peer-check");
+  EXPECT_EQ(MustFail({"peer-check", "--path", "/p", "--log.level=info"}), "--log.level does not apply to peer-check");
+  EXPECT_EQ(MustFail({"peer-check", "--path", "/p", "extra"}), "unknown argument extra");
+  EXPECT_EQ(MustFail({"--path", "/p", "peer-check"}), "--path is only for peer-check");
+}
+
 TEST(CliTest, UsageMentionsEveryCommandAndFlag) {
   const std::string u = Usage();
-  for (const char* s : {"run", "check-config", "--version", "--config", "--web.listen-address", "--log.level", "--help",
-                        "-h", "SIGHUP"}) {
+  for (const char* s : {"run", "check-config", "peer-check", "--path", "--window", "--version", "--config",
+                        "--web.listen-address", "--log.level", "--help", "-h", "SIGHUP", "=====> ALIVE <=====",
+                        "interval + 1 s"}) {
     EXPECT_THAT(u, HasSubstr(s));
   }
 }

@@ -1,0 +1,150 @@
+#include "storage/peer_check.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <future>
+#include <memory>
+#include <thread>
+
+#include "src/sys/fs_util.h"
+
+namespace hbfence {
+namespace {
+
+// 9999-12-31T23:59:59Z: anything later is not a clock reading but garbage.
+constexpr int64_t kMaxUnixSeconds = 253'402'300'799;
+// The longest valid content is 12 digits and a newline; reading one byte more than
+// that tells an oversized file from a valid one without reading all of it.
+constexpr size_t kMaxContent = 13;
+
+int64_t WholeSeconds(Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); }
+
+std::string HumanDuration(Duration d) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+}
+
+std::string Printable(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
+}
+
+// Digits and at most one trailing newline, 1 .. kMaxUnixSeconds.
+std::optional<int64_t> ParseUnixSeconds(std::string_view text) {
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  if (text.empty() || text.size() > 12) return std::nullopt;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  if (value < 1 || value > kMaxUnixSeconds) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+PeerVerdict CheckPeer(const HeartbeatReader& read, const Clock& clock, Duration window) {
+  PeerVerdict verdict;
+  auto first = read();
+  if (!first) {
+    verdict.reasons.push_back(first.error());
+    return verdict;
+  }
+  verdict.last_written_at_unix = first.value().written_at_unix;
+  clock.SleepFor(window);
+  auto second = read();
+  if (!second) {
+    verdict.reasons.push_back(second.error());
+    return verdict;
+  }
+  verdict.last_written_at_unix = second.value().written_at_unix;
+  const int64_t before = first.value().progress, after = second.value().progress;
+  if (after > before) {
+    verdict.alive = true;
+    return verdict;
+  }
+  const std::string in_window = " in " + std::to_string(WholeSeconds(window)) + " s";
+  if (after == before) {
+    verdict.reasons.push_back("value " + std::to_string(after) + " did not advance" + in_window);
+  } else {
+    verdict.reasons.push_back("value went backwards from " + std::to_string(before) + " to " + std::to_string(after) +
+                              in_window);
+  }
+  const int64_t ahead = second.value().written_at_unix - WholeSeconds(clock.WallNow().time_since_epoch());
+  if (ahead > 0) {
+    verdict.reasons.push_back("the last write is dated " + std::to_string(ahead) +
+                              " s in our future: the writer's clock runs ahead, which does not make it alive");
+  }
+  return verdict;
+}
+
+std::string FormatVerdictLine(const PeerVerdict& verdict, const std::string& source, Duration window,
+                              WallTime wall_now) {
+  if (verdict.alive) return "=====> ALIVE <=====";
+  const int64_t now = WholeSeconds(wall_now.time_since_epoch());
+  const int64_t since_write = now - verdict.last_written_at_unix.value_or(0);
+  return "=====> Considering host as DEAD because last write on [" + source + "] was [" + std::to_string(since_write) +
+         "] seconds ago, but the max interval is [" + std::to_string(WholeSeconds(window)) + "] <======";
+}
+
+Result<int64_t, std::string> ReadHeartbeatFile(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Err{ErrnoMessage("open " + path.string(), errno)};
+  char buf[kMaxContent + 1];
+  size_t size = 0;
+  int read_errno = 0;
+  while (size < sizeof(buf)) {
+    const ssize_t n = ::read(fd, buf + size, sizeof(buf) - size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) read_errno = errno;
+    if (n <= 0) break;
+    size += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (read_errno) return Err{ErrnoMessage("read " + path.string(), read_errno)};
+  if (size == 0) return Err{path.string() + " is empty"};
+  if (size > kMaxContent) return Err{path.string() + " is longer than a heartbeat (more than 13 bytes)"};
+  const std::string_view content(buf, size);
+  auto value = ParseUnixSeconds(content);
+  if (!value) {
+    return Err{path.string() + " does not hold Unix seconds (1 to 253402300799 and a newline): \"" +
+               Printable(content) + "\""};
+  }
+  return *value;
+}
+
+HeartbeatReader FileHeartbeatReader(std::filesystem::path path) {
+  return [path = std::move(path)]() -> Result<HeartbeatValue, std::string> {
+    auto seconds = ReadHeartbeatFile(path);
+    if (!seconds) return Err{seconds.error()};
+    return HeartbeatValue{seconds.value(), seconds.value()};
+  };
+}
+
+HeartbeatReader WithReadTimeout(HeartbeatReader read, Duration timeout) {
+  return [read = std::move(read), timeout]() -> Result<HeartbeatValue, std::string> {
+    // Shared with the reader thread, which may outlive this call (and the caller).
+    auto done = std::make_shared<std::promise<Result<HeartbeatValue, std::string>>>();
+    auto result = done->get_future();
+    std::thread([read, done] { done->set_value(read()); }).detach();
+    if (result.wait_for(timeout) != std::future_status::ready) {
+      return Err{"read timed out after " + HumanDuration(timeout) + " (storage not answering)"};
+    }
+    return result.get();
+  };
+}
+
+}  // namespace hbfence

@@ -1,0 +1,258 @@
+// storage/peer_check.h: CheckPeer over scripted readers and a FakeClock (the window
+// passes instantly), the exact first lines CloudStack parses, ReadHeartbeatFile's
+// strict parse on temp files, and WithReadTimeout on a read that never returns.
+#include "storage/peer_check.h"
+
+#include <future>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/support/fake_clock.h"
+#include "tests/support/temp_dir.h"
+
+namespace hbfence {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::FakeClock;
+using testing::TempDir;
+using testing::WriteFile;
+
+using ReadResult = Result<HeartbeatValue, std::string>;
+
+constexpr Duration kWindow = 60s;
+
+int64_t UnixNow(const FakeClock& clock) {
+  return std::chrono::duration_cast<std::chrono::seconds>(clock.WallNow().time_since_epoch()).count();
+}
+
+// Returns the scripted results in order and records when (on the fake clock) each
+// read happened, so a test can check that the window really separates them.
+class ScriptedReader {
+ public:
+  ScriptedReader(const FakeClock& clock, std::vector<ReadResult> script) : clock_(clock), script_(std::move(script)) {}
+  HeartbeatReader reader() {
+    return [this]() -> ReadResult {
+      read_at_.push_back(clock_.Now());
+      return script_.at(read_at_.size() - 1);
+    };
+  }
+  const std::vector<MonoTime>& read_at() const { return read_at_; }
+
+ private:
+  const FakeClock& clock_;
+  std::vector<ReadResult> script_;
+  std::vector<MonoTime> read_at_;
+};
+
+ReadResult Value(int64_t unix_seconds) { return HeartbeatValue{unix_seconds, unix_seconds}; }
+
+TEST(CheckPeerTest, AdvancingValueIsAliveAndTheReadsAreAWindowApart) {
+  FakeClock clock;
+  const int64_t now = UnixNow(clock);
+  ScriptedReader script(clock, {Value(now - 3), Value(now + 57)});
+  const PeerVerdict v = CheckPeer(script.reader(), clock, kWindow);
+  EXPECT_TRUE(v.alive);
+  EXPECT_TRUE(v.reasons.empty());
+  EXPECT_EQ(v.last_written_at_unix, now + 57);
+  ASSERT_EQ(script.read_at().size(), 2u);
+  EXPECT_EQ(script.read_at()[1] - script.read_at()[0], kWindow);
+}
+
+TEST(CheckPeerTest, FrozenValueIsDead) {
+  FakeClock clock;
+  const int64_t written = UnixNow(clock) - 5;
+  ScriptedReader script(clock, {Value(written), Value(written)});
+  const PeerVerdict v = CheckPeer(script.reader(), clock, kWindow);
+  EXPECT_FALSE(v.alive);
+  EXPECT_EQ(v.last_written_at_unix, written);
+  EXPECT_THAT(v.reasons, ElementsAre("value " + std::to_string(written) + " did not advance in 60 s"));
+  EXPECT_EQ(FormatVerdictLine(v, "/pool/KVMHA/hb-10.0.0.2", kWindow, clock.WallNow()),
+            "=====> Considering host as DEAD because last write on [/pool/KVMHA/hb-10.0.0.2] was [65] seconds ago, "
+            "but the max interval is [60] <======");
+}
+
+TEST(CheckPeerTest, ValueGoingBackwardsIsDead) {
+  FakeClock clock;
+  const int64_t now = UnixNow(clock);
+  ScriptedReader script(clock, {Value(now), Value(now - 10)});
+  const PeerVerdict v = CheckPeer(script.reader(), clock, kWindow);
+  EXPECT_FALSE(v.alive);
+  EXPECT_THAT(v.reasons, ElementsAre(HasSubstr("went backwards from " + std::to_string(now))));
+}
+
+TEST(CheckPeerTest, FailedFirstReadIsDeadAtOnceWithTheEpochSentinel) {
+  FakeClock clock;
+  ScriptedReader script(clock, {Err{std::string("open /p/hb-x: No such file or directory")}});
+  const PeerVerdict v = CheckPeer(script.reader(), clock, kWindow);
+  EXPECT_FALSE(v.alive);
+  EXPECT_EQ(script.read_at().size(), 1u);
+  EXPECT_EQ(clock.slept(), Duration::zero()) << "no baseline, nothing to wait for";
+  EXPECT_FALSE(v.last_written_at_unix);
+  EXPECT_THAT(v.reasons, ElementsAre("open /p/hb-x: No such file or directory"));
+  EXPECT_EQ(FormatVerdictLine(v, "/p/hb-x", kWindow, clock.WallNow()),
+            "=====> Considering host as DEAD because last write on [/p/hb-x] was [" + std::to_string(UnixNow(clock)) +
+                "] seconds ago, but the max interval is [60] <======");
+}
+
+TEST(CheckPeerTest, FailedSecondReadIsDeadAndKeepsTheFirstValue) {
+  FakeClock clock;
+  const int64_t written = UnixNow(clock) - 1;
+  ScriptedReader script(clock, {Value(written), Err{std::string("read timed out after 10 s")}});
+  const PeerVerdict v = CheckPeer(script.reader(), clock, kWindow);
+  EXPECT_FALSE(v.alive);
+  EXPECT_EQ(v.last_written_at_unix, written);
+  EXPECT_THAT(v.reasons, ElementsAre("read timed out after 10 s"));
+}
+
+// kvmheartbeat.sh compares the file with its own clock: a writer 1 h ahead that
+// stopped writing stays "ALIVE" for an hour.
+TEST(CheckPeerTest, FutureDatedButFrozenIsDead) {
+  FakeClock clock;
+  const int64_t ahead = UnixNow(clock) + 3600;
+  ScriptedReader script(clock, {Value(ahead), Value(ahead)});
+  const PeerVerdict v = CheckPeer(script.reader(), clock, kWindow);
+  EXPECT_FALSE(v.alive);
+  ASSERT_EQ(v.reasons.size(), 2u);
+  EXPECT_THAT(v.reasons[1], HasSubstr("dated 3540 s in our future"));
+  // N is printed as is: negative, it tells the operator how far ahead the writer is.
+  EXPECT_EQ(FormatVerdictLine(v, "f", kWindow, clock.WallNow()),
+            "=====> Considering host as DEAD because last write on [f] was [-3540] seconds ago, but the max interval "
+            "is [60] <======");
+}
+
+TEST(CheckPeerTest, FutureDatedAndAdvancingIsAlive) {
+  FakeClock clock;
+  const int64_t ahead = UnixNow(clock) + 3600;
+  ScriptedReader script(clock, {Value(ahead), Value(ahead + 60)});
+  EXPECT_TRUE(CheckPeer(script.reader(), clock, kWindow).alive);
+}
+
+// The block reader to come: progress is a sequence number, unrelated to the time.
+TEST(CheckPeerTest, ProgressNotTheTimestampDecides) {
+  FakeClock clock;
+  const int64_t written = UnixNow(clock) - 100;
+  ScriptedReader advancing(clock, {HeartbeatValue{7, written}, HeartbeatValue{8, written}});
+  EXPECT_TRUE(CheckPeer(advancing.reader(), clock, kWindow).alive);
+  ScriptedReader frozen(clock, {HeartbeatValue{7, written}, HeartbeatValue{7, written + 60}});
+  EXPECT_FALSE(CheckPeer(frozen.reader(), clock, kWindow).alive);
+}
+
+TEST(FormatVerdictLineTest, AliveLineIsExact) {
+  PeerVerdict v;
+  v.alive = true;
+  EXPECT_EQ(FormatVerdictLine(v, "anything", kWindow, WallTime{}), "=====> ALIVE <=====");
+}
+
+TEST(FormatVerdictLineTest, WindowIsWholeSeconds) {
+  PeerVerdict v;
+  v.last_written_at_unix = 1000;
+  EXPECT_EQ(FormatVerdictLine(v, "f", 7s, WallTime(1010s)),
+            "=====> Considering host as DEAD because last write on [f] was [10] seconds ago, but the max interval is "
+            "[7] <======");
+}
+
+TEST(ReadHeartbeatFileTest, AcceptsWhatFileTargetWrites) {
+  TempDir dir;
+  WriteFile(dir / "hb", "1795000000\n");
+  auto r = ReadHeartbeatFile(dir / "hb");
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value(), 1795000000);
+  WriteFile(dir / "no-newline", "1795000001");
+  ASSERT_TRUE(ReadHeartbeatFile(dir / "no-newline"));
+  EXPECT_EQ(ReadHeartbeatFile(dir / "no-newline").value(), 1795000001);
+}
+
+TEST(ReadHeartbeatFileTest, MissingFile) {
+  TempDir dir;
+  auto r = ReadHeartbeatFile(dir / "hb-gone");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "open " + (dir / "hb-gone").string() + ": No such file or directory");
+}
+
+TEST(ReadHeartbeatFileTest, EmptyFile) {
+  TempDir dir;
+  WriteFile(dir / "hb", "");
+  auto r = ReadHeartbeatFile(dir / "hb");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), (dir / "hb").string() + " is empty");
+}
+
+TEST(ReadHeartbeatFileTest, GarbageIsRejectedAndShownEscaped) {
+  TempDir dir;
+  for (const std::string bad : {"abc\n", "17950000x0\n", " 1795000000\n", "1795000000 \n", "1795000000\n\n", "-5\n",
+                                "+1795000000\n", "\n", "0\n", "1795000000\r\n", "253402300800\n"}) {
+    WriteFile(dir / "hb", bad);
+    auto r = ReadHeartbeatFile(dir / "hb");
+    EXPECT_FALSE(r) << "accepted " << bad;
+    if (!r) {
+      EXPECT_THAT(r.error(), HasSubstr("does not hold Unix seconds")) << bad;
+    }
+  }
+  WriteFile(dir / "hb", "12\x01\"\n");
+  EXPECT_THAT(ReadHeartbeatFile(dir / "hb").error(), HasSubstr(R"(: "12\x01\x22\x0a")"));
+}
+
+TEST(ReadHeartbeatFileTest, LargestValueAndOversizedFile) {
+  TempDir dir;
+  WriteFile(dir / "hb", "253402300799\n");
+  EXPECT_TRUE(ReadHeartbeatFile(dir / "hb"));
+  WriteFile(dir / "hb", "00000000000001\n");
+  EXPECT_THAT(ReadHeartbeatFile(dir / "hb").error(), HasSubstr("is longer than a heartbeat"));
+  WriteFile(dir / "hb", std::string(1 << 20, '7'));
+  EXPECT_THAT(ReadHeartbeatFile(dir / "hb").error(), HasSubstr("is longer than a heartbeat"));
+}
+
+TEST(ReadHeartbeatFileTest, DirectoryIsAnError) {
+  TempDir dir;
+  auto r = ReadHeartbeatFile(dir.path());
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error(), HasSubstr("Is a directory"));
+}
+
+TEST(FileHeartbeatReaderTest, ValueIsProgressAndWrittenAt) {
+  TempDir dir;
+  WriteFile(dir / "hb", "1795000000\n");
+  auto r = FileHeartbeatReader(dir / "hb")();
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().progress, 1795000000);
+  EXPECT_EQ(r.value().written_at_unix, 1795000000);
+}
+
+TEST(WithReadTimeoutTest, ReadThatCompletesPassesThrough) {
+  auto read = WithReadTimeout([]() -> ReadResult { return Value(42); }, 1h);
+  auto r = read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r.value().progress, 42);
+  auto failing = WithReadTimeout([]() -> ReadResult { return Err{std::string("boom")}; }, 1h);
+  EXPECT_EQ(failing().error(), "boom");
+}
+
+// The read blocks until the test releases it, so it cannot finish within the bound
+// whatever the machine's speed; the caller gets its answer without it.
+TEST(WithReadTimeoutTest, StuckReadGivesUp) {
+  auto release = std::make_shared<std::promise<void>>();
+  std::shared_future<void> released = release->get_future().share();
+  auto finished = std::make_shared<std::promise<void>>();
+  auto read = WithReadTimeout(
+      [released, finished]() -> ReadResult {
+        released.wait();
+        finished->set_value();
+        return Value(1);
+      },
+      20ms);
+  auto r = read();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "read timed out after 20 ms (storage not answering)");
+  // Let the abandoned read end before the test's state goes away.
+  release->set_value();
+  finished->get_future().wait();
+}
+
+}  // namespace
+}  // namespace hbfence
