@@ -10,13 +10,16 @@
 
 namespace hbfence {
 
-enum class Command { kRun, kCheckConfig, kVersion, kHelp };
+enum class Command { kRun, kCheckConfig, kControl, kVersion, kHelp };
 
 struct CliOptions {
   Command command = Command::kRun;
   std::string config_path = "/etc/hbfence/hbfence.toml";
   std::optional<std::string> listen_address;  // --web.listen-address
   std::optional<std::string> log_level;       // --log.level
+  // hbfence control [--socket PATH] status TARGET | fence REASON...
+  std::string control_socket = "/run/hbfence/control.sock";
+  std::string control_request;  // the request line to send, e.g. "status /mnt/pool"
 };
 
 Result<CliOptions> ParseCli(const std::vector<std::string>& args);  // args without argv[0]
