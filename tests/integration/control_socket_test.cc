@@ -296,5 +296,95 @@ TEST_F(ControlSocketTest, ASilentClientDoesNotBlockAnother) {
   EXPECT_EQ(ReadReply(silent), "error no request within 2.0 s\n");
 }
 
+// The CloudStack drop-ins (packaging/cloudstack/) against the real daemon.
+class CloudStackScriptsTest : public ControlSocketTest {
+ protected:
+  std::pair<int, std::string> Script(const std::string& name, const std::vector<std::string>& flags) const {
+    ::setenv("HBFENCE_BIN", HBFENCE_BIN, 1);
+    ::setenv("HBFENCE_CONTROL_SOCKET", socket().c_str(), 1);
+    std::vector<std::string> argv{std::string(HBFENCE_SOURCE_DIR) + "/packaging/cloudstack/" + name};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    return RunCapture(argv);
+  }
+  std::string mnt() const { return (dir / "mnt").string(); }
+};
+
+TEST_F(CloudStackScriptsTest, WriteModeReportsTheDaemonsResultAndWritesNothing) {
+  auto d = Start(Config("log-only"));
+  ASSERT_EQ(WaitForStatus(mnt(), "ok cs ").first, 0) << d->Log();
+  // CloudStack names the host by its IP; hbfence's host.id here is "h1".
+  auto [rc, out] = Script("kvmheartbeat.sh", {"-i", "192.0.2.1", "-p", "/export", "-m", mnt(), "-h", "192.0.2.7"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out.rfind("ok cs last success ", 0), 0u) << out;
+  EXPECT_FALSE(std::filesystem::exists(dir / "mnt" / "KVMHA" / "hb-192.0.2.7")) << "the script writes no heartbeat";
+
+  std::tie(rc, out) = Script("kvmsmpheartbeat.sh", {"-m", (dir / "blocked").string(), "-h", "192.0.2.7"});
+  EXPECT_EQ(rc, 1) << "a pool hbfence does not know is no healthy pool: " << out;
+  EXPECT_EQ(out, "unknown " + (dir / "blocked").string() + "\n");
+}
+
+TEST_F(CloudStackScriptsTest, WriteModeFailsWithTheDaemonsReason) {
+  // The pool's KVMHA directory cannot be created: a regular file is in its way.
+  WriteFile(dir / "mnt" / "KVMHA", "in the way");
+  auto d = Start(Config("log-only"));
+  ASSERT_EQ(WaitForStatus(mnt(), "failing cs ").first, 1) << d->Log();
+  auto [rc, out] = Script("kvmspheartbeat.sh", {"-m", mnt(), "-h", "192.0.2.7", "-t", "60"});
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_EQ(out.rfind("failing cs ", 0), 0u) << out;
+  EXPECT_EQ(ReadAll(dir / "mnt" / "KVMHA"), "in the way");
+}
+
+TEST_F(CloudStackScriptsTest, FenceFlagAsksTheDaemonWhichRunsItsConfiguredAction) {
+  auto d = Start(Config("hard-reboot"));
+  auto [rc, out] = Script("kvmheartbeat.sh", {"-i", "192.0.2.1", "-p", "/export", "-m", mnt(), "-c"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, "accepted hard-reboot\n");
+  ASSERT_EQ(WaitForMetric(d->Port(), "hbfence_fence_actions_total{action=\"hard-reboot\",result=\"success\"}",
+                          [](double v) { return v == 1; }),
+            1)
+      << d->Log();
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "b");
+  const auto last = ReadLastFence(journal());
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->reason, "requested over the control socket: cloudstack agent: kvmheartbeat.sh -c for " + mnt());
+  std::tie(rc, out) = Script("kvmheartbeat.sh", {"-c"});
+  EXPECT_EQ(rc, 1) << "a second fence is refused: " << out;
+}
+
+TEST_F(CloudStackScriptsTest, PeerCheckReadsTheOtherHostsFile) {
+  // Needs `hbfence peer-check` (another branch): ALIVE for a fresh file, DEAD for none.
+  auto d = Start(Config("log-only"));
+  ASSERT_EQ(WaitForStatus(mnt(), "ok cs ").first, 0) << d->Log();
+  auto [rc, out] = Script("kvmsmpheartbeat.sh", {"-r", "-m", mnt(), "-h", "h1", "-t", "60"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out.rfind("=====> ALIVE <=====\n", 0), 0u) << out;
+  std::tie(rc, out) = Script("kvmsmpheartbeat.sh", {"-r", "-m", mnt(), "-h", "192.0.2.99", "-t", "60"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out.rfind("=====> Considering host as DEAD because ", 0), 0u) << out;
+}
+
+TEST_F(CloudStackScriptsTest, FlagsAreCheckedLikeTheOriginals) {
+  auto d = Start(Config("log-only"));
+  for (const auto& flags : std::vector<std::vector<std::string>>{
+           {"-x"},                                  // unknown flag
+           {"-h", "h1"},                            // write mode without -m
+           {"-r", "-m", mnt()},                     // peer check without -h
+           {"-r", "-m", mnt(), "-h", "a/b"},        // a host that is a path
+           {"-r", "-m", mnt(), "-h", "h1", "-t", "1m"},
+           {"-m", mnt(), "extra"}}) {
+    auto [rc, out] = Script("kvmheartbeat.sh", flags);
+    EXPECT_EQ(rc, 2) << flags[0] << ": " << out;
+  }
+  // Reached through a symlink, as an operator may install it over CloudStack's file.
+  std::filesystem::create_symlink(std::string(HBFENCE_SOURCE_DIR) + "/packaging/cloudstack/kvmspheartbeat.sh",
+                                  dir / "kvmspheartbeat.sh");
+  ::setenv("HBFENCE_BIN", HBFENCE_BIN, 1);
+  ::setenv("HBFENCE_CONTROL_SOCKET", socket().c_str(), 1);
+  auto [rc, out] = RunCapture({(dir / "kvmspheartbeat.sh").string(), "-m", "/no/such/pool"});
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_EQ(out, "unknown /no/such/pool\n");
+  EXPECT_FALSE(std::filesystem::exists(journal()));
+}
+
 }  // namespace
 }  // namespace hbfence
