@@ -65,7 +65,12 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION share/doc/hbfence OPTI
         FILES_MATCHING PATTERN "*.md")
 # Example configuration for other software (e.g. a TLS-terminating proxy), if any.
 install(DIRECTORY ${HBFENCE_PKG_DIR}/ DESTINATION share/doc/hbfence/examples OPTIONAL
-        FILES_MATCHING PATTERN "*.conf" PATTERN "debian" EXCLUDE)
+        FILES_MATCHING PATTERN "*.conf" PATTERN "debian" EXCLUDE PATTERN "cloudstack" EXCLUDE)
+# Drop-ins for CloudStack's KVM heartbeat scripts (docs/cloudstack.md). Installed
+# beside hbfence's other files, never over CloudStack's: the operator diverts those.
+install(PROGRAMS ${HBFENCE_PKG_DIR}/cloudstack/hbfence-heartbeat.sh ${HBFENCE_PKG_DIR}/cloudstack/kvmheartbeat.sh
+                 ${HBFENCE_PKG_DIR}/cloudstack/kvmsmpheartbeat.sh ${HBFENCE_PKG_DIR}/cloudstack/kvmspheartbeat.sh
+        DESTINATION share/hbfence/cloudstack)
 
 # --- Debian package -------------------------------------------------------------------
 set(HBFENCE_PACKAGE_MAINTAINER "hbfence maintainers <maintainers@users.noreply.h-seed-06100fa0.example>"

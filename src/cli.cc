@@ -24,6 +24,13 @@ std::string Usage() {
       2 on a usage error. Rule: SECONDS must exceed the writer's interval + 1 s (the
       file holds whole seconds) plus its write latency; default 60, what CloudStack
       passes with -t. Returns within SECONDS + 20 s even on hung storage.
+  hbfence control [--socket PATH] status TARGET
+  hbfence control [--socket PATH] fence REASON...
+      Ask the running daemon over its root-only control socket ([control] socket_path,
+      default /run/hbfence/control.sock). status: TARGET is a target name, its
+      heartbeat file or its mount. fence: fence now through the configured action,
+      journaled like the daemon's own decisions. Prints the reply; exit 0 for ok or
+      accepted, 1 for failing, unknown or refused, 2 for usage or connection errors.
   hbfence --version
       Print the version and git revision.
 
@@ -52,11 +59,44 @@ Result<Duration> ParseWindow(const std::string& text) {
   return Duration(std::chrono::seconds(seconds));
 }
 
+Result<CliOptions> ParseControl(const std::vector<std::string>& args, CliOptions o) {
+  o.command = Command::kControl;
+  size_t i = 1;  // after "control"
+  for (; i < args.size() && args[i].rfind("--socket", 0) == 0; ++i) {
+    if (args[i].rfind("--socket=", 0) == 0) {
+      o.control_socket = args[i].substr(std::string_view("--socket=").size());
+    } else if (args[i] == "--socket" && i + 1 < args.size()) {
+      o.control_socket = args[++i];
+    } else {
+      return Err{args[i] == "--socket" ? std::string("--socket needs a value") : "unknown argument " + args[i]};
+    }
+    if (o.control_socket.empty()) return Err{std::string("--socket needs a value")};
+  }
+  if (i == args.size()) return Err{std::string("control needs a request: status TARGET or fence REASON...")};
+  const std::string& verb = args[i++];
+  const size_t words = args.size() - i;
+  std::string argument;
+  for (; i < args.size(); ++i) {
+    if (args[i].find_first_of("\r\n") != std::string::npos) return Err{std::string("control: arguments must be one line")};
+    argument += (argument.empty() ? "" : " ") + args[i];
+  }
+  if (verb == "status") {
+    if (words != 1 || argument.empty()) return Err{std::string("control status needs exactly one TARGET")};
+  } else if (verb == "fence") {
+    if (argument.empty()) return Err{std::string("control fence needs a REASON")};
+  } else {
+    return Err{"control: unknown request " + verb + " (status TARGET or fence REASON...)"};
+  }
+  o.control_request = verb + " " + argument;
+  return o;
+}
+
 }  // namespace
 
 Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
   CliOptions o;
   size_t i = 0;
+  if (!args.empty() && args[0] == "control") return ParseControl(args, o);
   if (i < args.size() && args[i] == "run") {
     ++i;
   } else if (i < args.size() && args[i] == "check-config") {

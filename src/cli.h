@@ -11,7 +11,7 @@
 
 namespace hbfence {
 
-enum class Command { kRun, kCheckConfig, kPeerCheck, kVersion, kHelp };
+enum class Command { kRun, kCheckConfig, kPeerCheck, kControl, kVersion, kHelp };
 
 struct CliOptions {
   Command command = Command::kRun;
@@ -20,6 +20,9 @@ struct CliOptions {
   std::optional<std::string> log_level;       // --log.level
   std::string peer_path;                      // peer-check --path: the heartbeat file to judge
   Duration peer_window = kDefaultPeerWindow;  // peer-check --window, whole seconds
+  // hbfence control [--socket PATH] status TARGET | fence REASON...
+  std::string control_socket = "/run/hbfence/control.sock";
+  std::string control_request;  // the request line to send, e.g. "status /mnt/pool"
 };
 
 Result<CliOptions> ParseCli(const std::vector<std::string>& args);  // args without argv[0]

@@ -66,7 +66,7 @@ class Parser {
 
   Result<Config, ConfigError> Run(const toml::table& root) {
     cfg_.file = file_;
-    Known(root, "", {"host", "web", "log", "heartbeat", "fence", "watchdog", "target"});
+    Known(root, "", {"host", "web", "log", "heartbeat", "fence", "watchdog", "control", "target"});
     if (auto* t = Table(root, "host")) {
       Known(*t, "host", {"id"});
       String(*t, "host", "id", cfg_.host.id);
@@ -108,6 +108,14 @@ class Parser {
       Seconds(*t, "watchdog", "timeout_seconds", cfg_.watchdog.timeout, false);
       if (!err_ && cfg_.watchdog.timeout < std::chrono::seconds(2)) {
         Fail(Source(*t, "timeout_seconds"), "watchdog.timeout_seconds must be at least 2");
+      }
+    }
+    if (auto* t = Table(root, "control")) {
+      Known(*t, "control", {"socket_path"});
+      Path(*t, "control", "socket_path", cfg_.control.socket_path);
+      // sockaddr_un.sun_path holds 108 bytes, the terminating NUL included.
+      if (!err_ && cfg_.control.socket_path.native().size() > 107) {
+        Fail(Source(*t, "socket_path"), "control.socket_path must be at most 107 bytes (a Unix socket address)");
       }
     }
     if (auto* t = Table(root, "log")) {
@@ -595,6 +603,9 @@ std::vector<std::string> DescribeConfig(const Config& c) {
       "[watchdog]",
       "device = \"" + c.watchdog.device.string() + "\"" + (c.watchdog.device.empty() ? "  # none" : ""),
       "timeout_seconds = " + secs(c.watchdog.timeout) + src("watchdog.timeout_seconds"),
+      "[control]",
+      "socket_path = " + QuoteToml(c.control.socket_path.string()) +
+          (c.control.socket_path.empty() ? "  # none: no control socket" : ""),
   };
   for (const auto& [user, hash] : c.web.basic_auth_users) out.insert(out.begin() + 4, "basic_auth_users." + user + " = <bcrypt hash>");
   for (const auto& t : c.targets) {

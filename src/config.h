@@ -32,6 +32,11 @@ struct WatchdogConfig {
   Duration timeout = std::chrono::seconds(60);
 };
 
+struct ControlConfig {
+  // The root-only control socket (src/control_socket.h); empty: none.
+  std::filesystem::path socket_path;
+};
+
 struct LogConfig {
   std::string level = "info";
 };
@@ -44,6 +49,7 @@ struct Config {
   HeartbeatConfig heartbeat;
   FenceConfig fence;
   WatchdogConfig watchdog;
+  ControlConfig control;
   std::vector<TargetConfig> targets;
   // Where each fence/heartbeat value came from: "file:line:column" or "default".
   std::map<std::string, std::string> sources;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
 namespace hbfence {
@@ -12,6 +13,17 @@ std::vector<std::string_view> ErrorReasons() {
   std::vector<std::string_view> out;
   for (auto e : kWriteErrorReasons) out.push_back(ReasonName(e));
   return out;
+}
+
+bool LastWriteOk(const HeartbeatState& s) {
+  return s.last_success_wall && s.consecutive_failures == 0 && !s.outstanding_timed_out;
+}
+
+// The control socket names a target by its name, heartbeat file or mount; a
+// trailing slash on a path must not matter.
+std::filesystem::path WithoutTrailingSlash(std::string_view s) {
+  while (s.size() > 1 && s.back() == '/') s.remove_suffix(1);
+  return std::filesystem::path(s).lexically_normal();
 }
 
 std::string HtmlEscape(std::string_view s) {
@@ -70,6 +82,8 @@ void Daemon::StopPettingWatchdog() {
 void Daemon::RequestStop() {
   stop_ = true;
   queue_->Wake();
+  std::lock_guard lock(mu_);
+  fence_answered_.notify_all();
 }
 
 void Daemon::RequestReload(std::shared_ptr<const Config> cfg) {
@@ -113,8 +127,12 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
   } else if (cfg_ && (cfg_->watchdog.device != cfg->watchdog.device || cfg_->watchdog.timeout != cfg->watchdog.timeout)) {
     spdlog::warn("[watchdog] changes take effect at the next restart");
   }
+  if (cfg_ && cfg_->control.socket_path != cfg->control.socket_path) {
+    spdlog::warn("control.socket_path changed to {}; it takes effect at the next restart", cfg->control.socket_path.string());
+  }
   cfg_ = std::move(cfg);
   timings_ = Derive(cfg_->heartbeat);
+  target_snapshot_stale_ = true;
   // Health: the loop wakes at least once per interval; allow two plus slack.
   health_budget_ns_ = (2 * timings_.interval + std::chrono::seconds(2)).count();
 
@@ -160,10 +178,12 @@ void Daemon::HandleCompletion(const WriteCompletion& c) {
   if (it == targets_.end()) return;  // its target was removed by a reload
   Target& t = *it;
   const int failures_before = t.state.consecutive_failures;
+  const bool was_ok = LastWriteOk(t.state);
   // Storage latency only; waking the writer thread is not the storage's doing.
   t.metrics->ObserveWriteDuration(c.finished - c.began);
   const auto effect = OnCompletion(t.state, c.result, c.started, c.finished, c.content_time, timings_.timeout);
   if (effect.newly_timed_out) t.metrics->CountTimeout();
+  if (LastWriteOk(t.state) != was_ok) target_snapshot_stale_ = true;
   if (effect.success) {
     t.metrics->SetLastSuccess(c.content_time);
     if (failures_before > 0) spdlog::info("target {}: heartbeat writes recovered after {} failed attempts", t.cfg.name, failures_before);
@@ -186,6 +206,7 @@ void Daemon::Tick(Target& t, MonoTime now) {
     case TickAction::kCoalesce:
       break;
     case TickAction::kFailStuck:
+      target_snapshot_stale_ = true;
       t.metrics->CountAttempt();
       t.metrics->CountTimeout();
       spdlog::debug("target {}: write still stuck; attempt counted as a timeout", t.cfg.name);
@@ -200,15 +221,99 @@ void Daemon::Evaluate(MonoTime now, std::span<const TargetObservation> obs) {
   if (step.episode_ended) {
     spdlog::info("host recovered: the failure episode has ended");
     metrics_.SetFencePending(false);
+    control_fence_standing_ = false;
   }
-  if (!step.decision) return;
+  if (step.decision) Fence(std::move(*step.decision));
+}
+
+// The one path from a decision to an action, for the engine's decisions and for
+// requests over the control socket alike.
+void Daemon::Fence(Decision decision) {
   const auto& f = cfg_->fence;
   metrics_.CountDecision(Name(f.action));
   metrics_.SetFencePending(true);
   JournalEntry entry{deps_.clock.WallNow(), cfg_->host.id, std::string(Name(f.action)), std::string(Name(f.policy)),
-                     step.decision->failed_targets, step.decision->reason};
+                     decision.failed_targets, decision.reason};
   // The executor keeps this config alive for the whole action, across reloads.
-  executor_.Submit(std::shared_ptr<const FenceConfig>(cfg_, &cfg_->fence), std::move(entry), *step.decision);
+  executor_.Submit(std::shared_ptr<const FenceConfig>(cfg_, &cfg_->fence), std::move(entry), std::move(decision));
+}
+
+std::string Daemon::AnswerFenceRequest(const std::string& reason, MonoTime now) {
+  if (reboot_standing_) return "refused a reboot is already under way";
+  if (engine_.decided) return "refused hbfence already decided to fence in this failure episode";
+  if (control_fence_standing_) {
+    return "refused a fence requested over the control socket already stands (until the storage recovers or hbfence "
+           "restarts)";
+  }
+  Decision d;
+  for (const auto& t : targets_) {
+    if (TargetFailed(timings_.lease, t.state.last_success, now)) d.failed_targets.push_back(t.cfg.name);
+  }
+  d.reason = "requested over the control socket: " + reason;
+  Fence(std::move(d));
+  // Within a failing episode this stands for the engine's own decision: no second fence.
+  engine_.decided = true;
+  control_fence_standing_ = true;
+  return "accepted " + std::string(Name(cfg_->fence.action));
+}
+
+void Daemon::HandleFenceRequests(MonoTime now) {
+  std::lock_guard lock(mu_);
+  if (fence_requests_.empty()) return;
+  for (auto& r : fence_requests_) r->reply = AnswerFenceRequest(r->reason, now);
+  fence_requests_.clear();
+  fence_answered_.notify_all();
+}
+
+std::string Daemon::ControlFence(std::string_view reason) {
+  // The scheduler answers within one loop; this bound only matters if it is wedged,
+  // and then systemd's watchdog is already on its way.
+  constexpr auto kSchedulerAnswer = std::chrono::seconds(5);
+  auto request = std::make_shared<FenceRequest>(FenceRequest{std::string(reason), std::nullopt});
+  std::unique_lock lock(mu_);
+  if (stop_) return "refused hbfence is stopping";
+  fence_requests_.push_back(request);
+  queue_->Wake();
+  fence_answered_.wait_for(lock, kSchedulerAnswer, [&] { return request->reply || stop_; });
+  if (request->reply) return *request->reply;
+  std::erase(fence_requests_, request);
+  return stop_ ? "refused hbfence is stopping" : "refused the scheduler did not take the request within 5 s";
+}
+
+std::string Daemon::ControlStatus(std::string_view target) const {
+  const auto wanted = WithoutTrailingSlash(target);
+  std::lock_guard lock(mu_);
+  auto it = std::find_if(target_snapshot_.begin(), target_snapshot_.end(), [&](const TargetSnapshot& t) {
+    return t.name == target || t.path == wanted || (t.mount && *t.mount == wanted);
+  });
+  if (it == target_snapshot_.end()) return "unknown " + std::string(target);
+  const MonoTime now = deps_.clock.Now();
+  const std::string ago = fmt::format("{:.1f} s", ToSeconds(now - it->last_success));
+  if (!it->ever_succeeded) {
+    return fmt::format("failing {} no successful write since hbfence started {} ago{}", it->name, ago,
+                       it->last_error.empty() ? "" : " (last error " + it->last_error + ")");
+  }
+  if (TargetFailed(snapshot_lease_, it->last_success, now)) {
+    return fmt::format("failing {} lease expired: last success {} ago{}", it->name, ago,
+                       it->last_error.empty() ? "" : " (last error " + it->last_error + ")");
+  }
+  if (!it->last_write_ok) {
+    return fmt::format("failing {} last write failed ({}), last success {} ago", it->name,
+                       it->last_error.empty() ? "timeout" : it->last_error, ago);
+  }
+  return "ok " + it->name + " last success " + ago + " ago";
+}
+
+void Daemon::PublishTargetSnapshot() {
+  std::vector<TargetSnapshot> snapshot;
+  snapshot.reserve(targets_.size());
+  for (const auto& t : targets_) {
+    snapshot.push_back({t.cfg.name, t.cfg.path, t.cfg.mount, t.state.last_success, t.state.last_success_wall.has_value(),
+                        LastWriteOk(t.state), t.state.last_error});
+  }
+  std::lock_guard lock(mu_);
+  target_snapshot_.swap(snapshot);
+  snapshot_lease_ = timings_.lease;
 }
 
 // Liveness goes out from this loop only: if the loop wedges, the hardware watchdog
@@ -302,6 +407,7 @@ void Daemon::Run() {
     if (reload) ApplyConfig(std::move(reload), now);
     for (auto& t : targets_) {
       if (OnTimeoutCheck(t.state, now, timings_.timeout)) {
+        target_snapshot_stale_ = true;
         t.metrics->CountTimeout();
         spdlog::warn("target {}: heartbeat write still running after {}s (timeout)", t.cfg.name, ToSeconds(timings_.timeout));
       }
@@ -314,10 +420,17 @@ void Daemon::Run() {
     // serves the decision and the wake-up deadline.
     const auto obs = Observations();
     Evaluate(now, obs);
+    HandleFenceRequests(now);
     KeepAlive(now);
     // The status page is for humans: refreshing it twice a second is plenty, and
-    // keeps string building off the per-write path.
-    if (now - status_published_ >= std::chrono::milliseconds(500)) {
+    // keeps string building off the per-write path. The control snapshot goes out
+    // at once when a target turns up or failing, so the drop-ins never read a stale verdict.
+    const bool cadence = now - status_published_ >= std::chrono::milliseconds(500);
+    if (cadence || target_snapshot_stale_) {
+      PublishTargetSnapshot();
+      target_snapshot_stale_ = false;
+    }
+    if (cadence) {
       PublishStatus(now);
       status_published_ = now;
     }

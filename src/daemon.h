@@ -3,17 +3,20 @@
 // mirrors it all into metrics, logs and the status page.
 //
 // Threads: Run() is the scheduler thread and owns all target and engine state.
-// RequestStop(), RequestReload(), Healthy() and StatusHtml() are safe from any
-// thread. Each target has its own writer thread; fence actions run on the
+// RequestStop(), RequestReload(), Healthy(), StatusHtml(), ControlStatus() and
+// ControlFence() are safe from any thread. Each target has its own writer thread; fence actions run on the
 // executor thread.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <optional>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fence/executor.h"
@@ -46,6 +49,13 @@ class Daemon {
   bool Healthy() const;
   std::string StatusHtml() const;
 
+  // Control socket replies (src/control_socket.h). ControlStatus() answers from the
+  // published snapshot, never from storage. ControlFence() hands the request to the
+  // scheduler thread, which fences exactly as for its own decisions, and waits for
+  // its verdict.
+  std::string ControlStatus(std::string_view target) const;
+  std::string ControlFence(std::string_view reason);
+
   // Stops writer and executor threads, waiting up to `wait` for busy ones, and
   // disarms the hardware watchdog unless a reboot decision stands. Returns
   // false when some were stuck and had to be abandoned: the process must then exit
@@ -67,6 +77,10 @@ class Daemon {
   void HandleCompletion(const WriteCompletion& c);
   void Tick(Target& t, MonoTime now);
   void Evaluate(MonoTime now, std::span<const TargetObservation> obs);
+  void Fence(Decision decision);
+  std::string AnswerFenceRequest(const std::string& reason, MonoTime now);
+  void HandleFenceRequests(MonoTime now);
+  void PublishTargetSnapshot();
   MonoTime NextWakeup(MonoTime now, std::span<const TargetObservation> obs) const;
   void PublishStatus(MonoTime now);
   void KeepAlive(MonoTime now);
@@ -99,9 +113,33 @@ class Daemon {
   std::atomic<int64_t> last_loop_ns_{0};
   std::atomic<int64_t> health_budget_ns_{0};
 
-  mutable std::mutex mu_;  // guards pending_reload_ and status_html_
+  // Set when a fence requested over the control socket was accepted; cleared when
+  // a failure episode ends. One fence per episode, whoever asks first.
+  bool control_fence_standing_ = false;
+  bool target_snapshot_stale_ = true;  // a target changed between up and failing
+
+  // What ControlStatus() reads: published by the scheduler thread.
+  struct TargetSnapshot {
+    std::string name;
+    std::filesystem::path path;
+    std::optional<std::filesystem::path> mount;
+    MonoTime last_success;
+    bool ever_succeeded;
+    bool last_write_ok;  // no failure and no stuck write since the last success
+    std::string last_error;
+  };
+  struct FenceRequest {
+    std::string reason;
+    std::optional<std::string> reply;  // set by the scheduler thread
+  };
+
+  mutable std::mutex mu_;  // guards the members below
   std::shared_ptr<const Config> pending_reload_;
   std::string status_html_;
+  std::vector<TargetSnapshot> target_snapshot_;
+  Duration snapshot_lease_{};
+  std::deque<std::shared_ptr<FenceRequest>> fence_requests_;
+  std::condition_variable fence_answered_;
 };
 
 }  // namespace hbfence

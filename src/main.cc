@@ -12,6 +12,7 @@
 
 #include "metrics/http_server.h"
 #include "src/cli.h"
+#include "src/control_socket.h"
 #include "src/daemon.h"
 #include "src/sys/clock.h"
 #include "src/sys/fence_io.h"
@@ -59,6 +60,16 @@ int PeerCheck(const CliOptions& cli) {
   return 0;
 }
 
+int Control(const CliOptions& cli) {
+  auto reply = SendControlRequest(cli.control_socket, cli.control_request);
+  if (!reply) {
+    std::cerr << "hbfence: " << reply.error() << "\n";
+    return kExitConfigError;
+  }
+  std::cout << reply.value() << "\n";
+  return ControlExitCode(reply.value());
+}
+
 int Run(const CliOptions& cli) {
   auto loaded = Load(cli);
   if (!loaded) {
@@ -76,6 +87,17 @@ int Run(const CliOptions& cli) {
   sigemptyset(&signals);
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // Bound before any other thread exists: Listen() sets the process umask briefly.
+  std::unique_ptr<ControlServer> control;
+  if (!cfg->control.socket_path.empty()) {
+    auto listening = ControlServer::Listen(cfg->control.socket_path);
+    if (!listening) {
+      spdlog::critical("control socket: {}", listening.error());
+      return 1;
+    }
+    control = std::move(listening).value();
+  }
 
   static SystemClock clock;
   static SystemFenceIo fence_io;
@@ -102,6 +124,11 @@ int Run(const CliOptions& cli) {
     return 1;
   }
   spdlog::info("serving metrics on http://{}/metrics (port {})", cfg->web.listen_address, http.value()->port());
+  if (control) {
+    control->Serve({[&daemon](std::string_view target) { return daemon.ControlStatus(target); },
+                    [&daemon](std::string_view reason) { return daemon.ControlFence(reason); }});
+    spdlog::info("control socket listening on {}", cfg->control.socket_path.string());
+  }
 
   std::thread signal_thread([&] {
     for (;;) {
@@ -127,6 +154,7 @@ int Run(const CliOptions& cli) {
 
   daemon.Run();
   signal_thread.join();
+  if (control) control->Stop();
   const bool clean = daemon.Shutdown(kShutdownWait);
   spdlog::info("hbfence stopped{}", clean ? "" : " (abandoned threads still blocked in the kernel)");
   spdlog::shutdown();
@@ -163,6 +191,8 @@ int main(int argc, char** argv) {
       return CheckConfig(cli.value());
     case Command::kPeerCheck:
       return PeerCheck(cli.value());
+    case Command::kControl:
+      return Control(cli.value());
     case Command::kRun:
       return Run(cli.value());
   }

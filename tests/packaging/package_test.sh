@@ -117,6 +117,7 @@ expect_entry /usr/share/hbfence/dashboards/
 shopt -s nullglob
 for f in "$SOURCE_DIR"/alerts/*.yml; do expect_entry "/usr/share/hbfence/alerts/$(basename "$f")" -rw-r--r--; done
 for f in "$SOURCE_DIR"/dashboards/*.json; do expect_entry "/usr/share/hbfence/dashboards/$(basename "$f")" -rw-r--r--; done
+for f in "$SOURCE_DIR"/packaging/cloudstack/*.sh; do expect_entry "/usr/share/hbfence/cloudstack/$(basename "$f")" -rwxr-xr-x; done
 for f in "$SOURCE_DIR"/docs/*.md; do expect_entry "/usr/share/doc/hbfence/$(basename "$f")"; done
 shopt -u nullglob
 if awk '{print $3}' "$WORK/entries" | grep -E '^/usr/local/|/alerts/tests/|/alerts/check$|/tmp/|^/home/'; then

@@ -221,5 +221,27 @@ TEST(ApplyOverridesTest, IsIdempotentAcrossReloads) {
   EXPECT_EQ(reloaded.log.level, "warn");
 }
 
+TEST(CliTest, ControlStatusAndFence) {
+  CliOptions o = MustParse({"control", "status", "/mnt/pool one"});
+  EXPECT_EQ(o.command, Command::kControl);
+  EXPECT_EQ(o.control_socket, "/run/hbfence/control.sock");
+  EXPECT_EQ(o.control_request, "status /mnt/pool one");
+  o = MustParse({"control", "--socket", "/tmp/s", "fence", "agent", "says", "so"});
+  EXPECT_EQ(o.control_socket, "/tmp/s");
+  EXPECT_EQ(o.control_request, "fence agent says so");
+  EXPECT_EQ(MustParse({"control", "--socket=/tmp/t", "status", "a"}).control_socket, "/tmp/t");
+}
+
+TEST(CliTest, ControlUsageErrors) {
+  EXPECT_THAT(MustFail({"control"}), HasSubstr("needs a request"));
+  EXPECT_THAT(MustFail({"control", "status"}), HasSubstr("exactly one TARGET"));
+  EXPECT_THAT(MustFail({"control", "status", "a", "b"}), HasSubstr("exactly one TARGET"));
+  EXPECT_THAT(MustFail({"control", "fence"}), HasSubstr("needs a REASON"));
+  EXPECT_THAT(MustFail({"control", "reboot"}), HasSubstr("unknown request reboot"));
+  EXPECT_THAT(MustFail({"control", "--socket"}), HasSubstr("--socket needs a value"));
+  EXPECT_THAT(MustFail({"control", "--socket="}), HasSubstr("--socket needs a value"));
+  EXPECT_THAT(MustFail({"control", "fence", "two\nlines"}), HasSubstr("one line"));
+}
+
 }  // namespace
 }  // namespace hbfence

@@ -718,6 +718,24 @@ TEST(ConfigFuzzRegressionTest, DurationsBelowAMillisecondAreRejected) {
   EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\ninterval_seconds = 1e-10"), 2, 20, "at least 0.001");
 }
 
+TEST(ConfigTest, ControlSocketIsOffByDefaultAndDescribed) {
+  const Config off = MustParse(WithMinimal(""));
+  EXPECT_TRUE(off.control.socket_path.empty());
+  EXPECT_TRUE(Contains(DescribeConfig(off), "socket_path = \"\"  # none: no control socket"));
+  const Config on = MustParse(WithMinimal("[control]\nsocket_path = \"/run/hbfence/control.sock\"\n"));
+  EXPECT_EQ(on.control.socket_path, "/run/hbfence/control.sock");
+  EXPECT_TRUE(Contains(DescribeConfig(on), "socket_path = \"/run/hbfence/control.sock\""));
+}
+
+TEST(ConfigTest, ControlSocketPathErrors) {
+  EXPECT_CONFIG_ERROR(WithMinimal("[control]\nsocket = \"/x\"\n"), 2, 1, "unknown key control.socket");
+  EXPECT_CONFIG_ERROR(WithMinimal("[control]\nsocket_path = \"\"\n"), 2, 15, "must not be empty");
+  EXPECT_CONFIG_ERROR(WithMinimal("[control]\nsocket_path = 1\n"), 2, 15, "must be a string");
+  EXPECT_CONFIG_ERROR(WithMinimal("[control]\nsocket_path = \"/" + std::string(120, 'a') + "\"\n"), 2, 15,
+                      "at most 107 bytes");
+  EXPECT_CONFIG_ERROR(WithMinimal("control = 1\n"), 1, 11, "control must be a table");
+}
+
 }  // namespace
 }  // namespace hbfence
 

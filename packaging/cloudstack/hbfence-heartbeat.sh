@@ -1,0 +1,76 @@
+#!/bin/sh
+# hbfence's drop-in for CloudStack's KVM heartbeat scripts (kvmheartbeat.sh for NFS,
+# kvmsmpheartbeat.sh for SharedMountPoint, kvmspheartbeat.sh for StorPool/LINSTOR):
+# the same flags, but hbfence writes the heartbeat and decides on fencing, so this
+# script only asks it (docs/cloudstack.md).
+#
+#   (no -r, no -c)  report hbfence's latest heartbeat result for the pool at -m;
+#                   exit 0 when healthy. Never writes a heartbeat itself.
+#   -r              peer check: is host -h still writing <mount>/KVMHA/hb-<host>?
+#                   Prints "=====> ALIVE <=====" or "=====> Considering host as
+#                   DEAD because ... <======"; -t is the window in seconds.
+#   -c              ask hbfence to fence this host through its configured action.
+# -i and -p (the NFS server and export) are accepted and ignored: hbfence never
+# mounts anything; CloudStack's agent keeps the pool mounted.
+#
+# Environment: HBFENCE_BIN (default /usr/sbin/hbfence), HBFENCE_CONTROL_SOCKET
+# (default: hbfence's own, /run/hbfence/control.sock), HBFENCE_CALLED_AS (the
+# CloudStack script name, for messages; set by the thin wrappers).
+set -eu
+
+hbfence=${HBFENCE_BIN:-/usr/sbin/hbfence}
+called_as=${HBFENCE_CALLED_AS:-$(basename "$0")}
+
+usage() {
+  printf 'Usage: %s -m MOUNT_POINT [-h HOST] [-r] [-c] [-t SECONDS] [-i NFS_SERVER] [-p NFS_PATH]\n' "$called_as" >&2
+  exit 2
+}
+
+mount_point=
+host=
+window=
+check_peer=0
+fence=0
+while getopts 'i:p:m:h:t:rc' option; do
+  case $option in
+    i | p) ;;
+    m) mount_point=$OPTARG ;;
+    h) host=$OPTARG ;;
+    t) window=$OPTARG ;;
+    r) check_peer=1 ;;
+    c) fence=1 ;;
+    *) usage ;;
+  esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 0 ] || usage
+if [ -n "$window" ]; then
+  case $window in
+    '' | *[!0-9]*) printf '%s: -t must be a whole number of seconds, not %s\n' "$called_as" "$window" >&2; exit 2 ;;
+  esac
+fi
+
+# argv for `hbfence control`, with the socket only when overridden.
+set -- control
+if [ -n "${HBFENCE_CONTROL_SOCKET:-}" ]; then
+  set -- control --socket "$HBFENCE_CONTROL_SOCKET"
+fi
+
+if [ "$fence" -eq 1 ]; then
+  exec "$hbfence" "$@" fence "cloudstack agent: $called_as -c${mount_point:+ for $mount_point}"
+fi
+
+[ -n "$mount_point" ] || { printf '%s: -m MOUNT_POINT is required\n' "$called_as" >&2; usage; }
+
+if [ "$check_peer" -eq 1 ]; then
+  [ -n "$host" ] || { printf '%s: -r needs -h HOST\n' "$called_as" >&2; usage; }
+  case $host in
+    */*) printf '%s: -h must not contain /\n' "$called_as" >&2; exit 2 ;;
+  esac
+  if [ -n "$window" ]; then
+    exec "$hbfence" peer-check --path "$mount_point/KVMHA/hb-$host" --window "$window"
+  fi
+  exec "$hbfence" peer-check --path "$mount_point/KVMHA/hb-$host"
+fi
+
+exec "$hbfence" "$@" status "$mount_point"

@@ -1,0 +1,390 @@
+// The control socket of the real daemon: status and fence requests over a Unix
+// socket in a temp dir, with the tripwire preloaded and every fence path a stand-in.
+#include <linux/capability.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "fence/journal.h"
+#include "tests/support/daemon_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace hbfence {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::DaemonProcess;
+using testing::ReadAll;
+using testing::RunCapture;
+using testing::TempDir;
+using testing::WaitForMetric;
+using testing::WriteFile;
+
+// A raw client: connects, sends `request` as is (nothing when empty), returns the fd.
+int ConnectRaw(const std::filesystem::path& socket, const std::string& request = "") {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket.c_str(), sizeof addr.sun_path - 1);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  if (!request.empty()) (void)!::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  return fd;
+}
+
+// Everything the server sends until it closes (bounded by a receive timeout).
+std::string ReadReply(int fd) {
+  const timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out;
+  char buf[256];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+std::string Ask(const std::filesystem::path& socket, const std::string& request) {
+  const int fd = ConnectRaw(socket, request);
+  return fd < 0 ? "connect failed: " + std::string(std::strerror(errno)) : ReadReply(fd);
+}
+
+class ControlSocketTest : public ::testing::Test {
+ protected:
+  std::filesystem::path socket() const { return dir / "run" / "control.sock"; }
+  std::filesystem::path journal() const { return dir / "journal.jsonl"; }
+
+  std::string Config(const std::string& action, const std::string& fence_extra = "") const {
+    return "[host]\nid = \"h1\"\n[web]\nlisten_address = \"127.0.0.1:0\"\n"
+           "[heartbeat]\ninterval_seconds = 0.1\ntimeout_seconds = 0.3\nlease_seconds = 5\n"
+           "[fence]\naction = \"" + action + "\"\njournal_path = \"" + journal().string() +
+           "\"\nsysrq_trigger_path = \"" + (dir / "sysrq").string() + "\"\nsync_grace_seconds = 0.1\n" + fence_extra +
+           "[control]\nsocket_path = \"" + socket().string() + "\"\n"
+           "[[target]]\nname = \"pool\"\npath = \"" + (dir / "pool" / "hb").string() + "\"\n"
+           "[[target]]\nname = \"cs\"\nlayout = \"cloudstack\"\nallow_local_filesystem = true\nmount = \"" +
+           (dir / "mnt").string() + "\"\n"
+           "[[target]]\nname = \"broken\"\npath = \"" + (dir / "blocked" / "hb").string() + "\"\n";
+  }
+  void SetUp() override {
+    // A cloudstack-layout target must sit on a mount point, as a storage pool does.
+    std::filesystem::create_directories(dir / "mnt");
+    if (::mount("tmpfs", (dir / "mnt").c_str(), "tmpfs", 0, "size=1m") != 0) {
+      GTEST_SKIP() << "cannot mount a tmpfs for the pool (needs root): " << std::strerror(errno);
+    }
+  }
+  void TearDown() override { ::umount2((dir / "mnt").c_str(), MNT_DETACH); }
+
+  std::unique_ptr<DaemonProcess> Start(const std::string& config) {
+    WriteFile(dir / "blocked", "a regular file where the heartbeat directory should be");
+    WriteFile(dir / "sysrq", "");
+    WriteFile(dir / "hbfence.toml", config);
+    auto d = std::make_unique<DaemonProcess>(std::vector<std::string>{"--config", (dir / "hbfence.toml").string()},
+                                             dir / "daemon.log");
+    EXPECT_TRUE(d->WaitForLog("control socket listening on")) << d->Log();
+    return d;
+  }
+  // `hbfence control` itself: the CLI, its exit status and its output.
+  std::pair<int, std::string> Control(const std::vector<std::string>& request) const {
+    std::vector<std::string> argv{HBFENCE_BIN, "control", "--socket", socket().string()};
+    argv.insert(argv.end(), request.begin(), request.end());
+    return RunCapture(argv);
+  }
+  // Asks until the reply starts with `prefix` (the daemon's first writes take a moment). Bounded.
+  std::pair<int, std::string> WaitForStatus(const std::string& target, const std::string& prefix) const {
+    std::pair<int, std::string> last;
+    for (auto deadline = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < deadline;) {
+      last = Control({"status", target});
+      if (last.second.rfind(prefix, 0) == 0) break;
+      std::this_thread::sleep_for(20ms);
+    }
+    return last;
+  }
+
+  TempDir dir;
+};
+
+TEST_F(ControlSocketTest, StatusNamesTargetsByNameHeartbeatFileOrMount) {
+  auto d = Start(Config("log-only"));
+  auto [rc, out] = WaitForStatus("pool", "ok pool last success ");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out.rfind("ok pool last success ", 0), 0u) << out << d->Log();
+  EXPECT_NE(out.find(" s ago\n"), std::string::npos) << out;
+
+  std::tie(rc, out) = WaitForStatus((dir / "mnt").string(), "ok cs ");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_TRUE(std::filesystem::exists(dir / "mnt" / "KVMHA" / "hb-h1")) << "the daemon writes the CloudStack file";
+  std::tie(rc, out) = Control({"status", (dir / "mnt").string() + "/"});
+  EXPECT_EQ(out.rfind("ok cs ", 0), 0u) << "a trailing slash does not matter: " << out;
+  std::tie(rc, out) = Control({"status", (dir / "mnt" / "KVMHA" / "hb-h1").string()});
+  EXPECT_EQ(out.rfind("ok cs ", 0), 0u) << out;
+}
+
+TEST_F(ControlSocketTest, StatusReportsAFailingTargetWithItsReason) {
+  auto d = Start(Config("log-only"));
+  ASSERT_TRUE(WaitForMetric(d->Port(), "hbfence_heartbeat_consecutive_failures{target=\"broken\"}",
+                            [](double v) { return v >= 1; }));
+  auto [rc, out] = WaitForStatus("broken", "failing broken ");
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_EQ(out.rfind("failing broken no successful write since hbfence started ", 0), 0u) << out;
+  EXPECT_NE(out.find("last error"), std::string::npos) << out;
+}
+
+TEST_F(ControlSocketTest, UnknownTargetIsUnknown) {
+  auto d = Start(Config("log-only"));
+  auto [rc, out] = Control({"status", "/mnt/no-such-pool"});
+  EXPECT_EQ(rc, 1);
+  EXPECT_EQ(out, "unknown /mnt/no-such-pool\n");
+}
+
+TEST_F(ControlSocketTest, FenceIsJournaledBeforeTheConfiguredActionRunsAndOnlyOnce) {
+  // The action is a custom script that copies the journal as it stands when it runs.
+  testing::WriteFile(dir / "fence.sh", "#!/bin/sh\ncat '" + journal().string() + "' > '" +
+                                           (dir / "journal-at-action").string() + "'\n", 0755);
+  auto d = Start(Config("custom", "custom_script = \"" + (dir / "fence.sh").string() + "\"\n"));
+  auto [rc, out] = Control({"fence", "cloudstack", "agent:", "heartbeat", "timeout"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, "accepted custom\n");
+  ASSERT_EQ(WaitForMetric(d->Port(), "hbfence_fence_actions_total{action=\"custom\",result=\"success\"}",
+                          [](double v) { return v == 1; }),
+            1)
+      << d->Log();
+  const auto entries = ReadJournalEntries(journal());
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].reason, "requested over the control socket: cloudstack agent: heartbeat timeout");
+  EXPECT_EQ(entries[0].action, "custom");
+  EXPECT_EQ(ReadAll(dir / "journal-at-action"), ReadAll(journal())) << "journaled before the action ran";
+
+  std::tie(rc, out) = Control({"fence", "again"});
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_EQ(out.rfind("refused ", 0), 0u) << out;
+  EXPECT_EQ(ReadJournalEntries(journal()).size(), 1u) << "no second fence";
+}
+
+TEST_F(ControlSocketTest, FenceRunsHardRebootThroughTheSysrqStandIn) {
+  auto d = Start(Config("hard-reboot"));
+  auto [rc, out] = Control({"fence", "test"});
+  EXPECT_EQ(out, "accepted hard-reboot\n");
+  ASSERT_EQ(WaitForMetric(d->Port(), "hbfence_fence_actions_total{action=\"hard-reboot\",result=\"success\"}",
+                          [](double v) { return v == 1; }),
+            1)
+      << d->Log();
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "b");
+  const auto last = ReadLastFence(journal());
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->reason, "requested over the control socket: test");
+  std::tie(rc, out) = Control({"fence", "test"});
+  EXPECT_EQ(out, "refused a reboot is already under way\n");
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "b");
+}
+
+TEST_F(ControlSocketTest, GarbageIsAnErrorAndNothingHappens) {
+  auto d = Start(Config("hard-reboot"));
+  for (const std::string& request : std::vector<std::string>{"reboot\n", "fence\n", "fence \n", "status\n", "STATUS pool\n", "status pool\tx\n",
+                                    "\n", std::string(600, 'f') + "\n"}) {
+    const std::string reply = Ask(socket(), request);
+    EXPECT_EQ(reply.rfind("error ", 0), 0u) << request << " -> " << reply;
+  }
+  EXPECT_EQ(Ask(socket(), "reboot\n"), "error unknown request\n");
+  const int unterminated = ConnectRaw(socket(), "status nope");
+  ::shutdown(unterminated, SHUT_WR);
+  EXPECT_EQ(ReadReply(unterminated), "unknown nope\n") << "a request may end at the end of the stream";
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "");
+  EXPECT_FALSE(std::filesystem::exists(journal()));
+  auto [rc, out] = Control({"reboot"});
+  EXPECT_EQ(rc, 2) << "usage errors are the CLI's: " << out;
+}
+
+// Runs `connect_as_nobody` in a child with uid/gid 65534; returns its reply over a pipe.
+std::string AskAsNobody(const std::filesystem::path& socket, bool keep_dac_override) {
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) return "pipe failed";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(pipe_fds[0]);
+    // With CAP_DAC_OVERRIDE kept, the file mode lets us connect and the server's
+    // SO_PEERCRED check is what refuses; without it, the 0600 mode refuses.
+    if (keep_dac_override) ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+    if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) ::_exit(3);
+    if (keep_dac_override) {
+      __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+      __user_cap_data_struct data[2]{};
+      data[0].effective = data[0].permitted = 1u << CAP_DAC_OVERRIDE;
+      if (::syscall(SYS_capset, &header, data) != 0) ::_exit(4);
+    }
+    const int fd = ConnectRaw(socket, "fence as nobody\n");
+    const std::string reply = fd < 0 ? "connect: " + std::string(std::strerror(errno)) : ReadReply(fd);
+    (void)!::write(pipe_fds[1], reply.data(), reply.size());
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  std::string out;
+  char buf[256];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? out : "child failed: " + std::to_string(status);
+}
+
+TEST_F(ControlSocketTest, OnlyRootMayUseIt) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to create the socket and to become another user";
+  auto d = Start(Config("hard-reboot"));
+  EXPECT_EQ(AskAsNobody(socket(), false), "connect: Permission denied");
+  EXPECT_EQ(AskAsNobody(socket(), true), "error permission denied: the control socket serves root only\n");
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "");
+  EXPECT_FALSE(std::filesystem::exists(journal()));
+}
+
+TEST_F(ControlSocketTest, SocketIsPrivateAndRemovedAtExit) {
+  auto d = Start(Config("log-only"));
+  struct stat st {};
+  ASSERT_EQ(::lstat(socket().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  ASSERT_EQ(::stat(socket().parent_path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u) << "the daemon created its directory private";
+  d->Signal(SIGTERM);
+  ASSERT_TRUE(d->WaitExit(5s));
+  EXPECT_FALSE(std::filesystem::exists(socket()));
+}
+
+TEST_F(ControlSocketTest, ReplacesAStaleSocketButNothingElse) {
+  std::filesystem::create_directories(socket().parent_path());
+  {  // a socket nobody listens on any more, as a killed daemon leaves it
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, socket().c_str(), sizeof addr.sun_path - 1);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ::close(fd);
+  }
+  auto d = Start(Config("log-only"));
+  EXPECT_EQ(Control({"status", "nope"}).second, "unknown nope\n");
+  d.reset();
+
+  std::filesystem::remove(socket());
+  WriteFile(socket(), "not a socket");
+  WriteFile(dir / "hbfence.toml", Config("log-only"));
+  DaemonProcess refused({"--config", (dir / "hbfence.toml").string()}, dir / "refused.log");
+  const auto status = refused.WaitExit(10s);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1);
+  EXPECT_NE(refused.Log().find("exists and is not a socket"), std::string::npos) << refused.Log();
+  EXPECT_EQ(ReadAll(socket()), "not a socket");
+}
+
+TEST_F(ControlSocketTest, ASilentClientDoesNotBlockAnother) {
+  auto d = Start(Config("log-only"));
+  const int silent = ConnectRaw(socket());
+  ASSERT_GE(silent, 0);
+  auto [rc, out] = Control({"status", "nope"});
+  EXPECT_EQ(out, "unknown nope\n");
+  char c;
+  EXPECT_EQ(::recv(silent, &c, 1, MSG_DONTWAIT), -1) << "the silent client is still waiting";
+  EXPECT_EQ(ReadReply(silent), "error no request within 2.0 s\n");
+}
+
+// The CloudStack drop-ins (packaging/cloudstack/) against the real daemon.
+class CloudStackScriptsTest : public ControlSocketTest {
+ protected:
+  std::pair<int, std::string> Script(const std::string& name, const std::vector<std::string>& flags) const {
+    ::setenv("HBFENCE_BIN", HBFENCE_BIN, 1);
+    ::setenv("HBFENCE_CONTROL_SOCKET", socket().c_str(), 1);
+    std::vector<std::string> argv{std::string(HBFENCE_SOURCE_DIR) + "/packaging/cloudstack/" + name};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    return RunCapture(argv);
+  }
+  std::string mnt() const { return (dir / "mnt").string(); }
+};
+
+TEST_F(CloudStackScriptsTest, WriteModeReportsTheDaemonsResultAndWritesNothing) {
+  auto d = Start(Config("log-only"));
+  ASSERT_EQ(WaitForStatus(mnt(), "ok cs ").first, 0) << d->Log();
+  // CloudStack names the host by its IP; hbfence's host.id here is "h1".
+  auto [rc, out] = Script("kvmheartbeat.sh", {"-i", "192.0.2.1", "-p", "/export", "-m", mnt(), "-h", "192.0.2.7"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out.rfind("ok cs last success ", 0), 0u) << out;
+  EXPECT_FALSE(std::filesystem::exists(dir / "mnt" / "KVMHA" / "hb-192.0.2.7")) << "the script writes no heartbeat";
+
+  std::tie(rc, out) = Script("kvmsmpheartbeat.sh", {"-m", (dir / "blocked").string(), "-h", "192.0.2.7"});
+  EXPECT_EQ(rc, 1) << "a pool hbfence does not know is no healthy pool: " << out;
+  EXPECT_EQ(out, "unknown " + (dir / "blocked").string() + "\n");
+}
+
+TEST_F(CloudStackScriptsTest, WriteModeFailsWithTheDaemonsReason) {
+  // The pool's KVMHA directory cannot be created: a regular file is in its way.
+  WriteFile(dir / "mnt" / "KVMHA", "in the way");
+  auto d = Start(Config("log-only"));
+  ASSERT_EQ(WaitForStatus(mnt(), "failing cs ").first, 1) << d->Log();
+  auto [rc, out] = Script("kvmspheartbeat.sh", {"-m", mnt(), "-h", "192.0.2.7", "-t", "60"});
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_EQ(out.rfind("failing cs ", 0), 0u) << out;
+  EXPECT_EQ(ReadAll(dir / "mnt" / "KVMHA"), "in the way");
+}
+
+TEST_F(CloudStackScriptsTest, FenceFlagAsksTheDaemonWhichRunsItsConfiguredAction) {
+  auto d = Start(Config("hard-reboot"));
+  auto [rc, out] = Script("kvmheartbeat.sh", {"-i", "192.0.2.1", "-p", "/export", "-m", mnt(), "-c"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, "accepted hard-reboot\n");
+  ASSERT_EQ(WaitForMetric(d->Port(), "hbfence_fence_actions_total{action=\"hard-reboot\",result=\"success\"}",
+                          [](double v) { return v == 1; }),
+            1)
+      << d->Log();
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "b");
+  const auto last = ReadLastFence(journal());
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->reason, "requested over the control socket: cloudstack agent: kvmheartbeat.sh -c for " + mnt());
+  std::tie(rc, out) = Script("kvmheartbeat.sh", {"-c"});
+  EXPECT_EQ(rc, 1) << "a second fence is refused: " << out;
+}
+
+TEST_F(CloudStackScriptsTest, PeerCheckReadsTheOtherHostsFile) {
+  // Needs `hbfence peer-check` (another branch): ALIVE for a fresh file, DEAD for none.
+  auto d = Start(Config("log-only"));
+  ASSERT_EQ(WaitForStatus(mnt(), "ok cs ").first, 0) << d->Log();
+  auto [rc, out] = Script("kvmsmpheartbeat.sh", {"-r", "-m", mnt(), "-h", "h1", "-t", "60"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out.rfind("=====> ALIVE <=====\n", 0), 0u) << out;
+  std::tie(rc, out) = Script("kvmsmpheartbeat.sh", {"-r", "-m", mnt(), "-h", "192.0.2.99", "-t", "60"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out.rfind("=====> Considering host as DEAD because ", 0), 0u) << out;
+}
+
+TEST_F(CloudStackScriptsTest, FlagsAreCheckedLikeTheOriginals) {
+  auto d = Start(Config("log-only"));
+  for (const auto& flags : std::vector<std::vector<std::string>>{
+           {"-x"},                                  // unknown flag
+           {"-h", "h1"},                            // write mode without -m
+           {"-r", "-m", mnt()},                     // peer check without -h
+           {"-r", "-m", mnt(), "-h", "a/b"},        // a host that is a path
+           {"-r", "-m", mnt(), "-h", "h1", "-t", "1m"},
+           {"-m", mnt(), "extra"}}) {
+    auto [rc, out] = Script("kvmheartbeat.sh", flags);
+    EXPECT_EQ(rc, 2) << flags[0] << ": " << out;
+  }
+  // Reached through a symlink, as an operator may install it over CloudStack's file.
+  std::filesystem::create_symlink(std::string(HBFENCE_SOURCE_DIR) + "/packaging/cloudstack/kvmspheartbeat.sh",
+                                  dir / "kvmspheartbeat.sh");
+  ::setenv("HBFENCE_BIN", HBFENCE_BIN, 1);
+  ::setenv("HBFENCE_CONTROL_SOCKET", socket().c_str(), 1);
+  auto [rc, out] = RunCapture({(dir / "kvmspheartbeat.sh").string(), "-m", "/no/such/pool"});
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_EQ(out, "unknown /no/such/pool\n");
+  EXPECT_FALSE(std::filesystem::exists(journal()));
+}
+
+}  // namespace
+}  // namespace hbfence
