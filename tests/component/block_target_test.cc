@@ -148,6 +148,16 @@ TEST(BlockTargetTest, AHostIdTooLongForTheSectorIsAnErrorAndNothingIsWritten) {
   EXPECT_EQ(ReadBlockSector(device, 0).error(), device.string() + " at offset 0: never written (all zeros)");
 }
 
+TEST(BlockTargetTest, TheFactoryMakesOneWritingTheEnvHostId) {
+  TempDir dir;
+  const auto device = MakeDevice(dir / "lun");
+  const TargetConfig cfg{.name = "lun", .kind = "block", .path = device, .offset = kBlockSectorSize};
+  const auto target = MakeHeartbeatTarget(cfg, TargetEnv{"10.1.34.125", std::chrono::seconds(10), nullptr});
+  const auto r = target->Write(kT);
+  ASSERT_TRUE(r.ok()) << r.detail;
+  EXPECT_EQ(ReadBack(device, kBlockSectorSize).host_id, "10.1.34.125");
+}
+
 TEST(BlockTargetTest, ReadOnlyStorageIsClassified) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount";
   TempDir dir;
