@@ -195,6 +195,13 @@ static struct timespec deadline_after_ms(long ms) {
   return t;
 }
 
+// libfuse sends intr_signal to the worker serving a request the kernel interrupts,
+// but installs its handler only when `intr` is set before fuse_new(); ours is set
+// in ffs_init(), so without a handler of our own SIGUSR1 would kill faultfs the
+// first time a caller hung in it is killed. The signal only has to interrupt the
+// worker: fault_gate() polls fuse_interrupted().
+static void on_interrupt_signal(int sig) { (void)sig; }
+
 static int session_over(void) { return g.session && fuse_session_exited(g.session); }
 
 // Called at the start of every faultable op: returns 0 to proceed or -errno.
@@ -462,6 +469,12 @@ int main(int argc, char *argv[]) {
     pthread_detach(watcher);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
   }
+
+  struct sigaction interrupt_action;
+  memset(&interrupt_action, 0, sizeof interrupt_action);
+  interrupt_action.sa_handler = on_interrupt_signal;
+  sigemptyset(&interrupt_action.sa_mask);
+  sigaction(SIGUSR1, &interrupt_action, NULL);
 
   // Foreground, multi-threaded, root may do anything, and enough workers
   // that a few hung requests don't starve the others (e.g. stat). Setting
