@@ -58,10 +58,13 @@ done <"$WORK/shipped.eff"
 echo "  ok: $(wc -l <"$WORK/shipped.eff") keys"
 
 echo "== documented defaults are the built-in defaults"
-# Uncomment "#key = value" lines, but not the watchdog device (no default; setting it
-# arms a watchdog) nor example entries of [web.basic_auth_users].
+# Uncomment "#key = value" lines, but not the examples without a default: the
+# watchdog device (setting it arms a watchdog), agent_properties (setting it reads
+# the file), a plain target's path (the shipped target derives it) and entries of
+# [web.basic_auth_users].
 awk '/^#?\[/ { h = $1; sub(/^#/, "", h) }
-     /^#[a-z_]+ = / && h != "[web.basic_auth_users]" && $1 != "#device" { sub(/^#/, "") }
+     /^#[a-z_]+ = / && h != "[web.basic_auth_users]" && $1 != "#device" && $1 != "#agent_properties" &&
+       $1 != "#path" { sub(/^#/, "") }
      { print }' "$TOML" >"$WORK/uncommented.toml"
 set +e
 "$HBFENCE" check-config --config "$WORK/uncommented.toml" >"$WORK/uncommented.out" 2>&1
