@@ -13,25 +13,25 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
-// Worded like CloudStack's kvmheartbeat.sh logger line, so operators' existing log
-// alerts keep matching.
+// A storage decision is worded like CloudStack's kvmheartbeat.sh logger line, so
+// operators' existing log alerts keep matching. A decision with no failed target
+// (a fence requested over the control socket) did not come from the storage, so
+// claiming it did would mislead whoever reads the log after the reboot: it gives
+// its own reason instead.
 void LogDecision(const FenceConfig& cfg, FenceActionKind run, const JournalEntry& e) {
-  const auto targets = Join(e.failed_targets);
-  if (run == FenceActionKind::kLogOnly) {
-    spdlog::critical(
-        "hbfence would reboot system because it was unable to write the heartbeat to the storage "
-        "(targets {}); fence action is log-only: NOT fencing. {}",
-        targets, e.reason);
-  } else if (run == FenceActionKind::kRestartAgent) {
-    spdlog::critical(
-        "hbfence will restart {} because it was unable to write the heartbeat to the storage (targets {}). {}",
-        cfg.agent_unit, targets, e.reason);
-  } else {
-    spdlog::critical(
-        "hbfence will reboot system because it was unable to write the heartbeat to the storage "
-        "(action {}, targets {}). {}",
-        Name(run), targets, e.reason);
+  const bool reboots = run != FenceActionKind::kLogOnly && run != FenceActionKind::kRestartAgent;
+  const std::string what = run == FenceActionKind::kLogOnly       ? "would reboot system"
+                           : run == FenceActionKind::kRestartAgent ? "will restart " + cfg.agent_unit
+                                                                   : "will reboot system";
+  const std::string log_only = run == FenceActionKind::kLogOnly ? "; fence action is log-only: NOT fencing" : "";
+  if (e.failed_targets.empty()) {
+    spdlog::critical("hbfence {}{}: {}{}", what, reboots ? " (action " + std::string(Name(run)) + ")" : "", e.reason,
+                     log_only);
+    return;
   }
+  spdlog::critical("hbfence {} because it was unable to write the heartbeat to the storage ({}targets {}){}. {}", what,
+                   reboots ? "action " + std::string(Name(run)) + ", " : "", Join(e.failed_targets), log_only,
+                   e.reason);
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 #include "src/cli.h"
 
 #include <algorithm>
+#include <cstdint>
+
+#include "storage/block_sector.h"
 
 namespace hbfence {
 
@@ -12,18 +15,23 @@ std::string Usage() {
       Validate the configuration and print every effective value with its source.
       Exit 0 when valid, 2 with file:line:column: message when not.
   hbfence peer-check --path FILE [--window SECONDS]
-      Judge another host by its heartbeat file (CloudStack: <pool>/KVMHA/hb-<host IP>):
-      read it, wait SECONDS on this host's monotonic clock, read it again. ALIVE only
-      if the value advanced; missing, empty, unparsable, unreadable within 10 s or
-      frozen is DEAD. No clocks are compared, so a writer running ahead is not ALIVE.
+  hbfence peer-check --block DEVICE [--offset BYTES] [--window SECONDS]
+      Judge another host by its heartbeat: the file (CloudStack: <pool>/KVMHA/hb-<host IP>)
+      or the HBFENCE1 sector at BYTES into DEVICE (a block target). Read it, wait
+      SECONDS on this host's monotonic clock, read it again. ALIVE only if it advanced
+      (file: the Unix seconds it holds; block: the sector's sequence number); missing,
+      empty, unparsable, never written, bad checksum, unreadable within 10 s or frozen
+      is DEAD. No clocks are compared, so a writer running ahead is not ALIVE.
       First line, as CloudStack's kvmheartbeat.sh -r prints it:
   =====> ALIVE <=====
   =====> Considering host as DEAD because last write on [FILE] was [N] seconds ago, but the max interval is [W] <======
-      then the reasons. N = our clock minus the file's value (negative: the writer's
-      clock runs ahead; our Unix time when nothing was readable). Exit 0 either way,
-      2 on a usage error. Rule: SECONDS must exceed the writer's interval + 1 s (the
-      file holds whole seconds) plus its write latency; default 60, what CloudStack
-      passes with -t. Returns within SECONDS + 20 s even on hung storage.
+      then the reasons. FILE is the file, or DEVICE (DEVICE@BYTES when BYTES is not 0).
+      N = our clock minus the time written (negative: the writer's clock runs ahead;
+      our Unix time when nothing was readable). Exit 0 either way, 2 on a usage error.
+      Rule: SECONDS must exceed the writer's interval + 1 s (the file holds whole
+      seconds) plus its write latency; the sequence advances on every write, so for a
+      block target SECONDS need only exceed its interval + write latency. Default 60,
+      what CloudStack passes with -t. Returns within SECONDS + 20 s even on hung storage.
   hbfence control [--socket PATH] status TARGET
   hbfence control [--socket PATH] fence REASON...
       Ask the running daemon over its root-only control socket ([control] socket_path,
@@ -39,6 +47,8 @@ flags:
   --web.listen-address ADDR   host:port for /metrics, overrides [web] listen_address
   --log.level LEVEL           trace|debug|info|warn|error|critical|off, overrides [log] level
   --path FILE                 peer-check: the heartbeat file to judge
+  --block DEVICE              peer-check: the device (or file) holding a block target's sector
+  --offset BYTES              peer-check --block: where the sector starts, a multiple of 4096 (default 0)
   --window SECONDS            peer-check: whole seconds between the two reads, 1 to 86400 (default 60)
   -h, --help                  this text
 
@@ -57,6 +67,18 @@ Result<Duration> ParseWindow(const std::string& text) {
   const int64_t seconds = std::stoll(text);
   if (seconds < 1 || seconds > kMaxPeerWindowSeconds) return Err{error};
   return Duration(std::chrono::seconds(seconds));
+}
+
+// Bounded so that the sector's end still fits in an off_t.
+constexpr uint64_t kMaxPeerOffset = INT64_MAX - kBlockSectorSize;
+
+Result<uint64_t> ParseOffset(const std::string& text) {
+  const std::string error = "--offset " + text + " is not a whole number of bytes ≥ 0, a multiple of " +
+                            std::to_string(kBlockSectorSize);
+  if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos) return Err{error};
+  const uint64_t offset = std::stoull(text);
+  if (offset > kMaxPeerOffset || offset % kBlockSectorSize != 0) return Err{error};
+  return offset;
 }
 
 Result<CliOptions> ParseControl(const std::vector<std::string>& args, CliOptions o) {
@@ -107,6 +129,7 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
     ++i;
   }
   const bool peer_check = o.command == Command::kPeerCheck;
+  bool offset_given = false;
   for (; i < args.size(); ++i) {
     std::string flag = args[i];
     std::optional<std::string> value;
@@ -126,13 +149,23 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
       o.command = Command::kVersion;
     } else if (flag == "-h" || flag == "--help") {
       o.command = Command::kHelp;
-    } else if (flag == "--path" || flag == "--window") {
+    } else if (flag == "--path" || flag == "--block" || flag == "--offset" || flag == "--window") {
       if (!peer_check) return Err{flag + " is only for peer-check"};
       auto v = take();
       if (!v) return Err{v.error()};
-      if (flag == "--path") {
-        if (v.value().empty()) return Err{"--path needs a file name"};
+      if (flag == "--path" || flag == "--block") {
+        const PeerSource source = flag == "--path" ? PeerSource::kFile : PeerSource::kBlock;
+        if (v.value().empty()) return Err{flag + (source == PeerSource::kFile ? " needs a file name" : " needs a device")};
+        if (!o.peer_path.empty() && o.peer_source != source) {
+          return Err{std::string("peer-check takes one of --path FILE and --block DEVICE, not both")};
+        }
+        o.peer_source = source;
         o.peer_path = v.value();
+      } else if (flag == "--offset") {
+        auto offset = ParseOffset(v.value());
+        if (!offset) return Err{offset.error()};
+        o.peer_offset = offset.value();
+        offset_given = true;
       } else {
         auto window = ParseWindow(v.value());
         if (!window) return Err{window.error()};
@@ -154,7 +187,10 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
       return Err{"unknown argument " + args[i]};
     }
   }
-  if (o.command == Command::kPeerCheck && o.peer_path.empty()) return Err{"peer-check needs --path FILE"};
+  if (o.command == Command::kPeerCheck) {
+    if (o.peer_path.empty()) return Err{"peer-check needs --path FILE or --block DEVICE"};
+    if (offset_given && o.peer_source != PeerSource::kBlock) return Err{"--offset is only for peer-check --block"};
+  }
   return o;
 }
 

@@ -1,6 +1,7 @@
 // Command-line parsing: plain argv in, a struct out, errors as messages.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,14 +13,17 @@
 namespace hbfence {
 
 enum class Command { kRun, kCheckConfig, kPeerCheck, kControl, kVersion, kHelp };
+enum class PeerSource { kFile, kBlock };
 
 struct CliOptions {
   Command command = Command::kRun;
   std::string config_path = "/etc/hbfence/hbfence.toml";
   std::optional<std::string> listen_address;  // --web.listen-address
   std::optional<std::string> log_level;       // --log.level
-  std::string peer_path;                      // peer-check --path: the heartbeat file to judge
-  Duration peer_window = kDefaultPeerWindow;  // peer-check --window, whole seconds
+  PeerSource peer_source = PeerSource::kFile;  // peer-check --path (kFile) or --block (kBlock)
+  std::string peer_path;                       // peer-check: the heartbeat file or the device to judge
+  uint64_t peer_offset = 0;                    // peer-check --offset: bytes into the device, a multiple of 4096
+  Duration peer_window = kDefaultPeerWindow;   // peer-check --window, whole seconds
   // hbfence control [--socket PATH] status TARGET | fence REASON...
   std::string control_socket = "/run/hbfence/control.sock";
   std::string control_request;  // the request line to send, e.g. "status /mnt/pool"

@@ -72,9 +72,13 @@ int CheckConfig(const CliOptions& cli) {
 // a failed command as "cannot tell", i.e. alive.
 int PeerCheck(const CliOptions& cli) {
   const SystemClock clock;
-  const auto read = WithReadTimeout(FileHeartbeatReader(cli.peer_path), kPeerReadTimeout);
+  const bool block = cli.peer_source == PeerSource::kBlock;
+  const auto read = WithReadTimeout(
+      block ? BlockHeartbeatReader(cli.peer_path, cli.peer_offset) : FileHeartbeatReader(cli.peer_path),
+      kPeerReadTimeout);
+  const std::string source = block ? BlockHeartbeatName(cli.peer_path, cli.peer_offset) : cli.peer_path;
   const PeerVerdict verdict = CheckPeer(read, clock, cli.peer_window);
-  std::cout << FormatVerdictLine(verdict, cli.peer_path, cli.peer_window, clock.WallNow()) << "\n";
+  std::cout << FormatVerdictLine(verdict, source, cli.peer_window, clock.WallNow()) << "\n";
   for (const auto& reason : verdict.reasons) std::cout << reason << "\n";
   std::cout.flush();
   // A read that timed out is still stuck on its own thread; returning ends it with

@@ -29,7 +29,7 @@ WriteError ReasonFor(const ProcessOutcome& outcome) {
 
 // A probe reports health; it writes nothing of ours, so the content time is unused.
 WriteResult ExecTarget::Write(WallTime /*content_time*/) {
-  const ProcessOutcome outcome = runner_.Run(cfg_.command, timeout_);
+  const ProcessOutcome outcome = runner_.Run(cfg_.command, timeout_, ChildStdout::kDiscard);
   if (outcome.Succeeded()) return {};
   const std::string what = outcome.kind == ProcessOutcome::Kind::kTimedOut
                                ? "timed out after " + DescribeTimeout(timeout_)

@@ -5,7 +5,9 @@
 // Reasons (the `reason` label): a non-zero exit or a probe that outlives the
 // timeout is the storage failing its check, "io_error"; a probe killed by a signal
 // or one that cannot be started is a problem with the probe itself, "other".
-// The probe inherits the daemon's stdout and stderr (under systemd: the journal).
+// The probe's stdout is discarded: a status dump every interval is not news, and
+// under systemd it would flood the journal. Its stderr goes to the daemon's, so a
+// failing probe's own error message is in the journal next to hbfence's line.
 #pragma once
 
 #include <string>

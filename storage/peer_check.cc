@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "src/sys/fs_util.h"
+#include "storage/block_target.h"
 
 namespace hbfence {
 namespace {
@@ -132,6 +133,23 @@ HeartbeatReader FileHeartbeatReader(std::filesystem::path path) {
     if (!seconds) return Err{seconds.error()};
     return HeartbeatValue{seconds.value(), seconds.value()};
   };
+}
+
+HeartbeatReader BlockHeartbeatReader(std::filesystem::path device, uint64_t offset) {
+  return [device = std::move(device), offset]() -> Result<HeartbeatValue, std::string> {
+    auto sector = ReadBlockSector(device, offset);
+    if (!sector) return Err{sector.error()};
+    // A valid checksum over a sequence no writer reaches still must not wrap negative.
+    if (sector.value().sequence > static_cast<uint64_t>(INT64_MAX)) {
+      return Err{BlockHeartbeatName(device, offset) + ": sequence " + std::to_string(sector.value().sequence) +
+                 " is out of range"};
+    }
+    return HeartbeatValue{static_cast<int64_t>(sector.value().sequence), sector.value().unix_seconds};
+  };
+}
+
+std::string BlockHeartbeatName(const std::filesystem::path& device, uint64_t offset) {
+  return offset == 0 ? device.string() : device.string() + "@" + std::to_string(offset);
 }
 
 HeartbeatReader WithReadTimeout(HeartbeatReader read, Duration timeout) {

@@ -5,9 +5,9 @@
 // compares wall clocks and calls such a writer alive forever).
 //
 // The decision is pure over an injected reader and clock. A reader returns a
-// progress value that must advance (file: the Unix seconds it holds; a block sector
-// would return its sequence number) and the written-at time used only to print how
-// long ago the last write was. Reads may hang forever on dead storage: the program
+// progress value that must advance (file: the Unix seconds it holds; block sector:
+// its sequence number) and the written-at time used only to print how long ago the
+// last write was. Reads may hang forever on dead storage: the program
 // wraps its reader in WithReadTimeout().
 #pragma once
 
@@ -24,9 +24,11 @@
 
 namespace hbfence {
 
-// Why a window shorter than the writer's interval + 1 s can call a live host dead:
-// the file holds whole seconds, so two reads less than interval + 1 s apart may both
-// see the same second. CloudStack passes -t 60 (its heartbeat update frequency).
+// Why a window shorter than the writer's interval + 1 s can call a live file writer
+// dead: the file holds whole seconds, so two reads less than interval + 1 s apart may
+// both see the same second. A block sector's sequence number advances on every
+// write, so there the window need only exceed the interval (plus write latency).
+// CloudStack passes -t 60 (its heartbeat update frequency).
 inline constexpr std::chrono::seconds kDefaultPeerWindow{60};
 // Each read gives up after this long; peer-check returns within window + 2 × this.
 inline constexpr std::chrono::seconds kPeerReadTimeout{10};
@@ -67,6 +69,17 @@ Result<int64_t, std::string> ReadHeartbeatFile(const std::filesystem::path& path
 
 // ReadHeartbeatFile as a HeartbeatReader: the value is both progress and written-at.
 HeartbeatReader FileHeartbeatReader(std::filesystem::path path);
+
+// ReadBlockSector as a HeartbeatReader: progress is the sector's sequence number
+// (strictly increasing per write, so neither clock skew nor the one-second
+// resolution of the time field matters), written-at its time. Never written, bad
+// checksum, a device too small for the sector and the like are errors naming the
+// device. Blocking; may hang on dead storage.
+HeartbeatReader BlockHeartbeatReader(std::filesystem::path device, uint64_t offset);
+
+// How a block heartbeat is named in the verdict line: the device, with "@offset"
+// when the sector is not at its start.
+std::string BlockHeartbeatName(const std::filesystem::path& device, uint64_t offset);
 
 // Runs each read on its own detached thread and gives up after `timeout` with the
 // error "read timed out". A read stuck in the kernel stays stuck on that thread but

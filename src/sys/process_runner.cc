@@ -54,7 +54,7 @@ std::string ProcessOutcome::Describe() const {
   return "unknown";
 }
 
-ProcessOutcome PosixProcessRunner::Run(const std::vector<std::string>& argv, Duration timeout) {
+ProcessOutcome PosixProcessRunner::Run(const std::vector<std::string>& argv, Duration timeout, ChildStdout out) {
   if (argv.empty()) return {ProcessOutcome::Kind::kFailedToStart, EINVAL};
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -72,6 +72,7 @@ ProcessOutcome PosixProcessRunner::Run(const std::vector<std::string>& argv, Dur
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  if (out == ChildStdout::kDiscard) posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 
   pid_t pid = -1;
   const int rc = ::posix_spawn(&pid, args[0], &actions, &attr, args.data(), environ);

@@ -1,5 +1,5 @@
 // The process seam: runs a program (argv, never a shell) and waits for it with a
-// bound. Used for systemctl, custom fence scripts and sync.
+// bound. Used for systemctl, custom fence scripts, sync and exec probes.
 #pragma once
 
 #include <string>
@@ -18,12 +18,22 @@ struct ProcessOutcome {
   std::string Describe() const;  // "exit 0", "signal 9", "timed out", "failed to start: ..."
 };
 
+// Where the child's stdout goes. Its stderr always goes where ours does (under
+// systemd: the journal), so a failing program's own error message can be read there.
+enum class ChildStdout {
+  kInherit,  // ours: fence actions run once per decision, and what they print belongs in the log
+  kDiscard,  // /dev/null: probes run every interval (`drbdsetup status --json`) would flood the journal
+};
+
 class ProcessRunner {
  public:
   virtual ~ProcessRunner() = default;
   // Runs argv[0] (an absolute path) with argv[1..]. On timeout the whole process
   // group is killed with SIGKILL before returning kTimedOut.
-  virtual ProcessOutcome Run(const std::vector<std::string>& argv, Duration timeout) = 0;
+  virtual ProcessOutcome Run(const std::vector<std::string>& argv, Duration timeout, ChildStdout out) = 0;
+  ProcessOutcome Run(const std::vector<std::string>& argv, Duration timeout) {
+    return Run(argv, timeout, ChildStdout::kInherit);
+  }
 };
 
 // posix_spawn into its own process group, stdin from /dev/null, default signal
@@ -31,7 +41,8 @@ class ProcessRunner {
 // Stateless; safe from any thread.
 class PosixProcessRunner final : public ProcessRunner {
  public:
-  ProcessOutcome Run(const std::vector<std::string>& argv, Duration timeout) override;
+  using ProcessRunner::Run;
+  ProcessOutcome Run(const std::vector<std::string>& argv, Duration timeout, ChildStdout out) override;
 };
 
 }  // namespace hbfence

@@ -1,6 +1,6 @@
 // ExecTarget with the real PosixProcessRunner and real probe scripts, run by argv
 // from a temp dir: exit codes, signals, a probe that hangs with a grandchild in its
-// process group, lots of output, and a probe that cannot start.
+// process group, lots of output (discarded), and a probe that cannot start.
 #include "storage/exec_target.h"
 
 #include <fcntl.h>
@@ -11,12 +11,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/fd_to_file.h"
 #include "tests/support/temp_dir.h"
 
 namespace hbfence {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::FdToFile;
 using testing::ReadAll;
 using testing::TempDir;
 using testing::WriteFile;
@@ -117,52 +119,39 @@ TEST(ExecTargetTest, AHangingProbeIsKilledWithItsGrandchildrenAtTheTimeout) {
   EXPECT_EQ(errno, ECHILD);
 }
 
-// Points this process's stdout at a file for the scope: a probe inherits it.
-class StdoutToFile {
- public:
-  explicit StdoutToFile(const std::filesystem::path& file) {
-    std::fflush(stdout);
-    saved_ = ::dup(STDOUT_FILENO);
-    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    ::dup2(fd, STDOUT_FILENO);
-    ::close(fd);
-  }
-  ~StdoutToFile() {
-    std::fflush(stdout);
-    ::dup2(saved_, STDOUT_FILENO);
-    ::close(saved_);
-  }
-  StdoutToFile(const StdoutToFile&) = delete;
-  StdoutToFile& operator=(const StdoutToFile&) = delete;
-
- private:
-  int saved_;
-};
-
-TEST(ExecTargetTest, ProbeOutputGoesToTheDaemonsStdoutWithoutBlockingTheProbe) {
+// `drbdsetup status --json` every 5 s would flood the journal; its error message is worth keeping.
+TEST(ExecTargetTest, ProbeStdoutIsDiscardedAndItsStderrKeptWithoutBlockingTheProbe) {
   TempDir dir;
   constexpr size_t kOutput = 8 << 20;  // far more than a pipe buffer holds
-  const auto probe = Script(dir, "chatty", "/usr/bin/head -c " + std::to_string(kOutput) + " /dev/zero");
+  const auto probe = Script(dir, "chatty",
+                            "/usr/bin/head -c " + std::to_string(kOutput) + " /dev/zero\n"
+                            "echo 'probe: pool degraded' >&2\n"
+                            "exit 1");
   PosixProcessRunner runner;
   WriteResult r;
   {
-    StdoutToFile redirect(dir / "stdout");
+    FdToFile stdout_file(STDOUT_FILENO, dir / "stdout");
+    FdToFile stderr_file(STDERR_FILENO, dir / "stderr");
     r = Target({probe}, runner).Write(kT);
   }
-  EXPECT_TRUE(r.ok()) << r.detail;
-  EXPECT_EQ(std::filesystem::file_size(dir / "stdout"), kOutput);
+  EXPECT_EQ(r.detail, probe.string() + ": exit 1") << "the probe ran to its end";
+  EXPECT_EQ(ReadAll(dir / "stdout"), "");
+  EXPECT_EQ(ReadAll(dir / "stderr"), "probe: pool degraded\n");
 }
 
 // Records what the factory wired in, without running anything.
 class RecordingRunner final : public ProcessRunner {
  public:
-  ProcessOutcome Run(const std::vector<std::string>& argv, Duration timeout) override {
+  using ProcessRunner::Run;
+  ProcessOutcome Run(const std::vector<std::string>& argv, Duration timeout, ChildStdout out) override {
     argv_ = argv;
     timeout_ = timeout;
+    stdout_ = out;
     return {ProcessOutcome::Kind::kExited, 0};
   }
   std::vector<std::string> argv_;
   Duration timeout_{};
+  ChildStdout stdout_ = ChildStdout::kInherit;
 };
 
 TEST(ExecTargetTest, TheFactoryMakesOneWithTheEnvRunnerAndWriteTimeout) {
@@ -172,6 +161,7 @@ TEST(ExecTargetTest, TheFactoryMakesOneWithTheEnvRunnerAndWriteTimeout) {
   EXPECT_TRUE(target->Write(kT).ok());
   EXPECT_EQ(runner.argv_, cfg.command);
   EXPECT_EQ(runner.timeout_, 7s);
+  EXPECT_EQ(runner.stdout_, ChildStdout::kDiscard);
 }
 
 }  // namespace

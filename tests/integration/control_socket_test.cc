@@ -184,9 +184,23 @@ TEST_F(ControlSocketTest, FenceRunsHardRebootThroughTheSysrqStandIn) {
   const auto last = ReadLastFence(journal());
   ASSERT_TRUE(last);
   EXPECT_EQ(last->reason, "requested over the control socket: test");
+  // No target failed: the log gives the request as the reason, not the storage.
+  EXPECT_TRUE(d->WaitForLog("hbfence will reboot system (action hard-reboot): requested over the control socket: test"))
+      << d->Log();
+  EXPECT_EQ(d->Log().find("unable to write the heartbeat"), std::string::npos) << d->Log();
   std::tie(rc, out) = Control({"fence", "test"});
   EXPECT_EQ(out, "refused a reboot is already under way\n");
   EXPECT_EQ(ReadAll(dir / "sysrq"), "b");
+}
+
+TEST_F(ControlSocketTest, LogOnlyFenceLogsTheRequestAsItsReason) {
+  auto d = Start(Config("log-only"));
+  auto [rc, out] = Control({"fence", "drill"});
+  EXPECT_EQ(out, "accepted log-only\n");
+  EXPECT_TRUE(d->WaitForLog(
+      "hbfence would reboot system: requested over the control socket: drill; fence action is log-only: NOT fencing"))
+      << d->Log();
+  EXPECT_EQ(d->Log().find("unable to write the heartbeat"), std::string::npos) << d->Log();
 }
 
 TEST_F(ControlSocketTest, GarbageIsAnErrorAndNothingHappens) {

@@ -140,12 +140,50 @@ TEST(CliTest, PeerCheckBadWindow) {
 }
 
 TEST(CliTest, PeerCheckNeedsAPath) {
-  EXPECT_EQ(MustFail({"peer-check"}), "peer-check needs --path FILE");
-  EXPECT_EQ(MustFail({"peer-check", "--window", "5"}), "peer-check needs --path FILE");
+  EXPECT_EQ(MustFail({"peer-check"}), "peer-check needs --path FILE or --block DEVICE");
+  EXPECT_EQ(MustFail({"peer-check", "--window", "5"}), "peer-check needs --path FILE or --block DEVICE");
   EXPECT_EQ(MustFail({"peer-check", "--path="}), "--path needs a file name");
   EXPECT_EQ(MustFail({"peer-check", "--path"}), "--path needs a value");
   // Help and version need nothing else.
   EXPECT_EQ(MustParse({"peer-check", "--help"}).command, Command::kHelp);
+}
+
+TEST(CliTest, PeerCheckOnABlockDeviceWithOffsetAndWindow) {
+  const CliOptions o = MustParse({"peer-check", "--block", "/dev/drbd7", "--offset", "8192", "--window=1"});
+  EXPECT_EQ(o.command, Command::kPeerCheck);
+  EXPECT_EQ(o.peer_source, PeerSource::kBlock);
+  EXPECT_EQ(o.peer_path, "/dev/drbd7");
+  EXPECT_EQ(o.peer_offset, 8192u);
+  EXPECT_EQ(o.peer_window, std::chrono::seconds(1));
+  EXPECT_EQ(MustParse({"peer-check", "--offset=4096", "--block=/dev/sdb"}).peer_offset, 4096u) << "any order";
+  const CliOptions defaults = MustParse({"peer-check", "--block", "/dev/sdb"});
+  EXPECT_EQ(defaults.peer_offset, 0u);
+  EXPECT_EQ(defaults.peer_window, std::chrono::seconds(60));
+  EXPECT_EQ(MustParse({"peer-check", "--path", "/p"}).peer_source, PeerSource::kFile);
+}
+
+TEST(CliTest, PeerCheckTakesExactlyOneOfPathAndBlock) {
+  EXPECT_EQ(MustFail({"peer-check", "--path", "/p", "--block", "/dev/sdb"}),
+            "peer-check takes one of --path FILE and --block DEVICE, not both");
+  EXPECT_EQ(MustFail({"peer-check", "--block=/dev/sdb", "--path=/p"}),
+            "peer-check takes one of --path FILE and --block DEVICE, not both");
+  EXPECT_EQ(MustFail({"peer-check", "--block="}), "--block needs a device");
+  EXPECT_EQ(MustFail({"peer-check", "--block"}), "--block needs a value");
+  EXPECT_EQ(MustFail({"peer-check", "--offset", "4096"}), "peer-check needs --path FILE or --block DEVICE");
+}
+
+TEST(CliTest, PeerCheckOffsetIsForBlockAndAMultipleOf4096) {
+  EXPECT_EQ(MustFail({"peer-check", "--path", "/p", "--offset", "4096"}), "--offset is only for peer-check --block");
+  for (const std::string bad : {"4095", "1", "-4096", "+4096", "4096x", "0x1000", "", " 4096", "9223372036854771712",
+                                "99999999999999999999"}) {
+    EXPECT_EQ(MustFail({"peer-check", "--block", "/dev/sdb", "--offset=" + bad}),
+              "--offset " + bad + " is not a whole number of bytes ≥ 0, a multiple of 4096");
+  }
+  EXPECT_EQ(MustParse({"peer-check", "--block", "/dev/sdb", "--offset", "9223372036854767616"}).peer_offset,
+            9223372036854767616u)
+      << "the last sector that fits in an off_t";
+  EXPECT_EQ(MustFail({"run", "--offset", "0"}), "--offset is only for peer-check");
+  EXPECT_EQ(MustFail({"--block", "/dev/sdb"}), "--block is only for peer-check");
 }
 
 TEST(CliTest, PeerCheckFlagsBelongToPeerCheckOnly) {
@@ -160,7 +198,8 @@ TEST(CliTest, PeerCheckFlagsBelongToPeerCheckOnly) {
 
 TEST(CliTest, UsageMentionsEveryCommandAndFlag) {
   const std::string u = Usage();
-  for (const char* s : {"run", "check-config", "peer-check", "--path", "--window", "--version", "--config",
+  for (const char* s : {"run", "check-config", "peer-check", "--path", "--block", "--offset", "--window", "--version",
+                        "--config",
                         "--web.listen-address", "--log.level", "--help", "-h", "SIGHUP", "=====> ALIVE <=====",
                         "interval + 1 s"}) {
     EXPECT_THAT(u, HasSubstr(s));

@@ -1,6 +1,7 @@
 // storage/peer_check.h: CheckPeer over scripted readers and a FakeClock (the window
 // passes instantly), the exact first lines CloudStack parses, ReadHeartbeatFile's
-// strict parse on temp files, and WithReadTimeout on a read that never returns.
+// strict parse on temp files, the block reader on sectors a real BlockTarget wrote
+// to a temp file, and WithReadTimeout on a read that never returns.
 #include "storage/peer_check.h"
 
 #include <future>
@@ -10,6 +11,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "storage/block_target.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/temp_dir.h"
 
@@ -222,6 +224,72 @@ TEST(FileHeartbeatReaderTest, ValueIsProgressAndWrittenAt) {
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r.value().progress, 1795000000);
   EXPECT_EQ(r.value().written_at_unix, 1795000000);
+}
+
+constexpr uint64_t kOffset = 8192;
+const WallTime kWrittenAt = WallTime(std::chrono::seconds(1795000000));
+
+// A sparse regular file standing in for the device, as block_target_test does.
+std::filesystem::path MakeDevice(const TempDir& dir, uint64_t size = 1 << 20) {
+  const auto device = dir / "lun";
+  WriteFile(device, "");
+  std::filesystem::resize_file(device, size);
+  return device;
+}
+
+BlockTarget Writer(const std::filesystem::path& device) {
+  return BlockTarget(TargetConfig{.name = "lun", .kind = "block", .path = device, .offset = kOffset}, "h1");
+}
+
+TEST(BlockHeartbeatReaderTest, SequenceIsProgressAndTheSectorTimeIsWrittenAt) {
+  TempDir dir;
+  const auto device = MakeDevice(dir);
+  BlockTarget writer = Writer(device);
+  ASSERT_TRUE(writer.Write(kWrittenAt).ok());
+  ASSERT_TRUE(writer.Write(kWrittenAt).ok());
+  auto r = BlockHeartbeatReader(device, kOffset)();
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().progress, 2) << "two writes within one second still advance";
+  EXPECT_EQ(r.value().written_at_unix, 1795000000);
+}
+
+// The writer writes once while peer-check waits its window.
+TEST(BlockHeartbeatReaderTest, ASectorWrittenDuringTheWindowIsAliveAFrozenOneDead) {
+  TempDir dir;
+  const auto device = MakeDevice(dir);
+  BlockTarget writer = Writer(device);
+  ASSERT_TRUE(writer.Write(kWrittenAt).ok());
+  FakeClock clock;
+  int reads = 0;
+  const HeartbeatReader read_block = BlockHeartbeatReader(device, kOffset);
+  const HeartbeatReader written_between = [&]() {
+    auto r = read_block();
+    if (++reads == 1) {
+      EXPECT_TRUE(writer.Write(kWrittenAt).ok());
+    }
+    return r;
+  };
+  EXPECT_TRUE(CheckPeer(written_between, clock, 1s).alive);
+
+  const PeerVerdict frozen = CheckPeer(read_block, clock, 1s);
+  EXPECT_FALSE(frozen.alive);
+  EXPECT_THAT(frozen.reasons, ElementsAre("value 2 did not advance in 1 s"));
+  EXPECT_EQ(frozen.last_written_at_unix, 1795000000);
+}
+
+// Every decoding error is ReadBlockSector's (block_target_test covers them): they pass through.
+TEST(BlockHeartbeatReaderTest, UnusableSectorsAreErrorsNamingTheDevice) {
+  TempDir dir;
+  const auto device = MakeDevice(dir);
+  EXPECT_EQ(BlockHeartbeatReader(device, kOffset)().error(),
+            device.string() + " at offset 8192: never written (all zeros)");
+  EXPECT_THAT(BlockHeartbeatReader(device, 1 << 20)().error(), HasSubstr("too small for a 4096-byte sector"));
+  EXPECT_THAT(BlockHeartbeatReader(dir / "absent", 0)().error(), HasSubstr("No such file or directory"));
+}
+
+TEST(BlockHeartbeatNameTest, OffsetShownOnlyWhenNotZero) {
+  EXPECT_EQ(BlockHeartbeatName("/dev/drbd7", 0), "/dev/drbd7");
+  EXPECT_EQ(BlockHeartbeatName("/dev/drbd7", 8192), "/dev/drbd7@8192");
 }
 
 TEST(WithReadTimeoutTest, ReadThatCompletesPassesThrough) {
