@@ -113,7 +113,7 @@ struct MetricsFixture {
     const auto buckets = Buckets();
     const auto reasons = Reasons();
     for (int i = 0; i < n; ++i) targets.push_back(&metrics.AddTarget("target-" + std::to_string(i), buckets, reasons));
-    metrics.SetConfig("log-only", "any", false, {50ms, 1s, 5s});
+    metrics.SetConfig("log-only", "any", false, {50ms, 1s, 5s}, false);
   }
 };
 

@@ -101,6 +101,11 @@ struct Metrics::Families {
                            .Name("hbfence_config_last_reload_successful")
                            .Help("1 if the last reload succeeded (or none was attempted), else 0.")
                            .Register(r)),
+        unknown_fence_action(BuildGauge()
+                                 .Name("hbfence_config_unknown_fence_action")
+                                 .Help("1 when agent.properties names a fence action hbfence does not know and "
+                                       "hbfence.toml sets none: hard-reboot is used, as CloudStack's helper does.")
+                                 .Register(r)),
         peer_age(BuildGauge()
                      .Name("hbfence_peer_heartbeat_age_seconds")
                      .Help("Seconds since another host's hb-* file on this target last advanced, on the local "
@@ -128,6 +133,7 @@ struct Metrics::Families {
   Family<Gauge>& lease;
   Family<Counter>& reloads;
   Family<Gauge>& last_reload_ok;
+  Family<Gauge>& unknown_fence_action;
   Family<Gauge>& peer_age;
   Gauge* current_config_info = nullptr;
 };
@@ -211,7 +217,8 @@ void Metrics::RemoveTarget(const std::string& name) {
 }
 
 void Metrics::SetConfig(std::string_view fence_action, std::string_view policy, bool armed,
-                        const HeartbeatSettings& hb) {
+                        const HeartbeatSettings& hb, bool unknown_fence_action) {
+  f_->unknown_fence_action.Add({}).Set(unknown_fence_action ? 1 : 0);
   if (f_->current_config_info) f_->config_info.Remove(f_->current_config_info);
   f_->current_config_info =
       &f_->config_info.Add({{"fence_action", std::string(fence_action)}, {"policy", std::string(policy)}});

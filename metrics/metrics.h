@@ -81,8 +81,10 @@ class Metrics {
                            const std::vector<std::string_view>& reasons);
   void RemoveTarget(const std::string& name);
 
-  // The configuration as metrics: config_info labels, armed, heartbeat settings.
-  void SetConfig(std::string_view fence_action, std::string_view policy, bool armed, const HeartbeatSettings& hb);
+  // The configuration as metrics: config_info labels, armed, heartbeat settings, and
+  // whether the fence action is a fallback from an unknown agent.properties value.
+  void SetConfig(std::string_view fence_action, std::string_view policy, bool armed, const HeartbeatSettings& hb,
+                 bool unknown_fence_action);
   void CountDecision(std::string_view action);
   void CountAction(std::string_view action, std::string_view result);
   void CountJournalError();

@@ -2,12 +2,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cerrno>
+#include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include <toml++/toml.h>
+
+#include "src/agent_properties.h"
+#include "storage/fs_types.h"
+#include "storage/mountinfo.h"
 
 namespace hbfence {
 namespace {
@@ -62,11 +69,11 @@ std::string FormatSeconds(double s) {
 // Walks the TOML document, filling a Config and stopping at the first error.
 class Parser {
  public:
-  explicit Parser(std::string file) : file_(std::move(file)) {}
+  Parser(std::string file, const FileReader& read) : file_(std::move(file)), read_(read) {}
 
   Result<Config, ConfigError> Run(const toml::table& root) {
     cfg_.file = file_;
-    Known(root, "", {"host", "web", "log", "heartbeat", "fence", "watchdog", "control", "target"});
+    Known(root, "", {"host", "web", "log", "heartbeat", "fence", "watchdog", "control", "cloudstack", "target"});
     if (auto* t = Table(root, "host")) {
       Known(*t, "host", {"id"});
       String(*t, "host", "id", cfg_.host.id);
@@ -77,6 +84,7 @@ class Parser {
     if (!err_ && cfg_.host.id.find('/') != std::string::npos) {
       Fail(Source(root, "host", "id"), "host.id must not contain '/'");
     }
+    ParseCloudStack(root);  // first: agent.properties supplies defaults that the sections below override
     if (auto* t = Table(root, "web")) {
       Known(*t, "web", {"listen_address", "basic_auth_users", "tls_cert_file", "tls_key_file"});
       String(*t, "web", "listen_address", cfg_.web.listen_address);
@@ -128,6 +136,7 @@ class Parser {
     ParseHeartbeat(root);
     ParseFence(root);
     ParseTargets(root);
+    DiscoverPools();
     if (err_) return Err{*err_};
     return std::move(cfg_);
   }
@@ -225,25 +234,143 @@ class Parser {
   }
 
   void ParseHeartbeat(const toml::table& root) {
-    const toml::table* t = Table(root, "heartbeat");
-    if (!t) return;
-    Known(*t, "heartbeat", {"interval_seconds", "timeout_seconds", "lease_seconds", "startup_grace_seconds"});
     auto& hb = cfg_.heartbeat;
-    Seconds(*t, "heartbeat", "interval_seconds", hb.interval, false);
-    Seconds(*t, "heartbeat", "timeout_seconds", hb.timeout, false);
-    Seconds(*t, "heartbeat", "lease_seconds", hb.lease, false);
-    Seconds(*t, "heartbeat", "startup_grace_seconds", hb.startup_grace, true);
+    if (const toml::table* t = Table(root, "heartbeat")) {
+      Known(*t, "heartbeat", {"interval_seconds", "timeout_seconds", "lease_seconds", "startup_grace_seconds"});
+      Seconds(*t, "heartbeat", "interval_seconds", hb.interval, false);
+      Seconds(*t, "heartbeat", "timeout_seconds", hb.timeout, false);
+      Seconds(*t, "heartbeat", "lease_seconds", hb.lease, false);
+      Seconds(*t, "heartbeat", "startup_grace_seconds", hb.startup_grace, true);
+    }
     if (err_) return;
+    // Checked even without a [heartbeat] table: agent.properties may have set them.
     const std::string lease = FormatSeconds(ToSeconds(hb.lease));
     if (hb.timeout >= hb.lease) {
-      Fail(t->get("timeout_seconds") ? Source(*t, "timeout_seconds") : Source(*t, "lease_seconds"),
-           "heartbeat.timeout_seconds (" + FormatSeconds(ToSeconds(hb.timeout)) + ") must be less than lease_seconds (" +
-               lease + ")");
+      FailAtHeartbeatKey(root, {"timeout_seconds", "lease_seconds"},
+                         "heartbeat.timeout_seconds (" + FormatSeconds(ToSeconds(hb.timeout)) +
+                             ") must be less than lease_seconds (" + lease + ")");
     }
     if (hb.interval >= hb.lease) {
-      Fail(t->get("interval_seconds") ? Source(*t, "interval_seconds") : Source(*t, "lease_seconds"),
-           "heartbeat.interval_seconds (" + FormatSeconds(ToSeconds(hb.interval)) +
-               ") must be less than lease_seconds (" + lease + ")");
+      FailAtHeartbeatKey(root, {"interval_seconds", "lease_seconds"},
+                         "heartbeat.interval_seconds (" + FormatSeconds(ToSeconds(hb.interval)) +
+                             ") must be less than lease_seconds (" + lease + ")");
+    }
+  }
+
+  // Points an error about heartbeat values at the first of `keys` set in the TOML,
+  // else at the first one agent.properties supplied.
+  void FailAtHeartbeatKey(const toml::table& root, std::initializer_list<std::string_view> keys, std::string message) {
+    const toml::table* t = root.get_as<toml::table>("heartbeat");
+    for (auto key : keys) {
+      if (t && t->get(key)) return Fail(t->get(key)->source(), std::move(message));
+    }
+    for (auto key : keys) {
+      if (auto line = AgentLine("heartbeat." + std::string(key))) {
+        if (!err_) err_ = ConfigError{cfg_.cloudstack.agent_properties.string(), *line, 1, std::move(message)};
+        return;
+      }
+    }
+    Fail(t ? t->source() : root.source(), std::move(message));
+  }
+
+  // The agent.properties line a value came from ("FILE:LINE (property)").
+  std::optional<uint32_t> AgentLine(const std::string& key) const {
+    const auto it = cfg_.sources.find(key);
+    const std::string prefix = cfg_.cloudstack.agent_properties.string() + ":";
+    if (cfg_.cloudstack.agent_properties.empty() || it == cfg_.sources.end() || !it->second.starts_with(prefix)) {
+      return std::nullopt;
+    }
+    uint32_t line = 0;
+    const char* begin = it->second.data() + prefix.size();
+    if (std::from_chars(begin, it->second.data() + it->second.size(), line).ec != std::errc()) return std::nullopt;
+    return line;
+  }
+
+  void ParseCloudStack(const toml::table& root) {
+    const toml::table* t = Table(root, "cloudstack");
+    if (!t) return;
+    Known(*t, "cloudstack",
+          {"agent_properties", "discover_pools", "rediscover_interval_seconds", "mount_prefix", "mountinfo_path",
+           "peer_watch", "allow_local_filesystem"});
+    auto& cs = cfg_.cloudstack;
+    Path(*t, "cloudstack", "agent_properties", cs.agent_properties);
+    Bool(*t, "cloudstack", "discover_pools", cs.discover_pools);
+    Seconds(*t, "cloudstack", "rediscover_interval_seconds", cs.rediscover_interval, false);
+    Path(*t, "cloudstack", "mount_prefix", cs.mount_prefix);
+    Path(*t, "cloudstack", "mountinfo_path", cs.mountinfo_path);
+    Bool(*t, "cloudstack", "peer_watch", cs.peer_watch);
+    Bool(*t, "cloudstack", "allow_local_filesystem", cs.allow_local_filesystem);
+    cloudstack_ = t;
+    if (!err_ && !cs.agent_properties.empty()) ApplyAgentProperties(Source(*t, "agent_properties"));
+  }
+
+  void ApplyAgentProperties(const toml::source_region& where) {
+    const auto& path = cfg_.cloudstack.agent_properties;
+    auto text = ReadFile(path);
+    if (!text) return Fail(where, "cloudstack.agent_properties: " + text.error());
+    auto props = ParseJavaProperties(text.value());
+    if (!props) {
+      // "line N: message", as Java would report it.
+      uint32_t line = 0;
+      const std::string& e = props.error();
+      std::from_chars(e.data() + std::min<size_t>(5, e.size()), e.data() + e.size(), line);
+      const auto colon = e.find(": ");
+      err_ = ConfigError{path.string(), line, 1, colon == std::string::npos ? e : e.substr(colon + 2)};
+      return;
+    }
+    const AgentDefaults d = MapAgentProperties(props.value(), path.string());
+    auto& hb = cfg_.heartbeat;
+    if (d.interval) hb.interval = *d.interval;
+    if (d.timeout) hb.timeout = *d.timeout;
+    if (d.lease) hb.lease = *d.lease;
+    if (d.action) cfg_.fence.action = *d.action;
+    if (d.custom_script) cfg_.fence.custom_script = *d.custom_script;
+    for (const auto& [key, source] : d.sources) cfg_.sources[key] = source;
+    cfg_.warnings.insert(cfg_.warnings.end(), d.warnings.begin(), d.warnings.end());
+    cfg_.unknown_fence_action = d.unknown_fence_action;
+  }
+
+  Result<std::string, std::string> ReadFile(const std::filesystem::path& path) const {
+    if (!read_) return Err{"cannot read " + path.string() + ": no file access here"};
+    return read_(path);
+  }
+
+  // CloudStack mounts each primary storage pool at <mount_prefix>/<pool uuid>.
+  void DiscoverPools() {
+    const auto& cs = cfg_.cloudstack;
+    if (err_ || !cs.discover_pools) return;
+    auto text = ReadFile(cs.mountinfo_path);
+    if (!text) return Fail(Source(*cloudstack_, "discover_pools"), "cloudstack.discover_pools: " + text.error());
+    for (const auto& pool : PoolMounts(ParseMountInfo(text.value()), cs.mount_prefix)) {
+      const std::string name = pool.mount_point.filename().string();
+      auto skip = [&](const std::string& why) {
+        cfg_.warnings.push_back("pool discovery: skipped " + pool.mount_point.string() + ": " + why);
+      };
+      const bool configured = std::any_of(cfg_.targets.begin(), cfg_.targets.end(), [&](const TargetConfig& t) {
+        const auto rel = t.path.lexically_relative(pool.mount_point);
+        return !rel.empty() && *rel.begin() != "..";
+      });
+      if (configured) continue;
+      if (IsLocalFilesystemType(pool.fs_type) && !cs.allow_local_filesystem) {
+        skip("a local " + pool.fs_type + " filesystem, not shared storage");
+      } else if (name.size() > 128 || std::any_of(cfg_.targets.begin(), cfg_.targets.end(),
+                                                    [&](const TargetConfig& t) { return t.name == name; })) {
+        skip("its name is too long or already used by a configured target");
+      } else if (cfg_.targets.size() >= kMaxTargets) {
+        skip("at most " + std::to_string(kMaxTargets) + " targets are supported");
+      } else {
+        cfg_.targets.push_back(TargetConfig{.name = name,
+                                            .path = pool.mount_point / "KVMHA" / ("hb-" + cfg_.host.id),
+                                            .mount = pool.mount_point,
+                                            .cloudstack_layout = true,
+                                            .allow_local_filesystem = cs.allow_local_filesystem,
+                                            .peer_watch = cs.peer_watch,
+                                            .discovered = true});
+      }
+    }
+    if (cfg_.targets.empty()) {
+      cfg_.warnings.push_back("pool discovery: no shared filesystem is mounted below " + cs.mount_prefix.string() +
+                              " yet; nothing is heartbeating and nothing can be fenced until one is");
     }
   }
 
@@ -257,6 +384,7 @@ class Parser {
     auto& f = cfg_.fence;
     std::string text;
     if (String(*t, "fence", "action", text)) {
+      cfg_.unknown_fence_action = false;  // hbfence.toml wins over agent.properties
       if (auto a = ParseFenceAction(text)) {
         f.action = *a;
       } else {
@@ -314,7 +442,7 @@ class Parser {
     if (err_) return;
     const toml::node* n = root.get("target");
     if (!n) {
-      Fail(root.source(), "at least one [[target]] is required");
+      if (!cfg_.cloudstack.discover_pools) Fail(root.source(), "at least one [[target]] is required (or [cloudstack] discover_pools = true)");
       return;
     }
     const toml::array* arr = n->as_array();
@@ -399,6 +527,7 @@ class Parser {
 
   void BlockTargetKeys(const toml::table& t, TargetConfig& target) {
     Refuse(t, target, {"mount", "layout", "allow_local_filesystem", "peer_watch", "command"});
+    if (cfg_.host.id.size() > 255) return Fail(Source(t, "kind"), "host.id is longer than the 255 bytes a block heartbeat sector holds");
     Path(t, "target", "path", target.path);
     if (const toml::node* n = t.get("offset"); n && !err_) {
       const auto v = n->value_exact<int64_t>();
@@ -439,6 +568,8 @@ class Parser {
   }
 
   std::string file_;
+  const FileReader& read_;
+  const toml::table* cloudstack_ = nullptr;
   Config cfg_;
   std::optional<ConfigError> err_;
 };
@@ -543,7 +674,7 @@ std::string ConfigError::ToString() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
 }
 
-Result<Config, ConfigError> ParseConfig(std::string_view text, std::string_view file) {
+Result<Config, ConfigError> ParseConfig(std::string_view text, std::string_view file, const FileReader& read) {
   if (auto bad = NonAsciiOutsideStrings(text, file)) return Err{*bad};
   toml::table root;
   try {
@@ -552,7 +683,7 @@ Result<Config, ConfigError> ParseConfig(std::string_view text, std::string_view 
     return Err{ConfigError{std::string(file), e.source().begin.line, e.source().begin.column,
                            std::string(e.description())}};
   }
-  return Parser(std::string(file)).Run(root);
+  return Parser(std::string(file), read).Run(root);
 }
 
 Result<Config, ConfigError> LoadConfigFile(const std::filesystem::path& path) {
@@ -560,7 +691,27 @@ Result<Config, ConfigError> LoadConfigFile(const std::filesystem::path& path) {
   if (!in) return Err{ConfigError{path.string(), 0, 0, "cannot read the configuration file"}};
   std::ostringstream text;
   text << in.rdbuf();
-  return ParseConfig(text.str(), std::filesystem::absolute(path).lexically_normal().string());
+  const FileReader read = [](const std::filesystem::path& p) -> Result<std::string, std::string> {
+    std::ifstream file(p, std::ios::binary);
+    if (!file) return Err{"cannot read " + p.string() + ": " + std::strerror(errno)};
+    std::ostringstream content;
+    content << file.rdbuf();
+    return content.str();
+  };
+  return ParseConfig(text.str(), std::filesystem::absolute(path).lexically_normal().string(), read);
+}
+
+std::vector<TargetConfig> AdoptNewPools(const Config& fresh, Config& running) {
+  std::vector<TargetConfig> adopted;
+  for (const auto& t : fresh.targets) {
+    if (!t.discovered || running.targets.size() >= kMaxTargets) continue;
+    const bool known = std::any_of(running.targets.begin(), running.targets.end(),
+                                   [&](const TargetConfig& r) { return r.name == t.name || r.path == t.path; });
+    if (known) continue;
+    running.targets.push_back(t);
+    adopted.push_back(t);
+  }
+  return adopted;
 }
 
 std::vector<std::string> DescribeConfig(const Config& c) {
@@ -603,13 +754,22 @@ std::vector<std::string> DescribeConfig(const Config& c) {
       "[watchdog]",
       "device = \"" + c.watchdog.device.string() + "\"" + (c.watchdog.device.empty() ? "  # none" : ""),
       "timeout_seconds = " + secs(c.watchdog.timeout) + src("watchdog.timeout_seconds"),
+      "[cloudstack]",
+      "agent_properties = " + QuoteToml(c.cloudstack.agent_properties.string()) +
+          (c.cloudstack.agent_properties.empty() ? "  # none: agent.properties not read" : ""),
+      std::string("discover_pools = ") + (c.cloudstack.discover_pools ? "true" : "false"),
+      "rediscover_interval_seconds = " + secs(c.cloudstack.rediscover_interval),
+      "mount_prefix = " + QuoteToml(c.cloudstack.mount_prefix.string()),
+      "mountinfo_path = " + QuoteToml(c.cloudstack.mountinfo_path.string()),
+      std::string("peer_watch = ") + (c.cloudstack.peer_watch ? "true" : "false"),
+      std::string("allow_local_filesystem = ") + (c.cloudstack.allow_local_filesystem ? "true" : "false"),
       "[control]",
       "socket_path = " + QuoteToml(c.control.socket_path.string()) +
           (c.control.socket_path.empty() ? "  # none: no control socket" : ""),
   };
   for (const auto& [user, hash] : c.web.basic_auth_users) out.insert(out.begin() + 4, "basic_auth_users." + user + " = <bcrypt hash>");
   for (const auto& t : c.targets) {
-    out.push_back("[[target]]");
+    out.push_back(t.discovered ? "[[target]]  # discovered: a pool mounted at " + t.mount->string() : "[[target]]");
     out.push_back("name = \"" + t.name + "\"");
     out.push_back("kind = \"" + t.kind + "\"");
     if (t.kind == "exec") {
@@ -631,6 +791,7 @@ std::vector<std::string> DescribeConfig(const Config& c) {
   out.push_back("# derived timings (fence/timings.h)");
   for (const auto& line : Describe(Derive(hb))) out.push_back("# " + line);
   out.push_back(std::string("# fencing is ") + (f.action == FenceActionKind::kLogOnly ? "DISARMED (log-only)" : "ARMED"));
+  for (const auto& w : c.warnings) out.push_back("# warning: " + w);
   return out;
 }
 

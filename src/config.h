@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -37,6 +38,20 @@ struct ControlConfig {
   std::filesystem::path socket_path;
 };
 
+// CloudStack interop (docs/cloudstack.md, docs/agent-properties.md).
+struct CloudStackConfig {
+  // Read (never written) for fence and timing defaults; empty: not read.
+  std::filesystem::path agent_properties;
+  // Heartbeat every shared filesystem mounted directly below mount_prefix
+  // (CloudStack mounts primary storage pools at /mnt/<pool uuid>).
+  bool discover_pools = false;
+  Duration rediscover_interval = std::chrono::seconds(30);  // new pools join without a SIGHUP
+  std::filesystem::path mount_prefix = "/mnt";
+  std::filesystem::path mountinfo_path = "/proc/self/mountinfo";
+  bool peer_watch = false;              // on discovered pools
+  bool allow_local_filesystem = false;  // discover pools on ext4, xfs, tmpfs... too
+};
+
 struct LogConfig {
   std::string level = "info";
 };
@@ -50,9 +65,17 @@ struct Config {
   FenceConfig fence;
   WatchdogConfig watchdog;
   ControlConfig control;
-  std::vector<TargetConfig> targets;
-  // Where each fence/heartbeat value came from: "file:line:column" or "default".
+  CloudStackConfig cloudstack;
+  std::vector<TargetConfig> targets;  // configured ones first, then discovered pools
+  // Where each fence/heartbeat value came from: "file:line:column",
+  // "agent.properties-file:line (property)" or "default".
   std::map<std::string, std::string> sources;
+  // Accepted but worth an operator's attention (agent.properties values, skipped
+  // pools): logged on every load, listed by check-config.
+  std::vector<std::string> warnings;
+  // agent.properties named a fence action hbfence does not know, and hbfence.toml
+  // does not set one: hard-reboot is used (as CloudStack's helper does).
+  bool unknown_fence_action = false;
 };
 
 struct ConfigError {
@@ -63,9 +86,20 @@ struct ConfigError {
   std::string ToString() const;  // "file:line:column: message"
 };
 
-// No I/O: `file` names the text in messages and anchors relative paths.
-Result<Config, ConfigError> ParseConfig(std::string_view text, std::string_view file);
+// How the parser reads the other files a configuration names (agent.properties,
+// mountinfo): the whole file, or why not.
+using FileReader = std::function<Result<std::string, std::string>(const std::filesystem::path&)>;
+
+// No I/O of its own: `file` names the text in messages and anchors relative paths;
+// other files are read through `read` (none when it is empty).
+Result<Config, ConfigError> ParseConfig(std::string_view text, std::string_view file, const FileReader& read = {});
 Result<Config, ConfigError> LoadConfigFile(const std::filesystem::path& path);
+
+// Periodic pool discovery only ever adds: it copies into `running` the pools that
+// `fresh` (a new load of the same file) discovered and `running` lacks, and returns
+// them. Everything else, and removing a vanished pool, waits for an explicit reload
+// (SIGHUP): a pool that disappears must keep failing, not silently stop counting.
+std::vector<TargetConfig> AdoptNewPools(const Config& fresh, Config& running);
 
 // Every effective value, one "key = value  # source" line each, for check-config.
 std::vector<std::string> DescribeConfig(const Config& cfg);

@@ -130,16 +130,23 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
   if (cfg_ && cfg_->control.socket_path != cfg->control.socket_path) {
     spdlog::warn("control.socket_path changed to {}; it takes effect at the next restart", cfg->control.socket_path.string());
   }
+  const std::string previous_host_id = cfg_ ? cfg_->host.id : cfg->host.id;
   cfg_ = std::move(cfg);
   timings_ = Derive(cfg_->heartbeat);
   target_snapshot_stale_ = true;
   // Health: the loop wakes at least once per interval; allow two plus slack.
   health_budget_ns_ = (2 * timings_.interval + std::chrono::seconds(2)).count();
 
+  // Exec probes are killed after the write timeout and block sectors carry the host
+  // id: those targets start afresh when what they were built with changes.
+  const bool host_changed = previous_host_id != cfg_->host.id;
+  auto built_with_old_settings = [&](const TargetConfig& c) {
+    return (c.kind == "exec" && timeout_changed) || (c.kind == "block" && host_changed);
+  };
   std::vector<Target> kept;
   for (auto& t : targets_) {
     auto it = std::find_if(cfg_->targets.begin(), cfg_->targets.end(),
-                           [&](const TargetConfig& c) { return c == t.cfg; });
+                           [&](const TargetConfig& c) { return c == t.cfg && !built_with_old_settings(c); });
     if (it != cfg_->targets.end() && !timeout_changed) {
       kept.push_back(std::move(t));
       continue;
@@ -149,7 +156,7 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
       kept.push_back(std::move(t));
       continue;
     }
-    spdlog::info("target {} removed", t.cfg.name);
+    spdlog::info("target {} stopped (removed, or rebuilt with new settings)", t.cfg.name);
     metrics_.RemoveTarget(t.cfg.name);
     if (!t.writer->StopWithin(Duration::zero())) ++abandoned_writers_;
   }
@@ -160,7 +167,8 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
   }
   const auto& f = cfg_->fence;
   metrics_.SetConfig(Name(f.action), Name(f.policy), f.action != FenceActionKind::kLogOnly,
-                     {timings_.interval, timings_.timeout, timings_.lease});
+                     {timings_.interval, timings_.timeout, timings_.lease}, cfg_->unknown_fence_action);
+  for (const auto& warning : cfg_->warnings) spdlog::warn("configuration: {}", warning);
   if (f.action == FenceActionKind::kLogOnly) {
     spdlog::warn("fencing is DISARMED: fence.action is log-only; a lost heartbeat will only be logged");
   }
@@ -195,6 +203,34 @@ void Daemon::HandleCompletion(const WriteCompletion& c) {
     spdlog::warn("target {}: a timed-out write completed after {:.3f}s ({})", t.cfg.name, ToSeconds(c.finished - c.started),
                  c.result.ok() ? "ok" : c.result.detail);
   }
+}
+
+void Daemon::HandlePeerScan(PeerScanCompletion c) {
+  auto it = std::find_if(targets_.begin(), targets_.end(), [&](const Target& t) { return t.id == c.target_id; });
+  if (it == targets_.end()) return;
+  Target& t = *it;
+  // Logged when it changes, not on every scan.
+  const auto& before = t.peers;
+  if (!c.scan.error.empty() && (!before || before->error != c.scan.error)) {
+    spdlog::warn("target {}: cannot list the other hosts' heartbeats: {}", t.cfg.name, c.scan.error);
+  }
+  if (c.scan.left_out > 0 && (!before || before->left_out != c.scan.left_out)) {
+    spdlog::warn("target {}: watching the first {} peers by name; {} more hb-* files are not read", t.cfg.name,
+                 kMaxWatchedPeers, c.scan.left_out);
+  }
+  t.peers = std::move(c.scan);
+}
+
+void Daemon::PublishPeerAges(Target& t, MonoTime now) {
+  if (!t.peers) return;
+  std::vector<PeerAgeSample> samples;
+  for (const auto& peer : t.peer_ages.Update(t.peers->readings, now, deps_.clock.WallNow())) {
+    // The label is the peer's name as CloudStack writes it: hb-<host> without the prefix.
+    std::string_view host = peer.name;
+    if (host.starts_with("hb-")) host.remove_prefix(3);
+    samples.push_back({std::string(host), ToSeconds(peer.age)});
+  }
+  t.metrics->SetPeerAges(samples);
 }
 
 void Daemon::Tick(Target& t, MonoTime now) {
@@ -415,6 +451,7 @@ void Daemon::Run() {
       t.metrics->SetStuckWrites(t.state.stuck() ? 1 : 0);
       t.metrics->SetConsecutiveFailures(t.state.consecutive_failures);
       t.metrics->SetUp(!TargetFailed(timings_.lease, t.state.last_success, now));
+      PublishPeerAges(t, now);
     }
     // Target states do not change again until the next completion: one snapshot
     // serves the decision and the wake-up deadline.
@@ -435,6 +472,7 @@ void Daemon::Run() {
       status_published_ = now;
     }
     for (const auto& c : queue_->WaitUntil(NextWakeup(now, obs))) HandleCompletion(c);
+    for (auto& scan : queue_->TakePeerScans()) HandlePeerScan(std::move(scan));
   }
 }
 

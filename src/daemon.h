@@ -70,11 +70,17 @@ class Daemon {
     HeartbeatState state;
     MonoTime next_tick;
     TargetMetrics* metrics;
+    // peer_watch: the latest scan, turned into ages on every pass so they keep
+    // growing while scans stall.
+    std::optional<PeerScan> peers;
+    PeerAgeTracker peer_ages;
   };
 
   void AddTarget(const TargetConfig& cfg, MonoTime now);
   void ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now);
   void HandleCompletion(const WriteCompletion& c);
+  void HandlePeerScan(PeerScanCompletion c);
+  void PublishPeerAges(Target& t, MonoTime now);
   void Tick(Target& t, MonoTime now);
   void Evaluate(MonoTime now, std::span<const TargetObservation> obs);
   void Fence(Decision decision);

@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <signal.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -33,6 +34,27 @@ Result<std::shared_ptr<const Config>, std::string> Load(const CliOptions& cli) {
   if (!cfg) return Err{cfg.error().ToString()};
   ApplyOverrides(cli, cfg.value());
   return std::shared_ptr<const Config>(std::make_shared<Config>(std::move(cfg).value()));
+}
+
+// Adds pools mounted since `running` was loaded; nothing else changes without a
+// SIGHUP. Returns what now runs.
+std::shared_ptr<const Config> Rediscover(const CliOptions& cli, std::shared_ptr<const Config> running, Daemon& daemon,
+                                         std::string& last_error) {
+  auto fresh = Load(cli);
+  if (!fresh) {
+    if (fresh.error() != last_error) {
+      spdlog::warn("pool discovery: cannot load the configuration, will keep trying: {}", fresh.error());
+    }
+    last_error = fresh.error();
+    return running;
+  }
+  last_error.clear();
+  auto next = std::make_shared<Config>(*running);
+  const auto adopted = AdoptNewPools(*fresh.value(), *next);
+  if (adopted.empty()) return running;
+  for (const auto& t : adopted) spdlog::info("pool discovery: new pool {} at {}", t.name, t.mount->string());
+  daemon.RequestReload(next);
+  return next;
 }
 
 int CheckConfig(const CliOptions& cli) {
@@ -130,16 +152,31 @@ int Run(const CliOptions& cli) {
     spdlog::info("control socket listening on {}", cfg->control.socket_path.string());
   }
 
+  // The signal thread also looks for new CloudStack pools: reading mountinfo never
+  // blocks on storage, and a new pool should not wait for an operator's SIGHUP.
   std::thread signal_thread([&] {
+    std::shared_ptr<const Config> running = cfg;
+    std::string last_discovery_error;
     for (;;) {
       int sig = 0;
-      if (sigwait(&signals, &sig) != 0) continue;
+      if (running->cloudstack.discover_pools) {
+        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(running->cloudstack.rediscover_interval).count();
+        const timespec every{ns / 1000000000, ns % 1000000000};
+        sig = sigtimedwait(&signals, nullptr, &every);
+        if (sig < 0) {
+          if (errno == EAGAIN) running = Rediscover(cli, running, daemon, last_discovery_error);
+          continue;
+        }
+      } else if (sigwait(&signals, &sig) != 0) {
+        continue;
+      }
       if (sig == SIGHUP) {
         auto next = Load(cli);
         if (next) {
           spdlog::set_level(spdlog::level::from_str(next.value()->log.level));
           spdlog::info("SIGHUP: configuration {} reloaded", cli.config_path);
           daemon.RequestReload(next.value());
+          running = next.value();
         } else {
           spdlog::error("SIGHUP: configuration rejected, keeping the running one: {}", next.error());
         }

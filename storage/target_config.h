@@ -19,6 +19,7 @@ struct TargetConfig {
   bool peer_watch = false;                       // file: export the age of the other hosts' hb-* files
   uint64_t offset = 0;                           // block: byte offset of the 4096-byte heartbeat sector
   std::vector<std::string> command;              // exec: probe argv, argv[0] absolute; exit 0 = heartbeat
+  bool discovered = false;                       // file: found by [cloudstack] discover_pools, not configured
 
   bool operator==(const TargetConfig&) const = default;
 };

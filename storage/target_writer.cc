@@ -10,13 +10,34 @@ void CompletionQueue::Push(WriteCompletion c) {
   bool was_empty;
   {
     std::lock_guard lock(mu_);
-    was_empty = items_.empty();
+    was_empty = items_.empty() && peer_scans_.empty();
     items_.push_back(std::move(c));
   }
-  // The scheduler takes everything queued when it wakes: only the first completion
-  // of a batch needs to wake it. Notifying after unlocking spares the woken thread
+  Notify(was_empty);
+}
+
+void CompletionQueue::PushPeerScan(PeerScanCompletion c) {
+  bool was_empty;
+  {
+    std::lock_guard lock(mu_);
+    was_empty = items_.empty() && peer_scans_.empty();
+    peer_scans_.push_back(std::move(c));
+  }
+  Notify(was_empty);
+}
+
+void CompletionQueue::Notify(bool was_empty) {
+  // The scheduler takes everything queued when it wakes: only the first message of
+  // a batch needs to wake it. Notifying after unlocking spares the woken thread
   // from blocking straight away on the mutex we still hold.
   if (was_empty) cv_.notify_one();
+}
+
+std::vector<PeerScanCompletion> CompletionQueue::TakePeerScans() {
+  std::lock_guard lock(mu_);
+  std::vector<PeerScanCompletion> out;
+  out.swap(peer_scans_);
+  return out;
 }
 
 void CompletionQueue::Wake() {
@@ -27,7 +48,7 @@ void CompletionQueue::Wake() {
 
 std::vector<WriteCompletion> CompletionQueue::WaitUntil(MonoTime deadline) {
   std::unique_lock lock(mu_);
-  cv_.wait_until(lock, deadline, [&] { return woken_ || !items_.empty(); });
+  cv_.wait_until(lock, deadline, [&] { return woken_ || !items_.empty() || !peer_scans_.empty(); });
   woken_ = false;
   std::vector<WriteCompletion> out;
   out.swap(items_);
@@ -65,7 +86,7 @@ TargetWriter::~TargetWriter() {
 void TargetWriter::Start(WallTime content_time, MonoTime started) {
   {
     std::lock_guard lock(shared_->mu);
-    if (shared_->busy || shared_->request) return;
+    if (shared_->request) return;
     shared_->request = Shared::Request{content_time, started};
   }
   shared_->cv.notify_one();  // only the writer waits: StopWithin() runs on the scheduler thread, as Start() does
@@ -98,14 +119,25 @@ void TargetWriter::Loop(std::shared_ptr<Shared> s) {
     const MonoTime began = s->clock.Now();
     WriteResult result = s->target->Write(req.content_time);
     const MonoTime finished = s->clock.Now();
-    // Idle before the scheduler can see the completion: it may start the next write
-    // the moment it does, and Start() must not find us still busy.
+    // Idle before the scheduler can see the completion: once it has, a StopWithin()
+    // must find this writer finished, not abandon it as stuck.
     lock.lock();
     s->busy = false;
     s->cv.notify_all();
     lock.unlock();
+    const bool written = result.ok();
     s->queue->Push({s->target_id, req.started, began, finished, req.content_time, std::move(result)});
     lock.lock();
+    if (written && !s->stopping) {
+      // Busy again, so StopWithin() does not join a thread whose scan hangs.
+      s->busy = true;
+      lock.unlock();
+      auto scan = s->target->ScanPeers();
+      if (scan) s->queue->PushPeerScan({s->target_id, std::move(*scan)});
+      lock.lock();
+      s->busy = false;
+      s->cv.notify_all();
+    }
   }
 }
 

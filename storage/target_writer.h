@@ -27,19 +27,30 @@ struct WriteCompletion {
   WriteResult result;
 };
 
+struct PeerScanCompletion {
+  uint64_t target_id;
+  PeerScan scan;
+};
+
 // The scheduler's mailbox. Push() from writer threads; WaitUntil() from the
 // scheduler thread; Wake() from anywhere (signals, reload, stop).
 class CompletionQueue {
  public:
   void Push(WriteCompletion c);
+  void PushPeerScan(PeerScanCompletion c);
   void Wake();
-  // Returns when completions are queued, Wake() was called, or the deadline passed.
+  // Returns when completions or peer scans are queued, Wake() was called, or the
+  // deadline passed. Peer scans are then taken with TakePeerScans().
   std::vector<WriteCompletion> WaitUntil(MonoTime deadline);
+  std::vector<PeerScanCompletion> TakePeerScans();
 
  private:
+  void Notify(bool was_empty);
+
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<WriteCompletion> items_;
+  std::vector<PeerScanCompletion> peer_scans_;
   bool woken_ = false;
 };
 
@@ -52,7 +63,9 @@ class TargetWriter {
   TargetWriter& operator=(const TargetWriter&) = delete;
 
   // Starts one write. Precondition: the previous one completed (the scheduler's
-  // HeartbeatState tracks that; a second request while busy is a bug and is dropped).
+  // HeartbeatState tracks that; a second request before then is a bug and is
+  // dropped). The writer may still be reading peers after reporting the previous
+  // write: the new one waits for that, and its timeout counts from `started`.
   void Start(WallTime content_time, MonoTime started);
 
   // Stops the thread: joins it when it is idle within `wait`, otherwise detaches it

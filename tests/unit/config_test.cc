@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -805,6 +806,182 @@ TEST(TargetKindsTest, CheckConfigShowsEachKindsOwnKeys) {
   EXPECT_FALSE(std::any_of(lines.begin(), lines.end(), [](const std::string& l) { return l.starts_with("path = "); }));
   const auto block = DescribeConfig(MustParse(WithTarget("kind = \"block\"\npath = \"/dev/sdz\"\noffset = 4096\n")));
   EXPECT_TRUE(Contains(block, "offset = 4096"));
+}
+
+}  // namespace
+}  // namespace hbfence
+
+namespace hbfence {
+namespace {
+
+// The files a configuration names, served from memory: ParseConfig never touches disk.
+struct Files {
+  std::map<std::string, std::string> content;
+  FileReader reader() const {
+    return [this](const std::filesystem::path& p) -> Result<std::string, std::string> {
+      auto it = content.find(p.string());
+      if (it == content.end()) return Err{"cannot read " + p.string() + ": No such file or directory"};
+      return it->second;
+    };
+  }
+};
+
+constexpr char kAgentFile[] = "/etc/cloudstack/agent/agent.properties";
+
+std::string WithCloudStack(const std::string& cloudstack, const std::string& rest = "") {
+  return "[host]\nid = \"10.1.1.7\"\n[cloudstack]\n" + cloudstack + "\n" + rest;
+}
+
+Config MustParseWith(const std::string& text, const Files& files) {
+  auto r = ParseConfig(text, kFile, files.reader());
+  if (!r.ok()) {
+    ADD_FAILURE() << "unexpected error: " << r.error().ToString();
+    return Config{};
+  }
+  return std::move(r).value();
+}
+
+ConfigError MustFailWith(const std::string& text, const Files& files) {
+  auto r = ParseConfig(text, kFile, files.reader());
+  if (r.ok()) {
+    ADD_FAILURE() << "parsed, but an error was expected for:\n" << text;
+    return ConfigError{};
+  }
+  return r.error();
+}
+
+const std::string kAgentKeys = "agent_properties = \"" + std::string(kAgentFile) + "\"";
+const std::string kOneTarget = "[[target]]\nname = \"a\"\npath = \"/mnt/a/hb\"\n";
+
+TEST(AgentPropertiesConfigTest, HbfenceTomlWinsThenAgentPropertiesThenDefaults) {
+  Files files{{{kAgentFile,
+                "# agent\n"
+                "kvm.heartbeat.fence.action=log-only\n"
+                "kvm.heartbeat.update.frequency=5000\n"
+                "heartbeat.update.timeout=10000\n"}}};
+  const Config c = MustParseWith(WithCloudStack(kAgentKeys, "[heartbeat]\nlease_seconds = 90\n" + kOneTarget), files);
+  EXPECT_EQ(c.fence.action, FenceActionKind::kLogOnly);
+  EXPECT_EQ(c.heartbeat.interval, 5s);
+  EXPECT_EQ(c.heartbeat.timeout, 10s);
+  EXPECT_EQ(c.heartbeat.lease, 90s) << "hbfence.toml wins";
+  EXPECT_EQ(c.sources.at("fence.action"), std::string(kAgentFile) + ":2 (kvm.heartbeat.fence.action)");
+  EXPECT_EQ(c.sources.at("heartbeat.interval_seconds"), std::string(kAgentFile) + ":3 (kvm.heartbeat.update.frequency)");
+  EXPECT_EQ(c.sources.at("heartbeat.lease_seconds"), "hbfence.toml:6:17");
+  EXPECT_EQ(c.sources.count("fence.policy"), 0u) << "built-in default";
+  const auto lines = DescribeConfig(c);
+  EXPECT_TRUE(Contains(lines, "action = \"log-only\"  # " + std::string(kAgentFile) + ":2 (kvm.heartbeat.fence.action)"));
+  EXPECT_TRUE(Contains(lines, "policy = \"any\"  # default"));
+
+  const Config toml_action =
+      MustParseWith(WithCloudStack(kAgentKeys, "[fence]\naction = \"graceful-reboot\"\n" + kOneTarget), files);
+  EXPECT_EQ(toml_action.fence.action, FenceActionKind::kGracefulReboot);
+  EXPECT_EQ(toml_action.sources.at("fence.action"), "hbfence.toml:6:10");
+}
+
+TEST(AgentPropertiesConfigTest, RebootFlagFalseDisarms) {
+  Files files{{{kAgentFile, "reboot.host.and.alert.management.on.heartbeat.timeout=false\n"}}};
+  const Config c = MustParseWith(WithCloudStack(kAgentKeys, kOneTarget), files);
+  EXPECT_EQ(c.fence.action, FenceActionKind::kLogOnly);
+  EXPECT_TRUE(Contains(DescribeConfig(c), "# fencing is DISARMED (log-only)"));
+}
+
+TEST(AgentPropertiesConfigTest, UnknownActionFallsBackToHardRebootWithAWarningUnlessTheTomlSetsOne) {
+  // A missing newline glues two lines: Java reads one key whose value is the rest.
+  Files files{{{kAgentFile, "kvm.heartbeat.fence.action=log-onlykvm.heartbeat.update.frequency=1000\n"}}};
+  const Config c = MustParseWith(WithCloudStack(kAgentKeys, kOneTarget), files);
+  EXPECT_EQ(c.fence.action, FenceActionKind::kHardReboot);
+  EXPECT_TRUE(c.unknown_fence_action);
+  ASSERT_FALSE(c.warnings.empty());
+  EXPECT_THAT(c.warnings[0], HasSubstr("log-onlykvm.heartbeat.update.frequency=1000"));
+  const auto lines = DescribeConfig(c);
+  EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [](const std::string& l) {
+    return l.starts_with("# warning: ") && l.find("falling back") != std::string::npos;
+  }));
+
+  const Config overridden = MustParseWith(WithCloudStack(kAgentKeys, "[fence]\naction = \"log-only\"\n" + kOneTarget), files);
+  EXPECT_EQ(overridden.fence.action, FenceActionKind::kLogOnly);
+  EXPECT_FALSE(overridden.unknown_fence_action) << "hbfence.toml sets the action: nothing falls back";
+}
+
+TEST(AgentPropertiesConfigTest, ErrorsNameTheFileThatHoldsTheValue) {
+  const Files none;
+  const ConfigError unreadable = MustFailWith(WithCloudStack(kAgentKeys, kOneTarget), none);
+  EXPECT_EQ(unreadable.file, kFile);
+  EXPECT_EQ(unreadable.line, 4u);
+  EXPECT_THAT(unreadable.message, HasSubstr("cannot read /etc/cloudstack/agent/agent.properties"));
+
+  Files malformed{{{kAgentFile, "a=1\nb=\\u12G4\n"}}};
+  const ConfigError escape = MustFailWith(WithCloudStack(kAgentKeys, kOneTarget), malformed);
+  EXPECT_EQ(escape.file, kAgentFile);
+  EXPECT_EQ(escape.line, 2u);
+  EXPECT_THAT(escape.message, HasSubstr("malformed \\uXXXX"));
+
+  // agent.properties' timeout against hbfence.toml's shorter lease: the TOML key is named.
+  Files slow{{{kAgentFile, "heartbeat.update.timeout=60000\n"}}};
+  const ConfigError toml_lease = MustFailWith(WithCloudStack(kAgentKeys, "[heartbeat]\nlease_seconds = 30\n" + kOneTarget), slow);
+  EXPECT_EQ(toml_lease.file, kFile);
+  EXPECT_EQ(toml_lease.line, 6u);
+  EXPECT_THAT(toml_lease.message, HasSubstr("timeout_seconds (60) must be less than lease_seconds (30)"));
+}
+
+const std::string kMountInfo =
+    "22 1 253:0 / / rw - ext4 /dev/vda rw\n"
+    "41 22 0:61 / /mnt/0b5a rw shared:7 - nfs4 10.0.0.1:/export/p1 rw\n"
+    "42 22 0:62 / /mnt/ssd rw - xfs /dev/vdb rw\n"
+    "43 22 0:63 / /mnt/gluster rw - fuse.glusterfs g1:/vol rw\n"
+    "44 22 0:64 / /mnt/0b5a/nested rw - nfs4 10.0.0.1:/x rw\n";
+
+TEST(PoolDiscoveryTest, SharedPoolsBelowThePrefixBecomeCloudStackTargets) {
+  Files files{{{"/proc/self/mountinfo", kMountInfo}}};
+  const Config c = MustParseWith(WithCloudStack("discover_pools = true\npeer_watch = true"), files);
+  ASSERT_EQ(c.targets.size(), 2u);
+  EXPECT_EQ(c.targets[0].name, "0b5a");
+  EXPECT_EQ(c.targets[0].path, "/mnt/0b5a/KVMHA/hb-10.1.1.7");
+  EXPECT_EQ(c.targets[0].mount, std::filesystem::path("/mnt/0b5a"));
+  EXPECT_TRUE(c.targets[0].cloudstack_layout);
+  EXPECT_TRUE(c.targets[0].discovered);
+  EXPECT_TRUE(c.targets[0].peer_watch);
+  EXPECT_FALSE(c.targets[0].allow_local_filesystem);
+  EXPECT_EQ(c.targets[1].name, "gluster");
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_THAT(c.warnings[0], HasSubstr("skipped /mnt/ssd: a local xfs filesystem"));
+
+  const Config local = MustParseWith(WithCloudStack("discover_pools = true\nallow_local_filesystem = true"), files);
+  EXPECT_EQ(local.targets.size(), 3u);
+}
+
+TEST(PoolDiscoveryTest, ConfiguredTargetsWinAndNothingMountedIsAWarningNotAnError) {
+  Files files{{{"/proc/self/mountinfo", kMountInfo}, {"/tmp/empty", ""}}};
+  const Config c = MustParseWith(
+      WithCloudStack("discover_pools = true", "[[target]]\nname = \"primary\"\nmount = \"/mnt/0b5a\"\nlayout = \"cloudstack\"\n"),
+      files);
+  ASSERT_EQ(c.targets.size(), 2u);
+  EXPECT_EQ(c.targets[0].name, "primary");
+  EXPECT_FALSE(c.targets[0].discovered);
+  EXPECT_EQ(c.targets[1].name, "gluster");
+
+  const Config none = MustParseWith(WithCloudStack("discover_pools = true\nmountinfo_path = \"/tmp/empty\""), files);
+  EXPECT_TRUE(none.targets.empty());
+  ASSERT_EQ(none.warnings.size(), 1u);
+  EXPECT_THAT(none.warnings[0], HasSubstr("no shared filesystem is mounted below /mnt yet"));
+
+  const ConfigError unreadable = MustFailWith(WithCloudStack("discover_pools = true\nmountinfo_path = \"/nope\""), files);
+  EXPECT_EQ(unreadable.line, 4u);
+  EXPECT_THAT(unreadable.message, HasSubstr("cannot read /nope"));
+  EXPECT_CONFIG_ERROR("[host]\nid = \"h\"\n", 1, 1, "at least one [[target]] is required (or [cloudstack] discover_pools = true)");
+}
+
+TEST(PoolDiscoveryTest, PeriodicDiscoveryOnlyAdds) {
+  Files before{{{"/proc/self/mountinfo", "41 22 0:61 / /mnt/a rw - nfs4 s:/a rw\n"}}};
+  Files after{{{"/proc/self/mountinfo", "42 22 0:62 / /mnt/b rw - nfs4 s:/b rw\n"}}};
+  const std::string text = WithCloudStack("discover_pools = true");
+  Config running = MustParseWith(text, before);
+  const auto adopted = AdoptNewPools(MustParseWith(text, after), running);
+  ASSERT_EQ(adopted.size(), 1u);
+  EXPECT_EQ(adopted[0].name, "b");
+  ASSERT_EQ(running.targets.size(), 2u) << "/mnt/a vanished but keeps its target until a reload";
+  EXPECT_EQ(running.targets[0].name, "a");
+  EXPECT_TRUE(AdoptNewPools(MustParseWith(text, after), running).empty()) << "nothing new the second time";
 }
 
 }  // namespace
