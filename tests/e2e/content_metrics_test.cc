@@ -102,7 +102,7 @@ TEST(ShippedContentTest, EveryMetricNameIsExportedByALiveDaemon) {
             "allow_local_filesystem = true\npeer_watch = true\n");
   DaemonProcess d({"--config", (dir / "hbfence.toml").string()}, dir / "log");
   ASSERT_GT(d.Port(), 0) << d.Log();
-  ASSERT_TRUE(testing::WaitForMetric(d.Port(), "hbfence_peer_heartbeat_age_seconds{peer=\"hb-otherhost\",target=\"pool\"}",
+  ASSERT_TRUE(testing::WaitForMetric(d.Port(), "hbfence_peer_heartbeat_age_seconds{peer=\"otherhost\",target=\"pool\"}",
                                      [](double age) { return age >= 0; }))
       << d.Log();
   // Decisions and actions only appear once counted: make one (log-only) happen.
