@@ -1,10 +1,15 @@
 // Every metric name the shipped rules and dashboards use is exported by a live
 // daemon: a renamed metric must fail here, not silently blank a panel or an alert.
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <regex>
 #include <set>
 
 #include <gtest/gtest.h>
 
+#include "src/sys/fs_util.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -50,15 +55,56 @@ std::set<std::string> Exported(const std::string& exposition) {
   return out;
 }
 
+// A 1 MiB tmpfs for the CloudStack-layout target, which needs a real mount point;
+// lazily unmounted at scope exit, also when an assertion fails.
+class TmpfsMount {
+ public:
+  explicit TmpfsMount(std::filesystem::path at) : at_(std::move(at)) {
+    std::filesystem::create_directories(at_);
+    if (::mount("tmpfs", at_.c_str(), "tmpfs", 0, "size=1m") == 0) {
+      mounted_ = true;
+    } else {
+      error_ = ErrnoMessage("mount tmpfs on " + at_.string(), errno);
+    }
+  }
+  ~TmpfsMount() {
+    if (mounted_) ::umount2(at_.c_str(), MNT_DETACH);
+  }
+  TmpfsMount(const TmpfsMount&) = delete;
+  TmpfsMount& operator=(const TmpfsMount&) = delete;
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::filesystem::path at_;
+  bool mounted_ = false;
+  std::string error_;
+};
+
 TEST(ShippedContentTest, EveryMetricNameIsExportedByALiveDaemon) {
+  // The peer-watch gauge needs a peer file on a mounted CloudStack pool.
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount the CloudStack pool's tmpfs";
   TempDir dir;
+  const auto pool = dir / "pool";
+  TmpfsMount mount(pool);
+  ASSERT_TRUE(mount.mounted()) << mount.error();
+  std::filesystem::create_directory(pool / "KVMHA");
+  const auto unix_now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  WriteFile(pool / "KVMHA" / "hb-otherhost", std::to_string(unix_now) + "\n");
+
   WriteFile(dir / "hbfence.toml",
             "[host]\nid = \"h\"\n[web]\nlisten_address = \"127.0.0.1:0\"\n"
             "[heartbeat]\ninterval_seconds = 0.1\ntimeout_seconds = 0.3\nlease_seconds = 1\n"
             "[fence]\naction = \"log-only\"\njournal_path = \"" + (dir / "j.jsonl").string() + "\"\n"
-            "[[target]]\nname = \"t\"\npath = \"" + (dir / "hb").string() + "\"\n");
+            "[[target]]\nname = \"t\"\npath = \"" + (dir / "hb").string() + "\"\n"
+            "[[target]]\nname = \"pool\"\nmount = \"" + pool.string() + "\"\nlayout = \"cloudstack\"\n"
+            "allow_local_filesystem = true\npeer_watch = true\n");
   DaemonProcess d({"--config", (dir / "hbfence.toml").string()}, dir / "log");
   ASSERT_GT(d.Port(), 0) << d.Log();
+  ASSERT_TRUE(testing::WaitForMetric(d.Port(), "hbfence_peer_heartbeat_age_seconds{peer=\"otherhost\",target=\"pool\"}",
+                                     [](double age) { return age >= 0; }))
+      << d.Log();
   // Decisions and actions only appear once counted: make one (log-only) happen.
   std::filesystem::remove(dir / "hb");
   std::filesystem::create_directory(dir / "hb");
