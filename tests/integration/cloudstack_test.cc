@@ -79,7 +79,13 @@ TEST_F(CloudStackTest, PoolsMountedLaterAreDiscoveredAndAVanishedOneKeepsItsTarg
   ASSERT_TRUE(WaitForMetric(d->Port(), "hbfence_heartbeat_last_success_timestamp_seconds{target=\"0b5a\"}",
                             [](double v) { return v > 0; }))
       << d->Log();
-  EXPECT_FALSE(ReadAll(first / "KVMHA" / "hb-10.1.1.7").empty()) << "the file CloudStack's neighbours read";
+  // The file CloudStack's neighbours read, byte for byte what kvmheartbeat.sh's
+  // `date +%s > hb-<ip>` leaves: ten digits of Unix time and a newline, 11 bytes.
+  const std::string golden = ReadAll(first / "KVMHA" / "hb-10.1.1.7");
+  ASSERT_EQ(golden.size(), 11u) << golden;
+  EXPECT_EQ(golden.find_first_not_of("0123456789"), 10u) << golden;
+  EXPECT_EQ(golden.back(), '\n');
+  EXPECT_NEAR(std::stod(golden), static_cast<double>(UnixNow()), 5.0);
 
   // CloudStack mounts a second pool: it joins without a SIGHUP.
   const auto second = MountPool("77c1");
