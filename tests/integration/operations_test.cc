@@ -1,12 +1,15 @@
 // Operating hbfence for real, against stand-ins: a hardware-watchdog stand-in file,
 // a systemd notify socket in the test, basic auth, request limits, fence limits.
 #include <crypt.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>  // renameat2
+#include <cstring>
 #include <sstream>
 #include <thread>
 
@@ -42,9 +45,13 @@ class OperationsTest : public ::testing::Test {
     return std::make_unique<DaemonProcess>(std::vector<std::string>{"--config", (dir / "hbfence.toml").string()},
                                            dir / "daemon.log", env);
   }
+  // A regular file where the heartbeat directory was, swapped in atomically: the
+  // daemon keeps writing meanwhile, so removing the directory first would race with
+  // its re-creating it.
   void BreakTarget() {
-    std::filesystem::remove_all(dir / "pool");
-    WriteFile(dir / "pool", "x");
+    WriteFile(dir / "pool.broken", "x");
+    ASSERT_EQ(::renameat2(AT_FDCWD, (dir / "pool.broken").c_str(), AT_FDCWD, (dir / "pool").c_str(), RENAME_EXCHANGE), 0)
+        << std::strerror(errno);
   }
   // Waits until the watchdog stand-in has grown by at least `pets` bytes.
   bool WaitForPets(size_t from, size_t pets) { return WaitForPetsWithin(from, 10s, pets); }
