@@ -181,8 +181,8 @@ Result<std::string, std::string> Unescape(std::string_view raw, uint32_t line) {
         if (v) unit = unit * 16 + *v;
       }
       if (!valid) {
-        return Err("line " + std::to_string(line) + ": malformed \\uXXXX escape \"\\u" + std::string(digits) +
-                   "\" (java.util.Properties refuses the whole file)");
+        return Err{"line " + std::to_string(line) + ": malformed \\uXXXX escape \"\\u" + std::string(digits) +
+                   "\" (java.util.Properties refuses the whole file)"};
       }
       sink.Unit(unit);
       i += 4;
@@ -223,9 +223,9 @@ Result<Properties, std::string> ParseJavaProperties(std::string_view text) {
       break;
     }
     auto key = Unescape(line.substr(0, key_end), logical->line);
-    if (!key) return Err(key.error());
+    if (!key) return Err{key.error()};
     auto value = Unescape(line.substr(value_start), logical->line);
-    if (!value) return Err(value.error());
+    if (!value) return Err{value.error()};
     props[std::move(key).value()] = PropertyValue{std::move(value).value(), logical->line};
   }
   return props;
