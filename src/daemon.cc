@@ -114,6 +114,10 @@ void Daemon::AddTarget(const TargetConfig& cfg, MonoTime now) {
   targets_.push_back(Target{id, cfg, std::make_unique<TargetWriter>(id, std::move(target), deps_.clock, queue_),
                             HeartbeatState::Start(now), now,
                             &metrics_.AddTarget(cfg.name, timings_.histogram_buckets_seconds, ErrorReasons())});
+  if (cfg.peer_watch) {
+    targets_.back().peer_watcher =
+        std::make_unique<PeerWatcher>(id, cfg.path.parent_path(), cfg.path.filename().string(), queue_);
+  }
 }
 
 void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
@@ -159,6 +163,7 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
     spdlog::info("target {} stopped (removed, or rebuilt with new settings)", t.cfg.name);
     metrics_.RemoveTarget(t.cfg.name);
     if (!t.writer->StopWithin(Duration::zero())) ++abandoned_writers_;
+    if (t.peer_watcher && !t.peer_watcher->StopWithin(Duration::zero())) ++abandoned_writers_;
   }
   targets_ = std::move(kept);
   for (const auto& c : cfg_->targets) {
@@ -194,6 +199,7 @@ void Daemon::HandleCompletion(const WriteCompletion& c) {
   if (LastWriteOk(t.state) != was_ok) target_snapshot_stale_ = true;
   if (effect.success) {
     t.metrics->SetLastSuccess(c.content_time);
+    if (t.peer_watcher) t.peer_watcher->RequestScan();
     if (failures_before > 0) spdlog::info("target {}: heartbeat writes recovered after {} failed attempts", t.cfg.name, failures_before);
   } else if (effect.error != WriteError::kNone) {
     t.metrics->CountError(ReasonName(effect.error));
@@ -484,6 +490,10 @@ bool Daemon::Shutdown(Duration wait) {
     if (!t.writer->StopWithin(left())) {
       clean = false;
       spdlog::warn("target {}: writer still blocked in the kernel at shutdown; abandoning it", t.cfg.name);
+    }
+    if (t.peer_watcher && !t.peer_watcher->StopWithin(left())) {
+      clean = false;
+      spdlog::warn("target {}: peer scan still blocked in the kernel at shutdown; abandoning it", t.cfg.name);
     }
   }
   if (!executor_.StopWithin(left())) {

@@ -25,6 +25,7 @@
 #include "storage/heartbeat_state.h"
 #include "src/sys/service_notifier.h"
 #include "src/sys/watchdog.h"
+#include "storage/peer_watcher.h"
 #include "storage/target_writer.h"
 
 namespace hbfence {
@@ -70,8 +71,10 @@ class Daemon {
     HeartbeatState state;
     MonoTime next_tick;
     TargetMetrics* metrics;
-    // peer_watch: the latest scan, turned into ages on every pass so they keep
-    // growing while scans stall.
+    // peer_watch: a scan after each successful write, on the watcher's own thread;
+    // the latest one is turned into ages on every pass, so they keep growing while
+    // scans stall.
+    std::unique_ptr<PeerWatcher> peer_watcher;
     std::optional<PeerScan> peers;
     PeerAgeTracker peer_ages;
   };

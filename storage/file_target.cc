@@ -167,9 +167,4 @@ WriteResult FileTarget::Write(WallTime content_time) {
   return {};
 }
 
-std::optional<PeerScan> FileTarget::ScanPeers() {
-  if (!cfg_.peer_watch) return std::nullopt;
-  return ReadPeerHeartbeats(cfg_.path.parent_path(), cfg_.path.filename().string());
-}
-
 }  // namespace hbfence

@@ -19,8 +19,6 @@ class FileTarget final : public HeartbeatTarget {
   // of bytes in place. With `mount` set, nothing is written unless the file really
   // is on that mount point (a vanished NFS mount leaves a local directory behind).
   WriteResult Write(WallTime content_time) override;
-  // The hb-* files beside ours when peer_watch is set.
-  std::optional<PeerScan> ScanPeers() override;
 
   const TargetConfig& config() const { return cfg_; }
 

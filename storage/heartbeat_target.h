@@ -4,12 +4,10 @@
 #pragma once
 
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "src/sys/process_runner.h"
 #include "src/sys/time.h"
-#include "storage/peer_watch.h"
 #include "storage/target_config.h"
 #include "storage/write_result.h"
 
@@ -20,9 +18,6 @@ class HeartbeatTarget {
   virtual ~HeartbeatTarget() = default;
   // Ok only when the heartbeat is durable (file, block) or the probe succeeded (exec).
   virtual WriteResult Write(WallTime content_time) = 0;
-  // The other hosts' heartbeats next to ours (peer_watch), read after a successful
-  // write on the same thread; nullopt for targets that do not watch peers.
-  virtual std::optional<PeerScan> ScanPeers() { return std::nullopt; }
 };
 
 // What a target needs beyond its own configuration.

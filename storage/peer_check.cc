@@ -1,6 +1,7 @@
 #include "storage/peer_check.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -102,8 +103,15 @@ std::string FormatVerdictLine(const PeerVerdict& verdict, const std::string& sou
 }
 
 Result<int64_t, std::string> ReadHeartbeatFile(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Anyone who can write the pool can put a FIFO or a device where a heartbeat
+  // belongs: never block in open() or read() on one, and read regular files only.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return Err{ErrnoMessage("open " + path.string(), errno)};
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Err{path.string() + " is not a regular file"};
+  }
   char buf[kMaxContent + 1];
   size_t size = 0;
   int read_errno = 0;

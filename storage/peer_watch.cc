@@ -1,11 +1,24 @@
 #include "storage/peer_watch.h"
 
 #include <algorithm>
+#include <cctype>
 #include <system_error>
 
 #include "storage/peer_check.h"
 
 namespace hbfence {
+namespace {
+
+// File names become the `peer` label on every watching host: only what a host
+// name or address can hold, so a stray file cannot break anyone's /metrics.
+bool UsablePeerName(std::string_view name) {
+  if (name.size() <= 3 || name.size() > 255 || !name.starts_with("hb-")) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ':' || c == '_' || c == '-';
+  });
+}
+
+}  // namespace
 
 PeerScan ReadPeerHeartbeats(const std::filesystem::path& dir, std::string_view own_file_name, size_t max_peers) {
   PeerScan scan;
@@ -13,7 +26,7 @@ PeerScan ReadPeerHeartbeats(const std::filesystem::path& dir, std::string_view o
   std::error_code ec;
   for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
-    if (name.size() > 3 && name.starts_with("hb-") && name != own_file_name) names.push_back(std::move(name));
+    if (UsablePeerName(name) && name != own_file_name) names.push_back(std::move(name));
   }
   if (ec) {
     scan.error = "list " + dir.string() + ": " + ec.message();

@@ -86,7 +86,7 @@ TargetWriter::~TargetWriter() {
 void TargetWriter::Start(WallTime content_time, MonoTime started) {
   {
     std::lock_guard lock(shared_->mu);
-    if (shared_->request) return;
+    if (shared_->busy || shared_->request) return;
     shared_->request = Shared::Request{content_time, started};
   }
   shared_->cv.notify_one();  // only the writer waits: StopWithin() runs on the scheduler thread, as Start() does
@@ -125,19 +125,8 @@ void TargetWriter::Loop(std::shared_ptr<Shared> s) {
     s->busy = false;
     s->cv.notify_all();
     lock.unlock();
-    const bool written = result.ok();
     s->queue->Push({s->target_id, req.started, began, finished, req.content_time, std::move(result)});
     lock.lock();
-    if (written && !s->stopping) {
-      // Busy again, so StopWithin() does not join a thread whose scan hangs.
-      s->busy = true;
-      lock.unlock();
-      auto scan = s->target->ScanPeers();
-      if (scan) s->queue->PushPeerScan({s->target_id, std::move(*scan)});
-      lock.lock();
-      s->busy = false;
-      s->cv.notify_all();
-    }
   }
 }
 

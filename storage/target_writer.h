@@ -15,6 +15,7 @@
 
 #include "src/sys/clock.h"
 #include "storage/heartbeat_target.h"
+#include "storage/peer_watch.h"
 
 namespace hbfence {
 
@@ -63,9 +64,7 @@ class TargetWriter {
   TargetWriter& operator=(const TargetWriter&) = delete;
 
   // Starts one write. Precondition: the previous one completed (the scheduler's
-  // HeartbeatState tracks that; a second request before then is a bug and is
-  // dropped). The writer may still be reading peers after reporting the previous
-  // write: the new one waits for that, and its timeout counts from `started`.
+  // HeartbeatState tracks that; a second request while busy is a bug and is dropped).
   void Start(WallTime content_time, MonoTime started);
 
   // Stops the thread: joins it when it is idle within `wait`, otherwise detaches it

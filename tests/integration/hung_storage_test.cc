@@ -134,3 +134,54 @@ TEST(HungStorageTest, AHungWriteWedgesNothingElse) {
 
 }  // namespace
 }  // namespace hbfence
+
+namespace hbfence {
+namespace {
+
+// peer_watch reads the other hosts' files on its own thread: a pool directory whose
+// listing hangs stops the peer ages, never this host's own heartbeat.
+TEST(HungStorageTest, AHungPeerScanDelaysNoWrite) {
+  std::string why;
+  if (!FaultFsMount::Available(&why)) GTEST_SKIP() << why;
+  TempDir dir;
+  auto fs = FaultFsMount::Start(dir / "fuse", &why);
+  ASSERT_TRUE(fs) << why;
+  std::filesystem::create_directories(fs->backing_dir() / "KVMHA");
+  WriteFile(fs->backing_dir() / "KVMHA" / "hb-10.0.0.2", "1795000000\n");
+  std::ostringstream cfg;
+  cfg << "[host]\nid = \"10.0.0.1\"\n[web]\nlisten_address = \"127.0.0.1:0\"\n"
+      << "[heartbeat]\ninterval_seconds = " << kInterval << "\ntimeout_seconds = " << kTimeout
+      << "\nlease_seconds = " << kLease << "\n"
+      << "[fence]\naction = \"log-only\"\njournal_path = \"" << (dir / "journal.jsonl").string() << "\"\n"
+      << "[[target]]\nname = \"pool\"\nlayout = \"cloudstack\"\npeer_watch = true\nmount = \""
+      << fs->mount_point().string() << "\"\n";
+  WriteFile(dir / "hbfence.toml", cfg.str());
+  DaemonProcess d({"--config", (dir / "hbfence.toml").string()}, dir / "daemon.log");
+  const int port = d.Port();
+  ASSERT_GT(port, 0) << d.Log();
+  const std::string peer = "hbfence_peer_heartbeat_age_seconds{peer=\"10.0.0.2\",target=\"pool\"}";
+  ASSERT_TRUE(WaitForMetric(port, peer, [](double v) { return v > 0; })) << d.Log();
+
+  // Listing the directory now hangs; the heartbeat file itself stays writable.
+  ASSERT_TRUE(fs->SetMode("hang@readdir", &why)) << why;
+  const auto writes = MetricValue(HttpGet(port, "/metrics").body, "hbfence_heartbeat_writes_total{target=\"pool\"}");
+  ASSERT_TRUE(writes);
+  ASSERT_TRUE(WaitForMetric(port, "hbfence_heartbeat_writes_total{target=\"pool\"}",
+                            [&](double v) { return v >= *writes + 20; }))
+      << d.Log();
+  const auto body = HttpGet(port, "/metrics").body;
+  EXPECT_EQ(MetricValue(body, "hbfence_heartbeat_write_timeouts_total{target=\"pool\"}"), 0.0) << d.Log();
+  EXPECT_EQ(MetricValue(body, "hbfence_target_up{target=\"pool\"}"), 1.0);
+  EXPECT_EQ(ThreadsByName(d.pid())["hbfence-peers"], 1) << "one stuck scan, no pile-up of scan threads";
+
+  // Shutdown does not wait for the stuck scan.
+  const auto stop = std::chrono::steady_clock::now();
+  d.Signal(SIGTERM);
+  const auto status = d.WaitExit(5s);
+  ASSERT_TRUE(status) << d.Log();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << d.Log();
+  EXPECT_LT(std::chrono::steady_clock::now() - stop, 2s);
+}
+
+}  // namespace
+}  // namespace hbfence

@@ -4,6 +4,8 @@
 // to a temp file, and WithReadTimeout on a read that never returns.
 #include "storage/peer_check.h"
 
+#include <sys/stat.h>
+
 #include <future>
 #include <string>
 #include <vector>
@@ -210,13 +212,6 @@ TEST(ReadHeartbeatFileTest, LargestValueAndOversizedFile) {
   EXPECT_THAT(ReadHeartbeatFile(dir / "hb").error(), HasSubstr("is longer than a heartbeat"));
 }
 
-TEST(ReadHeartbeatFileTest, DirectoryIsAnError) {
-  TempDir dir;
-  auto r = ReadHeartbeatFile(dir.path());
-  ASSERT_FALSE(r);
-  EXPECT_THAT(r.error(), HasSubstr("Is a directory"));
-}
-
 TEST(FileHeartbeatReaderTest, ValueIsProgressAndWrittenAt) {
   TempDir dir;
   WriteFile(dir / "hb", "1795000000\n");
@@ -320,6 +315,27 @@ TEST(WithReadTimeoutTest, StuckReadGivesUp) {
   // Let the abandoned read end before the test's state goes away.
   release->set_value();
   finished->get_future().wait();
+}
+
+}  // namespace
+}  // namespace hbfence
+
+namespace hbfence {
+namespace {
+
+// Whoever can write the pool can put a FIFO where a heartbeat belongs: reading it
+// must fail at once, not wait for a writer that never comes.
+TEST(ReadHeartbeatFileTest, AFifoOrADirectoryIsAnErrorNotAHang) {
+  TempDir dir;
+  const auto fifo = dir / "hb-10.0.0.9";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto read = std::async(std::launch::async, [&] { return ReadHeartbeatFile(fifo); });
+  ASSERT_EQ(read.wait_for(10s), std::future_status::ready) << "blocked on a FIFO";
+  const auto result = read.get();
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(result.error(), HasSubstr("is not a regular file"));
+  std::filesystem::create_directory(dir / "hb-dir");
+  EXPECT_THAT(ReadHeartbeatFile(dir / "hb-dir").error(), HasSubstr("is not a regular file"));
 }
 
 }  // namespace

@@ -102,6 +102,7 @@ TEST_F(ReadPeerHeartbeatsTest, ReadsOtherHostsHbFilesInNameOrder) {
   WriteFile(kvmha() / "ac-10.0.0.1", "1:2:3\n");                        // CloudStack's activity file
   WriteFile(kvmha() / "hb-", "1795000000\n");                           // no host name
   std::filesystem::create_directories(kvmha() / "hb-dir");              // a directory is read and fails
+  WriteFile(kvmha() / "hb-a b\xff", "1795000000\n");                    // not a host name: never a label
 
   const PeerScan scan = ReadPeerHeartbeats(kvmha(), "hb-self", 64);
   EXPECT_EQ(scan.error, "");
