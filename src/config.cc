@@ -701,17 +701,30 @@ Result<Config, ConfigError> LoadConfigFile(const std::filesystem::path& path) {
   return ParseConfig(text.str(), std::filesystem::absolute(path).lexically_normal().string(), read);
 }
 
-std::vector<TargetConfig> AdoptNewPools(const Config& fresh, Config& running) {
-  std::vector<TargetConfig> adopted;
-  for (const auto& t : fresh.targets) {
-    if (!t.discovered || running.targets.size() >= kMaxTargets) continue;
-    const bool known = std::any_of(running.targets.begin(), running.targets.end(),
-                                   [&](const TargetConfig& r) { return r.name == t.name || r.path == t.path; });
-    if (known) continue;
-    running.targets.push_back(t);
-    adopted.push_back(t);
+PoolChanges SyncDiscoveredPools(const Config& fresh, Config& running) {
+  PoolChanges changes;
+  auto in = [](const std::vector<TargetConfig>& targets, const TargetConfig& t) {
+    return std::find(targets.begin(), targets.end(), t) != targets.end();
+  };
+  std::vector<TargetConfig> kept;
+  for (const auto& t : running.targets) {
+    if (t.discovered && !in(fresh.targets, t)) {
+      changes.removed.push_back(t);
+    } else {
+      kept.push_back(t);
+    }
   }
-  return adopted;
+  for (const auto& t : fresh.targets) {
+    const bool clashes = std::any_of(kept.begin(), kept.end(), [&](const TargetConfig& k) {
+      return k.name == t.name || k.path == t.path;
+    });
+    if (t.discovered && !clashes && kept.size() < kMaxTargets) {
+      kept.push_back(t);
+      changes.added.push_back(t);
+    }
+  }
+  running.targets = std::move(kept);
+  return changes;
 }
 
 std::vector<std::string> DescribeConfig(const Config& c) {

@@ -95,11 +95,15 @@ using FileReader = std::function<Result<std::string, std::string>(const std::fil
 Result<Config, ConfigError> ParseConfig(std::string_view text, std::string_view file, const FileReader& read = {});
 Result<Config, ConfigError> LoadConfigFile(const std::filesystem::path& path);
 
-// Periodic pool discovery only ever adds: it copies into `running` the pools that
-// `fresh` (a new load of the same file) discovered and `running` lacks, and returns
-// them. Everything else, and removing a vanished pool, waits for an explicit reload
-// (SIGHUP): a pool that disappears must keep failing, not silently stop counting.
-std::vector<TargetConfig> AdoptNewPools(const Config& fresh, Config& running);
+// Periodic pool discovery: makes the discovered targets of `running` those of
+// `fresh` (a new load of the same file), leaving everything else as it runs (other
+// changes wait for a SIGHUP). A pool CloudStack unmounts (maintenance, removal)
+// stops being a target instead of failing every host at once; dead storage stays
+// mounted (a hard NFS mount hangs) and keeps failing.
+struct PoolChanges {
+  std::vector<TargetConfig> added, removed;
+};
+PoolChanges SyncDiscoveredPools(const Config& fresh, Config& running);
 
 // Every effective value, one "key = value  # source" line each, for check-config.
 std::vector<std::string> DescribeConfig(const Config& cfg);

@@ -36,7 +36,7 @@ Result<std::shared_ptr<const Config>, std::string> Load(const CliOptions& cli) {
   return std::shared_ptr<const Config>(std::make_shared<Config>(std::move(cfg).value()));
 }
 
-// Adds pools mounted since `running` was loaded; nothing else changes without a
+// Follows the pools CloudStack mounts and unmounts; nothing else changes without a
 // SIGHUP. Returns what now runs.
 std::shared_ptr<const Config> Rediscover(const CliOptions& cli, std::shared_ptr<const Config> running, Daemon& daemon,
                                          std::string& last_error) {
@@ -50,9 +50,13 @@ std::shared_ptr<const Config> Rediscover(const CliOptions& cli, std::shared_ptr<
   }
   last_error.clear();
   auto next = std::make_shared<Config>(*running);
-  const auto adopted = AdoptNewPools(*fresh.value(), *next);
-  if (adopted.empty()) return running;
-  for (const auto& t : adopted) spdlog::info("pool discovery: new pool {} at {}", t.name, t.mount->string());
+  const auto changes = SyncDiscoveredPools(*fresh.value(), *next);
+  if (changes.added.empty() && changes.removed.empty()) return running;
+  for (const auto& t : changes.added) spdlog::info("pool discovery: new pool {} at {}", t.name, t.mount->string());
+  for (const auto& t : changes.removed) {
+    spdlog::warn("pool discovery: pool {} is no longer mounted at {}; it is no longer a target", t.name,
+                 t.mount->string());
+  }
   daemon.RequestReload(next);
   return next;
 }

@@ -70,7 +70,7 @@ class CloudStackTest : public ::testing::Test {
   std::vector<std::filesystem::path> mounted_;
 };
 
-TEST_F(CloudStackTest, PoolsMountedLaterAreDiscoveredAndAVanishedOneKeepsItsTarget) {
+TEST_F(CloudStackTest, DiscoveryFollowsPoolsAsCloudStackMountsAndUnmountsThem) {
   const auto first = MountPool("0b5a");
   WriteMountTable({first});
   auto d = Start(Config("discover_pools = true\nallow_local_filesystem = true\nrediscover_interval_seconds = 0.1\n"
@@ -95,12 +95,14 @@ TEST_F(CloudStackTest, PoolsMountedLaterAreDiscoveredAndAVanishedOneKeepsItsTarg
       << d->Log();
   EXPECT_TRUE(d->WaitForLog("pool discovery: new pool 77c1"));
 
-  // The first one vanishes from the mount table: it stays, and fails as not mounted.
+  // CloudStack unmounts the first one (maintenance): it stops being a target.
   WriteMountTable({second});
   ASSERT_EQ(::umount2(first.c_str(), MNT_DETACH), 0);
-  EXPECT_TRUE(WaitForMetric(d->Port(), "hbfence_heartbeat_write_errors_total{reason=\"not_mounted\",target=\"0b5a\"}",
-                            [](double v) { return v >= 1; }))
-      << d->Log();
+  EXPECT_TRUE(d->WaitForLog("pool discovery: pool 0b5a is no longer mounted")) << d->Log();
+  EXPECT_TRUE(WaitForMetric(d->Port(), "hbfence_heartbeat_writes_total{target=\"77c1\"}", [](double v) { return v >= 5; }));
+  const auto body = HttpGet(d->Port(), "/metrics").body;
+  EXPECT_FALSE(MetricValue(body, "hbfence_target_up{target=\"0b5a\"}")) << "its series are gone";
+  EXPECT_EQ(MetricValue(body, "hbfence_fence_pending"), 0.0);
   EXPECT_TRUE(std::filesystem::is_empty(first)) << "nothing is written where the pool used to be";
 }
 

@@ -971,17 +971,27 @@ TEST(PoolDiscoveryTest, ConfiguredTargetsWinAndNothingMountedIsAWarningNotAnErro
   EXPECT_CONFIG_ERROR("[host]\nid = \"h\"\n", 1, 1, "at least one [[target]] is required (or [cloudstack] discover_pools = true)");
 }
 
-TEST(PoolDiscoveryTest, PeriodicDiscoveryOnlyAdds) {
+TEST(PoolDiscoveryTest, PeriodicDiscoveryFollowsTheMountTableAndNothingElse) {
   Files before{{{"/proc/self/mountinfo", "41 22 0:61 / /mnt/a rw - nfs4 s:/a rw\n"}}};
   Files after{{{"/proc/self/mountinfo", "42 22 0:62 / /mnt/b rw - nfs4 s:/b rw\n"}}};
-  const std::string text = WithCloudStack("discover_pools = true");
-  Config running = MustParseWith(text, before);
-  const auto adopted = AdoptNewPools(MustParseWith(text, after), running);
-  ASSERT_EQ(adopted.size(), 1u);
-  EXPECT_EQ(adopted[0].name, "b");
-  ASSERT_EQ(running.targets.size(), 2u) << "/mnt/a vanished but keeps its target until a reload";
-  EXPECT_EQ(running.targets[0].name, "a");
-  EXPECT_TRUE(AdoptNewPools(MustParseWith(text, after), running).empty()) << "nothing new the second time";
+  const std::string local = "[[target]]\nname = \"local\"\npath = \"/var/lib/hbfence/hb\"\n";
+  Config running = MustParseWith(WithCloudStack("discover_pools = true", local), before);
+  ASSERT_EQ(running.targets.size(), 2u);
+  // The file changed too (a new policy): periodic discovery leaves that to a SIGHUP.
+  const Config fresh =
+      MustParseWith(WithCloudStack("discover_pools = true", "[fence]\npolicy = \"all\"\n" + local), after);
+  const auto changes = SyncDiscoveredPools(fresh, running);
+  ASSERT_EQ(changes.added.size(), 1u);
+  EXPECT_EQ(changes.added[0].name, "b");
+  ASSERT_EQ(changes.removed.size(), 1u);
+  EXPECT_EQ(changes.removed[0].name, "a") << "unmounted by CloudStack: not a failure of every host";
+  ASSERT_EQ(running.targets.size(), 2u);
+  EXPECT_EQ(running.targets[0].name, "local") << "the configured target stays";
+  EXPECT_FALSE(running.targets[0].discovered);
+  EXPECT_EQ(running.targets[1].name, "b");
+  EXPECT_EQ(running.fence.policy, Policy::kAny);
+  const auto again = SyncDiscoveredPools(fresh, running);
+  EXPECT_TRUE(again.added.empty() && again.removed.empty()) << "nothing changes the second time";
 }
 
 }  // namespace
