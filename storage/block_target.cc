@@ -105,6 +105,15 @@ WriteResult BlockTarget::Write(WallTime content_time) {
     if (auto read = TransferSector(cfg_.path, cfg_.offset, Transfer::kRead, current.bytes); !read.ok()) return read;
     // Never written or unreadable garbage: nothing to continue from.
     auto found = DecodeBlockSector(current.bytes);
+    // Another host's sector: two hosts advancing one sequence would make a dead one
+    // look alive to peer-check. Refuse until the configuration is fixed.
+    if (found && found.value().host_id != host_id_) {
+      return {WriteError::kOther,
+              cfg_.path.string() + " at offset " + std::to_string(cfg_.offset) + " holds host " + found.value().host_id +
+                  "'s heartbeat, not " + host_id_ + "'s: give every host its own offset (if host.id was renamed, "
+                  "zero the sector: dd if=/dev/zero of=" + cfg_.path.string() + " bs=4096 count=1 seek=" +
+                  std::to_string(cfg_.offset / 4096) + " oflag=direct)"};
+    }
     next_sequence_ = found ? found.value().sequence + 1 : 1;
   }
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(content_time.time_since_epoch()).count();

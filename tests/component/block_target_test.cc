@@ -72,6 +72,19 @@ TEST(BlockTargetTest, SequenceIncreasesAndContinuesAfterARestart) {
   EXPECT_EQ(ReadBack(device), (BlockSector{kHost, 4, 1795000005}));
 }
 
+TEST(BlockTargetTest, AnotherHostsSectorIsRefusedNotTakenOver) {
+  TempDir dir;
+  const auto device = MakeDevice(dir / "lun");
+  ASSERT_TRUE(Target(device, 8192, "10.0.0.1").Write(kT).ok());
+  auto intruder = Target(device, 8192, "10.0.0.2");
+  const auto r = intruder.Write(kT + std::chrono::seconds(1));
+  EXPECT_EQ(r.error, WriteError::kOther);
+  EXPECT_NE(r.detail.find("holds host 10.0.0.1's heartbeat"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("seek=2 "), std::string::npos) << r.detail;
+  EXPECT_EQ(ReadBack(device, 8192), (BlockSector{"10.0.0.1", 1, 1795000000})) << "the owner's sector is untouched";
+  EXPECT_FALSE(intruder.Write(kT + std::chrono::seconds(2)).ok()) << "and stays refused";
+}
+
 TEST(BlockTargetTest, TouchesOnlyTheSectorAtItsOffset) {
   TempDir dir;
   const auto device = dir / "lun";
