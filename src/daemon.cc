@@ -110,14 +110,23 @@ DecisionConfig Daemon::DecisionCfg() const {
 
 void Daemon::AddTarget(const TargetConfig& cfg, MonoTime now) {
   const uint64_t id = next_target_id_++;
-  auto target = MakeHeartbeatTarget(cfg, TargetEnv{cfg_->host.id, cfg_->heartbeat.timeout, &deps_.runner});
-  targets_.push_back(Target{id, cfg, std::make_unique<TargetWriter>(id, std::move(target), deps_.clock, queue_),
-                            HeartbeatState::Start(now), now,
+  targets_.push_back(Target{id, cfg, nullptr, HeartbeatState::Start(now), now,
                             &metrics_.AddTarget(cfg.name, timings_.histogram_buckets_seconds, ErrorReasons())});
-  if (cfg.peer_watch) {
-    targets_.back().peer_watcher =
-        std::make_unique<PeerWatcher>(id, cfg.path.parent_path(), cfg.path.filename().string(), queue_);
+  StartWorkers(targets_.back());
+}
+
+void Daemon::StartWorkers(Target& t) {
+  auto target = MakeHeartbeatTarget(t.cfg, TargetEnv{cfg_->host.id, cfg_->heartbeat.timeout, &deps_.runner});
+  t.writer = std::make_unique<TargetWriter>(t.id, std::move(target), deps_.clock, queue_);
+  t.peer_watcher.reset();
+  if (t.cfg.peer_watch) {
+    t.peer_watcher = std::make_unique<PeerWatcher>(t.id, t.cfg.path.parent_path(), t.cfg.path.filename().string(), queue_);
   }
+}
+
+void Daemon::StopWorkers(Target& t) {
+  if (!t.writer->StopWithin(Duration::zero())) ++abandoned_writers_;
+  if (t.peer_watcher && !t.peer_watcher->StopWithin(Duration::zero())) ++abandoned_writers_;
 }
 
 void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
@@ -147,23 +156,37 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
   auto built_with_old_settings = [&](const TargetConfig& c) {
     return (c.kind == "exec" && timeout_changed) || (c.kind == "block" && host_changed);
   };
+  // The same heartbeat (what is written where) keeps its state, so a reload in the
+  // middle of an outage never hands a failing target a fresh lease; a change of its
+  // flags only rebuilds the threads that act on them.
+  auto same_heartbeat = [](const TargetConfig& a, const TargetConfig& b) {
+    return a.name == b.name && a.kind == b.kind && a.path == b.path && a.mount == b.mount && a.offset == b.offset &&
+           a.command == b.command;
+  };
   std::vector<Target> kept;
   for (auto& t : targets_) {
-    auto it = std::find_if(cfg_->targets.begin(), cfg_->targets.end(),
-                           [&](const TargetConfig& c) { return c == t.cfg && !built_with_old_settings(c); });
-    if (it != cfg_->targets.end() && !timeout_changed) {
-      kept.push_back(std::move(t));
+    auto it = std::find_if(cfg_->targets.begin(), cfg_->targets.end(), [&](const TargetConfig& c) {
+      return same_heartbeat(c, t.cfg) && !built_with_old_settings(c);
+    });
+    if (it == cfg_->targets.end()) {
+      spdlog::info("target {} stopped (removed, or rebuilt with new settings)", t.cfg.name);
+      metrics_.RemoveTarget(t.cfg.name);
+      StopWorkers(t);
       continue;
     }
-    if (it != cfg_->targets.end()) {  // same target, new histogram buckets
+    if (timeout_changed) {  // new histogram buckets
       t.metrics = &metrics_.AddTarget(t.cfg.name, timings_.histogram_buckets_seconds, ErrorReasons());
-      kept.push_back(std::move(t));
-      continue;
     }
-    spdlog::info("target {} stopped (removed, or rebuilt with new settings)", t.cfg.name);
-    metrics_.RemoveTarget(t.cfg.name);
-    if (!t.writer->StopWithin(Duration::zero())) ++abandoned_writers_;
-    if (t.peer_watcher && !t.peer_watcher->StopWithin(Duration::zero())) ++abandoned_writers_;
+    if (*it != t.cfg) {
+      // A write still in flight on the old writer completes under the same id.
+      StopWorkers(t);
+      t.cfg = *it;
+      t.peers.reset();
+      t.peer_ages = PeerAgeTracker{};
+      t.metrics->SetPeerAges({});
+      StartWorkers(t);
+    }
+    kept.push_back(std::move(t));
   }
   targets_ = std::move(kept);
   for (const auto& c : cfg_->targets) {

@@ -80,6 +80,8 @@ class Daemon {
   };
 
   void AddTarget(const TargetConfig& cfg, MonoTime now);
+  void StartWorkers(Target& t);  // the writer and, with peer_watch, the peer watcher
+  void StopWorkers(Target& t);   // abandons the ones stuck in the kernel
   void ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now);
   void HandleCompletion(const WriteCompletion& c);
   void HandlePeerScan(PeerScanCompletion c);

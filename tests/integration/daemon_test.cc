@@ -1,6 +1,7 @@
 // The real hbfence binary, a temp config, HTTP on 127.0.0.1:0, the tripwire
 // preloaded: what an operator would see.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -8,6 +9,8 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>  // renameat2
+#include <cstring>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -74,10 +77,16 @@ class DaemonTest : public ::testing::Test {
     return d;
   }
 
-  // Makes the target's directory unusable the way a dead pool does for a writer.
+  // Makes the target's directory unusable the way a dead pool does for a writer:
+  // a regular file swapped in atomically (the daemon keeps writing meanwhile, so
+  // removing the directory first would race with its re-creating it).
   void BreakTarget() {
-    std::filesystem::remove_all(pool() / "KVMHA");
-    WriteFile(pool() / "KVMHA", "not a directory\n");
+    WriteFile(pool() / "KVMHA.broken", "not a directory\n");
+    ASSERT_EQ(::renameat2(AT_FDCWD, (pool() / "KVMHA.broken").c_str(), AT_FDCWD, (pool() / "KVMHA").c_str(),
+                          RENAME_EXCHANGE),
+              0)
+        << std::strerror(errno);
+    std::filesystem::remove_all(pool() / "KVMHA.broken");  // the old directory, out of the daemon's way
   }
   void RepairTarget() { std::filesystem::remove(pool() / "KVMHA"); }
 
@@ -187,6 +196,27 @@ TEST_F(DaemonTest, ReloadRejectsABadConfigAndKeepsRunning) {
             1);
   EXPECT_FALSE(MetricValue(Scrape(*d), "hbfence_config_info{fence_action=\"log-only\",policy=\"any\"}"));
   EXPECT_EQ(MetricValue(Scrape(*d), "hbfence_config_last_reload_successful"), 1);
+}
+
+TEST_F(DaemonTest, AReloadThatOnlyChangesATargetsFlagsKeepsItsFailure) {
+  auto d = Start();
+  ASSERT_GT(d->Port(), 0) << d->Log();
+  ASSERT_TRUE(WaitForMetric(d->Port(), "hbfence_heartbeat_writes_total{target=\"primary\"}", [](double v) { return v >= 2; }));
+  BreakTarget();
+  ASSERT_EQ(WaitForMetric(d->Port(), "hbfence_fence_decisions_total{action=\"log-only\"}", [](double v) { return v == 1; }), 1);
+
+  WriteFile(config(), ConfigText({}) + "allow_local_filesystem = false\n");  // same heartbeat, another flag
+  d->Signal(SIGHUP);
+  ASSERT_EQ(WaitForMetric(d->Port(), "hbfence_config_reloads_total{result=\"success\"}", [](double v) { return v == 1; }), 1);
+  const double writes = Metric(Scrape(*d), "hbfence_heartbeat_writes_total{target=\"primary\"}");
+  // More than a lease later: a target rebuilt with a fresh lease would have ended the
+  // episode and been decided again.
+  ASSERT_TRUE(WaitForMetric(d->Port(), "hbfence_heartbeat_writes_total{target=\"primary\"}",
+                            [&](double v) { return v >= writes + 2 * kLease / kInterval; }));
+  const std::string text = Scrape(*d);
+  EXPECT_EQ(MetricValue(text, "hbfence_fence_decisions_total{action=\"log-only\"}"), 1) << d->Log();
+  EXPECT_EQ(MetricValue(text, "hbfence_fence_pending"), 1);
+  EXPECT_EQ(d->Log().find("target primary stopped"), std::string::npos) << d->Log();
 }
 
 TEST_F(DaemonTest, SigtermAndSigintExitPromptly) {
