@@ -131,8 +131,7 @@ class Daemon {
     std::optional<std::filesystem::path> mount;
     MonoTime last_success;
     bool ever_succeeded;
-    bool last_write_ok;  // no failure and no stuck write since the last success
-    std::string last_error;
+    std::string last_error;  // empty unless a write failed or stuck since the last success
   };
   struct FenceRequest {
     std::string reason;
