@@ -254,8 +254,18 @@ void Daemon::Tick(Target& t, MonoTime now) {
 }
 
 void Daemon::Evaluate(MonoTime now, std::span<const TargetObservation> obs) {
-  const auto step = Decide(DecisionCfg(), engine_, obs, now);
+  auto step = Decide(DecisionCfg(), engine_, obs, now);
   engine_ = step.next;
+  // An accepted control fence needs only one failed target, so the policy may never
+  // call the host failing: the fence stands as this episode's decision until every
+  // target is back within its lease, and the engine must not fence a second time.
+  if (control_fence_standing_) {
+    if (AnyTargetFailed(now)) {
+      engine_.decided = true;
+    } else {
+      step.episode_ended = true;
+    }
+  }
   if (step.episode_ended) {
     spdlog::info("host recovered: the failure episode has ended");
     metrics_.SetFencePending(false);
@@ -276,20 +286,36 @@ void Daemon::Fence(Decision decision) {
   executor_.Submit(std::shared_ptr<const FenceConfig>(cfg_, &cfg_->fence), std::move(entry), std::move(decision));
 }
 
+bool Daemon::AnyTargetFailed(MonoTime now) const {
+  return std::any_of(targets_.begin(), targets_.end(),
+                     [&](const Target& t) { return TargetFailed(timings_.lease, t.state.last_success, now); });
+}
+
+// The agent asks after its own checks failed, but hbfence decides by its own leases:
+// a request is accepted only when at least one target has failed its lease and the
+// engine itself could decide (no startup grace left), so a wrong agent verdict can
+// never reboot a host hbfence judges alive.
 std::string Daemon::AnswerFenceRequest(const std::string& reason, MonoTime now) {
   if (reboot_standing_) return "refused a reboot is already under way";
-  if (engine_.decided) return "refused hbfence already decided to fence in this failure episode";
   if (control_fence_standing_) {
-    return "refused a fence requested over the control socket already stands (until the storage recovers or hbfence "
-           "restarts)";
+    return "refused a fence requested over the control socket already stands (until every target is back within its "
+           "lease or hbfence restarts)";
   }
+  if (engine_.decided) return "refused hbfence already decided to fence in this failure episode";
   Decision d;
   for (const auto& t : targets_) {
     if (TargetFailed(timings_.lease, t.state.last_success, now)) d.failed_targets.push_back(t.cfg.name);
   }
+  if (d.failed_targets.empty()) {
+    return "refused every target is within its lease: hbfence fences on its own when one is not";
+  }
+  if (const Duration grace_left = engine_.started + timings_.startup_grace - now; grace_left > Duration::zero()) {
+    return fmt::format("refused hbfence is in its startup grace for another {:.1f} s: it fences on its own after that",
+                       ToSeconds(grace_left));
+  }
   d.reason = "requested over the control socket: " + reason;
   Fence(std::move(d));
-  // Within a failing episode this stands for the engine's own decision: no second fence.
+  // This stands for the engine's own decision until the episode ends (Evaluate).
   engine_.decided = true;
   control_fence_standing_ = true;
   return "accepted " + std::string(Name(cfg_->fence.action));

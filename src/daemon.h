@@ -84,6 +84,7 @@ class Daemon {
   void Tick(Target& t, MonoTime now);
   void Evaluate(MonoTime now, std::span<const TargetObservation> obs);
   void Fence(Decision decision);
+  bool AnyTargetFailed(MonoTime now) const;
   std::string AnswerFenceRequest(const std::string& reason, MonoTime now);
   void HandleFenceRequests(MonoTime now);
   void PublishTargetSnapshot();
@@ -119,8 +120,9 @@ class Daemon {
   std::atomic<int64_t> last_loop_ns_{0};
   std::atomic<int64_t> health_budget_ns_{0};
 
-  // Set when a fence requested over the control socket was accepted; cleared when
-  // a failure episode ends. One fence per episode, whoever asks first.
+  // Set when a fence requested over the control socket was accepted (some target had
+  // failed its lease); cleared, with engine_.decided, once every target is back within
+  // its lease. One fence per episode, whoever asks first.
   bool control_fence_standing_ = false;
   bool target_snapshot_stale_ = true;  // a target changed between up and failing
 
