@@ -36,9 +36,12 @@ std::string Usage() {
   hbfence control [--socket PATH] fence REASON...
       Ask the running daemon over its root-only control socket ([control] socket_path,
       default /run/hbfence/control.sock). status: TARGET is a target name, its
-      heartbeat file or its mount. fence: fence now through the configured action,
-      journaled like the daemon's own decisions. Prints the reply; exit 0 for ok or
-      accepted, 1 for failing, unknown or refused, 2 for usage or connection errors.
+      heartbeat file or its mount; ok while it is within its lease, failing once the
+      lease expired. fence: only when some target has failed its lease, fence now
+      through the configured action, journaled like the daemon's own decisions;
+      refused on a healthy host, in the startup grace, or when a fence already stands.
+      Prints the reply; exit 0 for ok or accepted, 1 for failing, unknown or refused,
+      2 for usage or connection errors.
   hbfence --version
       Print the version and git revision.
 

@@ -219,7 +219,9 @@ void Daemon::HandleCompletion(const WriteCompletion& c) {
   t.metrics->ObserveWriteDuration(c.finished - c.began);
   const auto effect = OnCompletion(t.state, c.result, c.started, c.finished, c.content_time, timings_.timeout);
   if (effect.newly_timed_out) t.metrics->CountTimeout();
-  if (LastWriteOk(t.state) != was_ok) target_snapshot_stale_ = true;
+  // The control socket judges leases from the snapshot: it must see every success,
+  // or it could call a target failing up to one publishing cadence before the engine does.
+  if (effect.success || LastWriteOk(t.state) != was_ok) target_snapshot_stale_ = true;
   if (effect.success) {
     t.metrics->SetLastSuccess(c.content_time);
     if (t.peer_watcher) t.peer_watcher->RequestScan();
@@ -281,8 +283,18 @@ void Daemon::Tick(Target& t, MonoTime now) {
 }
 
 void Daemon::Evaluate(MonoTime now, std::span<const TargetObservation> obs) {
-  const auto step = Decide(DecisionCfg(), engine_, obs, now);
+  auto step = Decide(DecisionCfg(), engine_, obs, now);
   engine_ = step.next;
+  // An accepted control fence needs only one failed target, so the policy may never
+  // call the host failing: the fence stands as this episode's decision until every
+  // target is back within its lease, and the engine must not fence a second time.
+  if (control_fence_standing_) {
+    if (AnyTargetFailed(now)) {
+      engine_.decided = true;
+    } else {
+      step.episode_ended = true;
+    }
+  }
   if (step.episode_ended) {
     spdlog::info("host recovered: the failure episode has ended");
     metrics_.SetFencePending(false);
@@ -303,20 +315,36 @@ void Daemon::Fence(Decision decision) {
   executor_.Submit(std::shared_ptr<const FenceConfig>(cfg_, &cfg_->fence), std::move(entry), std::move(decision));
 }
 
+bool Daemon::AnyTargetFailed(MonoTime now) const {
+  return std::any_of(targets_.begin(), targets_.end(),
+                     [&](const Target& t) { return TargetFailed(timings_.lease, t.state.last_success, now); });
+}
+
+// The agent asks after its own checks failed, but hbfence decides by its own leases:
+// a request is accepted only when at least one target has failed its lease and the
+// engine itself could decide (no startup grace left), so a wrong agent verdict can
+// never reboot a host hbfence judges alive.
 std::string Daemon::AnswerFenceRequest(const std::string& reason, MonoTime now) {
   if (reboot_standing_) return "refused a reboot is already under way";
-  if (engine_.decided) return "refused hbfence already decided to fence in this failure episode";
   if (control_fence_standing_) {
-    return "refused a fence requested over the control socket already stands (until the storage recovers or hbfence "
-           "restarts)";
+    return "refused a fence requested over the control socket already stands (until every target is back within its "
+           "lease or hbfence restarts)";
   }
+  if (engine_.decided) return "refused hbfence already decided to fence in this failure episode";
   Decision d;
   for (const auto& t : targets_) {
     if (TargetFailed(timings_.lease, t.state.last_success, now)) d.failed_targets.push_back(t.cfg.name);
   }
+  if (d.failed_targets.empty()) {
+    return "refused every target is within its lease: hbfence fences on its own when one is not";
+  }
+  if (const Duration grace_left = engine_.started + timings_.startup_grace - now; grace_left > Duration::zero()) {
+    return fmt::format("refused hbfence is in its startup grace for another {:.1f} s: it fences on its own after that",
+                       ToSeconds(grace_left));
+  }
   d.reason = "requested over the control socket: " + reason;
   Fence(std::move(d));
-  // Within a failing episode this stands for the engine's own decision: no second fence.
+  // This stands for the engine's own decision until the episode ends (Evaluate).
   engine_.decided = true;
   control_fence_standing_ = true;
   return "accepted " + std::string(Name(cfg_->fence.action));
@@ -354,19 +382,22 @@ std::string Daemon::ControlStatus(std::string_view target) const {
   if (it == target_snapshot_.end()) return "unknown " + std::string(target);
   const MonoTime now = deps_.clock.Now();
   const std::string ago = fmt::format("{:.1f} s", ToSeconds(now - it->last_success));
+  // The agent fences on a few non-zero answers in a row, so the verdict is the
+  // engine's (the lease), never the last write alone: intermittent storage that keeps
+  // renewing the lease answers ok, with the failure appended for the operator.
+  if (!TargetFailed(snapshot_lease_, it->last_success, now)) {
+    const std::string failed = it->last_error.empty() ? "" : "; last write failed: " + it->last_error;
+    if (!it->ever_succeeded) {
+      return fmt::format("ok {} within its first lease: no successful write yet, hbfence started {} ago{}", it->name,
+                         ago, failed);
+    }
+    return fmt::format("ok {} last success {} ago{}", it->name, ago, failed);
+  }
+  const std::string last_error = it->last_error.empty() ? "" : " (last error " + it->last_error + ")";
   if (!it->ever_succeeded) {
-    return fmt::format("failing {} no successful write since hbfence started {} ago{}", it->name, ago,
-                       it->last_error.empty() ? "" : " (last error " + it->last_error + ")");
+    return fmt::format("failing {} no successful write since hbfence started {} ago{}", it->name, ago, last_error);
   }
-  if (TargetFailed(snapshot_lease_, it->last_success, now)) {
-    return fmt::format("failing {} lease expired: last success {} ago{}", it->name, ago,
-                       it->last_error.empty() ? "" : " (last error " + it->last_error + ")");
-  }
-  if (!it->last_write_ok) {
-    return fmt::format("failing {} last write failed ({}), last success {} ago", it->name,
-                       it->last_error.empty() ? "timeout" : it->last_error, ago);
-  }
-  return "ok " + it->name + " last success " + ago + " ago";
+  return fmt::format("failing {} lease expired: last success {} ago{}", it->name, ago, last_error);
 }
 
 void Daemon::PublishTargetSnapshot() {
@@ -374,7 +405,7 @@ void Daemon::PublishTargetSnapshot() {
   snapshot.reserve(targets_.size());
   for (const auto& t : targets_) {
     snapshot.push_back({t.cfg.name, t.cfg.path, t.cfg.mount, t.state.last_success, t.state.last_success_wall.has_value(),
-                        LastWriteOk(t.state), t.state.last_error});
+                        t.state.last_error});
   }
   std::lock_guard lock(mu_);
   target_snapshot_.swap(snapshot);
@@ -490,7 +521,7 @@ void Daemon::Run() {
     KeepAlive(now);
     // The status page is for humans: refreshing it twice a second is plenty, and
     // keeps string building off the per-write path. The control snapshot goes out
-    // at once when a target turns up or failing, so the drop-ins never read a stale verdict.
+    // at once after a success or when writes start failing, so the drop-ins never read a stale verdict.
     const bool cadence = now - status_published_ >= std::chrono::milliseconds(500);
     if (cadence || target_snapshot_stale_) {
       PublishTargetSnapshot();

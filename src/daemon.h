@@ -89,6 +89,7 @@ class Daemon {
   void Tick(Target& t, MonoTime now);
   void Evaluate(MonoTime now, std::span<const TargetObservation> obs);
   void Fence(Decision decision);
+  bool AnyTargetFailed(MonoTime now) const;
   std::string AnswerFenceRequest(const std::string& reason, MonoTime now);
   void HandleFenceRequests(MonoTime now);
   void PublishTargetSnapshot();
@@ -124,8 +125,9 @@ class Daemon {
   std::atomic<int64_t> last_loop_ns_{0};
   std::atomic<int64_t> health_budget_ns_{0};
 
-  // Set when a fence requested over the control socket was accepted; cleared when
-  // a failure episode ends. One fence per episode, whoever asks first.
+  // Set when a fence requested over the control socket was accepted (some target had
+  // failed its lease); cleared, with engine_.decided, once every target is back within
+  // its lease. One fence per episode, whoever asks first.
   bool control_fence_standing_ = false;
   bool target_snapshot_stale_ = true;  // a target changed between up and failing
 
@@ -136,8 +138,7 @@ class Daemon {
     std::optional<std::filesystem::path> mount;
     MonoTime last_success;
     bool ever_succeeded;
-    bool last_write_ok;  // no failure and no stuck write since the last success
-    std::string last_error;
+    std::string last_error;  // empty unless a write failed or stuck since the last success
   };
   struct FenceRequest {
     std::string reason;

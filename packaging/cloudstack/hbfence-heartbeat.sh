@@ -4,8 +4,11 @@
 # the same flags, but hbfence writes the heartbeat and decides on fencing, so this
 # script only asks it (docs/cloudstack.md).
 #
-#   (no -r, no -c)  report hbfence's latest heartbeat result for the pool at -m;
-#                   exit 0 when healthy. Never writes a heartbeat itself.
+#   (no -r, no -c)  report hbfence's verdict on the pool at -m; exit 0 while its
+#                   lease holds, and for a pool hbfence does not watch (with a
+#                   warning): hbfence cannot judge it, so the agent must not fence
+#                   for it. Non-zero when hbfence is unreachable (not running: the
+#                   agent's own judgement applies). Never writes a heartbeat itself.
 #   -r              peer check: is host -h still writing <mount>/KVMHA/hb-<host>?
 #                   Prints "=====> ALIVE <=====" or "=====> Considering host as
 #                   DEAD because ... <======"; -t is the window in seconds.
@@ -73,4 +76,14 @@ if [ "$check_peer" -eq 1 ]; then
   exec "$hbfence" peer-check --path "$mount_point/KVMHA/hb-$host"
 fi
 
-exec "$hbfence" "$@" status "$mount_point"
+status=0
+reply=$("$hbfence" "$@" status "$mount_point") || status=$?
+[ -z "$reply" ] || printf '%s\n' "$reply"
+case $reply in
+  'unknown '*)
+    printf '%s: warning: hbfence does not watch the pool at %s, so it cannot judge it; %s\n' "$called_as" \
+      "$mount_point" 'exiting 0: the agent will not fence this host for that pool' >&2
+    exit 0
+    ;;
+esac
+exit "$status"
