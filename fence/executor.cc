@@ -13,22 +13,14 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
-// A storage decision is worded like CloudStack's kvmheartbeat.sh logger line, so
-// operators' existing log alerts keep matching. A decision with no failed target
-// (a fence requested over the control socket) did not come from the storage, so
-// claiming it did would mislead whoever reads the log after the reboot: it gives
-// its own reason instead.
+// Worded like CloudStack's kvmheartbeat.sh logger line, so operators' existing log
+// alerts keep matching; the reason (which names a control-socket request) follows.
 void LogDecision(const FenceConfig& cfg, FenceActionKind run, const JournalEntry& e) {
   const bool reboots = run != FenceActionKind::kLogOnly && run != FenceActionKind::kRestartAgent;
   const std::string what = run == FenceActionKind::kLogOnly       ? "would reboot system"
                            : run == FenceActionKind::kRestartAgent ? "will restart " + cfg.agent_unit
                                                                    : "will reboot system";
   const std::string log_only = run == FenceActionKind::kLogOnly ? "; fence action is log-only: NOT fencing" : "";
-  if (e.failed_targets.empty()) {
-    spdlog::critical("hbfence {}{}: {}{}", what, reboots ? " (action " + std::string(Name(run)) + ")" : "", e.reason,
-                     log_only);
-    return;
-  }
   spdlog::critical("hbfence {} because it was unable to write the heartbeat to the storage ({}targets {}){}. {}", what,
                    reboots ? "action " + std::string(Name(run)) + ", " : "", Join(e.failed_targets), log_only,
                    e.reason);

@@ -518,13 +518,14 @@ TEST_F(CloudStackScriptsTest, FenceFlagAsksTheDaemonWhichRunsItsConfiguredAction
 }
 
 TEST_F(CloudStackScriptsTest, PeerCheckReadsTheOtherHostsFile) {
-  // Needs `hbfence peer-check` (another branch): ALIVE for a fresh file, DEAD for none.
+  // ALIVE for a file being written, DEAD for none. The window (-t) only has to
+  // exceed the writer's interval plus the file's one-second resolution.
   auto d = Start(Config("log-only"));
   ASSERT_EQ(WaitForStatus(mnt(), "ok cs ").first, 0) << d->Log();
-  auto [rc, out] = Script("kvmsmpheartbeat.sh", {"-r", "-m", mnt(), "-h", "h1", "-t", "60"});
+  auto [rc, out] = Script("kvmsmpheartbeat.sh", {"-r", "-m", mnt(), "-h", "h1", "-t", "2"});
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(out.rfind("=====> ALIVE <=====\n", 0), 0u) << out;
-  std::tie(rc, out) = Script("kvmsmpheartbeat.sh", {"-r", "-m", mnt(), "-h", "192.0.2.99", "-t", "60"});
+  std::tie(rc, out) = Script("kvmsmpheartbeat.sh", {"-r", "-m", mnt(), "-h", "192.0.2.99", "-t", "2"});
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(out.rfind("=====> Considering host as DEAD because ", 0), 0u) << out;
 }
