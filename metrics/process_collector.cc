@@ -115,13 +115,24 @@ double SoftFdLimit() {
   return static_cast<double>(limit.rlim_cur);
 }
 
-ProcessCollector::ProcessCollector(std::filesystem::path proc_root)
-    : proc_root_(std::move(proc_root)),
+ProcessCollector::ProcessCollector(std::filesystem::path proc_root, std::chrono::steady_clock::duration reuse_for)
+    : reuse_for_(reuse_for),
+      proc_root_(std::move(proc_root)),
       boot_time_(ReadBootTime(proc_root_)),
       ticks_per_second_(::sysconf(_SC_CLK_TCK)),
       page_size_(::sysconf(_SC_PAGESIZE)) {}
 
 std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
+  std::lock_guard lock(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (last_.empty() || now - read_at_ >= reuse_for_) {
+    last_ = Read();
+    read_at_ = now;
+  }
+  return last_;
+}
+
+std::vector<prometheus::MetricFamily> ProcessCollector::Read() const {
   if (!boot_time_) return {};
   auto s = ReadProcessStats(proc_root_, ticks_per_second_, page_size_, *boot_time_);
   if (!s) return {};

@@ -3,7 +3,9 @@
 // way node_exporter does. Collect() may run on any HTTP thread; it holds no state.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -34,12 +36,23 @@ std::optional<ProcessStats> ReadProcessStats(const std::filesystem::path& proc_r
 // (it was most of a scrape's /proc cost).
 double SoftFdLimit();
 
+// Scrapes within `reuse_for` of each other share one reading: Prometheus scrapes
+// every few seconds, and a burst (several servers, a load test) then costs one read
+// of /proc instead of one per request.
 class ProcessCollector final : public prometheus::Collectable {
  public:
-  explicit ProcessCollector(std::filesystem::path proc_root);
+  explicit ProcessCollector(std::filesystem::path proc_root,
+                            std::chrono::steady_clock::duration reuse_for = std::chrono::seconds(1));
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
+  std::vector<prometheus::MetricFamily> Read() const;
+
+  const std::chrono::steady_clock::duration reuse_for_;
+  mutable std::mutex mu_;  // Collect() runs on any HTTP thread
+  mutable std::chrono::steady_clock::time_point read_at_;
+  mutable std::vector<prometheus::MetricFamily> last_;
+
   std::filesystem::path proc_root_;
   std::optional<double> boot_time_;  // nullopt: unreadable proc tree, no process_* metrics
   long ticks_per_second_;

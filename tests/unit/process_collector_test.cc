@@ -218,6 +218,22 @@ TEST_F(ProcFixture, CollectExportsTheSixStandardFamilies) {
   EXPECT_DOUBLE_EQ(value("process_start_time_seconds"), 1700000000.0 + 123456.0 / ticks);
 }
 
+TEST_F(ProcFixture, ScrapesCloseTogetherShareOneReading) {
+  auto cpu = [](const std::vector<prometheus::MetricFamily>& families) {
+    for (const auto& f : families) {
+      if (f.name == "process_cpu_seconds_total") return f.metric.at(0).counter.value;
+    }
+    return -1.0;
+  };
+  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const ProcessCollector reusing(root_, std::chrono::hours(1));
+  const ProcessCollector fresh(root_, std::chrono::seconds(0));
+  EXPECT_DOUBLE_EQ(cpu(reusing.Collect()), 400.0 / ticks);
+  SetSelfStat(std::string("1234 (hb fence) x) ") + std::string(kStatTail).replace(std::string(kStatTail).find(" 250 150 "), 9, " 500 300 "));
+  EXPECT_DOUBLE_EQ(cpu(reusing.Collect()), 400.0 / ticks) << "within reuse_for: the earlier reading";
+  EXPECT_DOUBLE_EQ(cpu(fresh.Collect()), 800.0 / ticks);
+}
+
 TEST_F(ProcFixture, CollectIsEmptyWhenUnreadable) {
   std::filesystem::remove(root_ / "self" / "stat");
   EXPECT_TRUE(ProcessCollector(root_).Collect().empty());
