@@ -2,22 +2,19 @@
 
 #include <pthread.h>
 
-#include <condition_variable>
-#include <mutex>
+#include "storage/worker_state.h"
 
 namespace hbfence {
 
-struct PeerWatcher::Shared {
+struct PeerWatcher::Shared : WorkerState {
+  Shared(uint64_t id, std::filesystem::path d, std::string own, std::shared_ptr<CompletionQueue> q)
+      : target_id(id), dir(std::move(d)), own_file_name(std::move(own)), queue(std::move(q)) {}
   const uint64_t target_id;
   const std::filesystem::path dir;
   const std::string own_file_name;
   const std::shared_ptr<CompletionQueue> queue;
 
-  std::mutex mu;
-  std::condition_variable cv;
   bool requested = false;
-  bool busy = false;
-  bool stopping = false;
 };
 
 PeerWatcher::PeerWatcher(uint64_t target_id, std::filesystem::path dir, std::string own_file_name,
@@ -38,19 +35,7 @@ void PeerWatcher::RequestScan() {
   shared_->cv.notify_one();
 }
 
-bool PeerWatcher::StopWithin(Duration wait) {
-  std::unique_lock lock(shared_->mu);
-  shared_->stopping = true;
-  shared_->cv.notify_all();
-  const bool idle = shared_->cv.wait_for(lock, wait, [&] { return !shared_->busy; });
-  lock.unlock();
-  if (idle) {
-    thread_.join();
-  } else {
-    thread_.detach();
-  }
-  return idle;
-}
+bool PeerWatcher::StopWithin(Duration wait) { return StopWorker(*shared_, thread_, wait); }
 
 void PeerWatcher::Loop(std::shared_ptr<Shared> s) {
   pthread_setname_np(pthread_self(), "hbfence-peers");

@@ -4,6 +4,8 @@
 
 #include <optional>
 
+#include "storage/worker_state.h"
+
 namespace hbfence {
 
 void CompletionQueue::Push(WriteCompletion c) {
@@ -55,7 +57,7 @@ std::vector<WriteCompletion> CompletionQueue::WaitUntil(MonoTime deadline) {
   return out;
 }
 
-struct TargetWriter::Shared {
+struct TargetWriter::Shared : WorkerState {
   Shared(uint64_t id, std::unique_ptr<HeartbeatTarget> t, const Clock& c, std::shared_ptr<CompletionQueue> q)
       : target_id(id), target(std::move(t)), clock(c), queue(std::move(q)) {}
   const uint64_t target_id;
@@ -63,15 +65,11 @@ struct TargetWriter::Shared {
   const Clock& clock;
   const std::shared_ptr<CompletionQueue> queue;
 
-  std::mutex mu;
-  std::condition_variable cv;
   struct Request {
     WallTime content_time;
     MonoTime started;
   };
   std::optional<Request> request;
-  bool busy = false;
-  bool stopping = false;
 };
 
 TargetWriter::TargetWriter(uint64_t target_id, std::unique_ptr<HeartbeatTarget> target, const Clock& clock,
@@ -92,19 +90,7 @@ void TargetWriter::Start(WallTime content_time, MonoTime started) {
   shared_->cv.notify_one();  // only the writer waits: StopWithin() runs on the scheduler thread, as Start() does
 }
 
-bool TargetWriter::StopWithin(Duration wait) {
-  std::unique_lock lock(shared_->mu);
-  shared_->stopping = true;
-  shared_->cv.notify_all();
-  const bool idle = shared_->cv.wait_for(lock, wait, [&] { return !shared_->busy; });
-  lock.unlock();
-  if (idle) {
-    thread_.join();
-  } else {
-    thread_.detach();
-  }
-  return idle;
-}
+bool TargetWriter::StopWithin(Duration wait) { return StopWorker(*shared_, thread_, wait); }
 
 void TargetWriter::Loop(std::shared_ptr<Shared> s) {
   pthread_setname_np(pthread_self(), "hbfence-writer");  // visible in top -H, ps -L
