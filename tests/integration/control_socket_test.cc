@@ -119,13 +119,10 @@ class ControlSocketTest : public ::testing::Test {
     lease_seconds = "1";
     return Config(action, "policy = \"all\"\n" + fence_extra);
   }
-  // Puts a regular file where `directory` was (atomically, so the daemon cannot
-  // re-create it in between); calling it again swaps the directory back.
+  // Puts a regular file where `directory` was; calling it again swaps it back.
   void SwapWithAFile(const std::filesystem::path& directory) const {
-    const auto aside = directory.string() + ".swapped";
-    if (!std::filesystem::exists(aside)) WriteFile(aside, "a regular file where the heartbeat directory should be");
-    ASSERT_EQ(::renameat2(AT_FDCWD, aside.c_str(), AT_FDCWD, directory.c_str(), RENAME_EXCHANGE), 0)
-        << directory << ": " << std::strerror(errno);
+    const int err = testing::SwapWithAFile(directory, "a regular file where the heartbeat directory should be");
+    ASSERT_EQ(err, 0) << directory << ": " << std::strerror(err);
   }
   // Asks until the reply starts with `prefix` (the daemon's first writes take a moment). Bounded.
   std::pair<int, std::string> WaitForStatus(const std::string& target, const std::string& prefix) const {

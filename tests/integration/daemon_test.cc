@@ -1,7 +1,6 @@
 // The real hbfence binary, a temp config, HTTP on 127.0.0.1:0, the tripwire
 // preloaded: what an operator would see.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -9,7 +8,6 @@
 #include <unistd.h>
 
 #include <cmath>
-#include <cstdio>  // renameat2
 #include <cstring>
 #include <fstream>
 
@@ -28,6 +26,7 @@ using testing::HttpGet;
 using testing::MetricValue;
 using testing::ReadAll;
 using testing::RunCapture;
+using testing::SwapWithAFile;
 using testing::TempDir;
 using testing::WaitForMetric;
 using testing::WriteFile;
@@ -77,16 +76,11 @@ class DaemonTest : public ::testing::Test {
     return d;
   }
 
-  // Makes the target's directory unusable the way a dead pool does for a writer:
-  // a regular file swapped in atomically (the daemon keeps writing meanwhile, so
-  // removing the directory first would race with its re-creating it).
+  // Makes the target's directory unusable the way a dead pool does for a writer.
   void BreakTarget() {
-    WriteFile(pool() / "KVMHA.broken", "not a directory\n");
-    ASSERT_EQ(::renameat2(AT_FDCWD, (pool() / "KVMHA.broken").c_str(), AT_FDCWD, (pool() / "KVMHA").c_str(),
-                          RENAME_EXCHANGE),
-              0)
-        << std::strerror(errno);
-    std::filesystem::remove_all(pool() / "KVMHA.broken");  // the old directory, out of the daemon's way
+    const int err = SwapWithAFile(pool() / "KVMHA");
+    ASSERT_EQ(err, 0) << std::strerror(err);
+    std::filesystem::remove_all(pool() / "KVMHA.swapped");  // the old directory, out of the daemon's way
   }
   void RepairTarget() { std::filesystem::remove(pool() / "KVMHA"); }
 

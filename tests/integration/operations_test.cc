@@ -1,14 +1,12 @@
 // Operating hbfence for real, against stand-ins: a hardware-watchdog stand-in file,
 // a systemd notify socket in the test, basic auth, request limits, fence limits.
 #include <crypt.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>  // renameat2
 #include <cstring>
 #include <sstream>
 #include <thread>
@@ -28,6 +26,7 @@ using testing::HttpGet;
 using testing::MetricValue;
 using testing::ReadAll;
 using testing::TempDir;
+using testing::SwapWithAFile;
 using testing::WaitForMetric;
 using testing::WriteFile;
 
@@ -45,13 +44,10 @@ class OperationsTest : public ::testing::Test {
     return std::make_unique<DaemonProcess>(std::vector<std::string>{"--config", (dir / "hbfence.toml").string()},
                                            dir / "daemon.log", env);
   }
-  // A regular file where the heartbeat directory was, swapped in atomically: the
-  // daemon keeps writing meanwhile, so removing the directory first would race with
-  // its re-creating it.
+  // A regular file where the heartbeat directory was.
   void BreakTarget() {
-    WriteFile(dir / "pool.broken", "x");
-    ASSERT_EQ(::renameat2(AT_FDCWD, (dir / "pool.broken").c_str(), AT_FDCWD, (dir / "pool").c_str(), RENAME_EXCHANGE), 0)
-        << std::strerror(errno);
+    const int err = SwapWithAFile(dir / "pool");
+    ASSERT_EQ(err, 0) << std::strerror(err);
   }
   // Waits until the watchdog stand-in has grown by at least `pets` bytes.
   bool WaitForPets(size_t from, size_t pets) { return WaitForPetsWithin(from, 10s, pets); }

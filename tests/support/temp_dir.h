@@ -1,9 +1,12 @@
 // A unique directory under /tmp, removed with everything in it at scope exit.
 #pragma once
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstdio>  // renameat2
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -40,6 +43,17 @@ inline void WriteFile(const std::filesystem::path& p, const std::string& content
   std::filesystem::create_directories(p.parent_path());
   std::ofstream(p, std::ios::binary | std::ios::trunc) << content;
   ::chmod(p.c_str(), mode);
+}
+
+// Swaps `path` with `<path>.swapped` in one renameat2(RENAME_EXCHANGE), creating the
+// latter as a regular file holding `content` when missing: a directory the daemon
+// keeps writing into becomes a file with no moment in which the daemon could
+// re-create it (removing it first would race); calling it again swaps back.
+// Returns 0 or the errno.
+inline int SwapWithAFile(const std::filesystem::path& path, const std::string& content = "not a directory\n") {
+  const std::filesystem::path aside = path.string() + ".swapped";
+  if (!std::filesystem::exists(aside)) WriteFile(aside, content);
+  return ::renameat2(AT_FDCWD, aside.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0 ? 0 : errno;
 }
 
 inline void AppendFile(const std::filesystem::path& p, const std::string& content) {
