@@ -15,6 +15,12 @@ std::vector<std::string_view> ErrorReasons() {
   return out;
 }
 
+// How long the writes due at one tick may take in turn on one pool thread before
+// those still waiting get threads of their own. Healthy storage writes a heartbeat
+// in microseconds; a slow or hung write then delays the rest of its run by this
+// much at most, a small fraction of any write timeout.
+constexpr Duration kSpreadAfter = std::chrono::milliseconds(2);
+
 bool LastWriteOk(const HeartbeatState& s) {
   return s.last_success_wall && s.consecutive_failures == 0 && !s.outstanding_timed_out;
 }
@@ -45,6 +51,7 @@ std::string HtmlEscape(std::string_view s) {
 Daemon::Daemon(std::shared_ptr<const Config> cfg, Metrics& metrics, DaemonDeps deps)
     : metrics_(metrics),
       deps_(deps),
+      pool_(deps.clock, queue_),
       engine_(EngineState::Start(deps.clock.Now())),
       executor_(ActionDeps{deps.io, deps.runner, deps.clock},
                 ExecutorCallbacks{
@@ -116,8 +123,7 @@ void Daemon::AddTarget(const TargetConfig& cfg, MonoTime now) {
 }
 
 void Daemon::StartWorkers(Target& t) {
-  auto target = MakeHeartbeatTarget(t.cfg, TargetEnv{cfg_->host.id, cfg_->heartbeat.timeout, &deps_.runner});
-  t.writer = std::make_unique<TargetWriter>(t.id, std::move(target), deps_.clock, queue_);
+  t.heartbeat = MakeHeartbeatTarget(t.cfg, TargetEnv{cfg_->host.id, cfg_->heartbeat.timeout, &deps_.runner});
   t.peer_watcher.reset();
   if (t.cfg.peer_watch) {
     t.peer_watcher = std::make_unique<PeerWatcher>(t.id, t.cfg.path.parent_path(), t.cfg.path.filename().string(), queue_);
@@ -125,8 +131,8 @@ void Daemon::StartWorkers(Target& t) {
 }
 
 void Daemon::StopWorkers(Target& t) {
-  if (!t.writer->StopWithin(Duration::zero())) ++abandoned_writers_;
-  if (t.peer_watcher && !t.peer_watcher->StopWithin(Duration::zero())) ++abandoned_writers_;
+  if (t.peer_watcher && !t.peer_watcher->StopWithin(Duration::zero())) ++abandoned_peer_watchers_;
+  t.peer_watcher.reset();
 }
 
 void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
@@ -178,7 +184,6 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
       t.metrics = &metrics_.AddTarget(t.cfg.name, timings_.histogram_buckets_seconds, ErrorReasons());
     }
     if (*it != t.cfg) {
-      // A write still in flight on the old writer completes under the same id.
       StopWorkers(t);
       t.cfg = *it;
       t.peers.reset();
@@ -215,7 +220,7 @@ void Daemon::HandleCompletion(const WriteCompletion& c) {
   Target& t = *it;
   const int failures_before = t.state.consecutive_failures;
   const bool was_ok = LastWriteOk(t.state);
-  // Storage latency only; waking the writer thread is not the storage's doing.
+  // Storage latency only; waiting for a pool thread is not the storage's doing.
   t.metrics->ObserveWriteDuration(c.finished - c.began);
   const auto effect = OnCompletion(t.state, c.result, c.started, c.finished, c.content_time, timings_.timeout);
   if (effect.newly_timed_out) t.metrics->CountTimeout();
@@ -264,11 +269,11 @@ void Daemon::PublishPeerAges(Target& t, MonoTime now) {
   t.metrics->SetPeerAges(samples);
 }
 
-void Daemon::Tick(Target& t, MonoTime now) {
+void Daemon::Tick(Target& t, MonoTime now, std::vector<WriteRequest>& run) {
   switch (OnTick(t.state, now)) {
     case TickAction::kStartWrite:
       t.metrics->CountAttempt();
-      t.writer->Start(deps_.clock.WallNow(), now);
+      run.push_back({t.id, t.heartbeat, deps_.clock.WallNow(), now});
       break;
     case TickAction::kCoalesce:
       break;
@@ -462,7 +467,10 @@ MonoTime Daemon::NextWakeup(MonoTime now, std::span<const TargetObservation> obs
   if (deps_.notifier.WatchdogPeriod()) next = std::min(next, next_notify_alive_);
   for (const auto& t : targets_) {
     next = std::min(next, t.next_tick);
-    if (auto d = TimeoutDeadline(t.state, timings_.timeout)) next = std::min(next, *d);
+    if (auto d = TimeoutDeadline(t.state, timings_.timeout)) {
+      next = std::min(next, *d);
+      if (spread_at_) next = std::min(next, *spread_at_);  // a write is in flight
+    }
   }
   if (auto d = NextDecisionDeadline(DecisionCfg(), engine_, obs, now)) next = std::min(next, *d);
   return next;
@@ -501,17 +509,26 @@ void Daemon::Run() {
       reload.swap(pending_reload_);
     }
     if (reload) ApplyConfig(std::move(reload), now);
+    if (spread_at_ && now >= *spread_at_) {
+      pool_.Spread();
+      spread_at_.reset();
+    }
+    std::vector<WriteRequest> run;
     for (auto& t : targets_) {
       if (OnTimeoutCheck(t.state, now, timings_.timeout)) {
         target_snapshot_stale_ = true;
         t.metrics->CountTimeout();
         spdlog::warn("target {}: heartbeat write still running after {}s (timeout)", t.cfg.name, ToSeconds(timings_.timeout));
       }
-      if (now >= t.next_tick) Tick(t, now);
+      if (now >= t.next_tick) Tick(t, now, run);
       t.metrics->SetStuckWrites(t.state.stuck() ? 1 : 0);
       t.metrics->SetConsecutiveFailures(t.state.consecutive_failures);
       t.metrics->SetUp(!TargetFailed(timings_.lease, t.state.last_success, now));
       PublishPeerAges(t, now);
+    }
+    if (!run.empty()) {
+      pool_.Submit(std::move(run));
+      spread_at_ = now + kSpreadAfter;
     }
     // Target states do not change again until the next completion: one snapshot
     // serves the decision and the wake-up deadline.
@@ -539,12 +556,16 @@ void Daemon::Run() {
 bool Daemon::Shutdown(Duration wait) {
   const MonoTime deadline = deps_.clock.Now() + wait;
   auto left = [&] { return std::max(Duration::zero(), deadline - deps_.clock.Now()); };
-  bool clean = abandoned_writers_ == 0;
-  for (auto& t : targets_) {
-    if (!t.writer->StopWithin(left())) {
-      clean = false;
-      spdlog::warn("target {}: writer still blocked in the kernel at shutdown; abandoning it", t.cfg.name);
+  bool clean = abandoned_peer_watchers_ == 0;
+  if (!pool_.StopWithin(left())) {
+    clean = false;
+    std::vector<std::string> stuck;
+    for (const auto& t : targets_) {
+      if (t.state.outstanding_since) stuck.push_back(t.cfg.name);
     }
+    spdlog::warn("heartbeat writes still blocked in the kernel at shutdown ({}); abandoning them", fmt::join(stuck, ", "));
+  }
+  for (auto& t : targets_) {
     if (t.peer_watcher && !t.peer_watcher->StopWithin(left())) {
       clean = false;
       spdlog::warn("target {}: peer scan still blocked in the kernel at shutdown; abandoning it", t.cfg.name);

@@ -4,8 +4,8 @@
 //
 // Threads: Run() is the scheduler thread and owns all target and engine state.
 // RequestStop(), RequestReload(), Healthy(), StatusHtml(), ControlStatus() and
-// ControlFence() are safe from any thread. Each target has its own writer thread; fence actions run on the
-// executor thread.
+// ControlFence() are safe from any thread. Heartbeat writes run on the write pool
+// (storage/write_pool.h); fence actions run on the executor thread.
 #pragma once
 
 #include <atomic>
@@ -26,7 +26,7 @@
 #include "src/sys/service_notifier.h"
 #include "src/sys/watchdog.h"
 #include "storage/peer_watcher.h"
-#include "storage/target_writer.h"
+#include "storage/write_pool.h"
 
 namespace hbfence {
 
@@ -67,7 +67,7 @@ class Daemon {
   struct Target {
     uint64_t id;
     TargetConfig cfg;
-    std::unique_ptr<TargetWriter> writer;
+    std::shared_ptr<HeartbeatTarget> heartbeat;  // written on the pool; a write in flight holds it too
     HeartbeatState state;
     MonoTime next_tick;
     TargetMetrics* metrics;
@@ -80,13 +80,13 @@ class Daemon {
   };
 
   void AddTarget(const TargetConfig& cfg, MonoTime now);
-  void StartWorkers(Target& t);  // the writer and, with peer_watch, the peer watcher
-  void StopWorkers(Target& t);   // abandons the ones stuck in the kernel
+  void StartWorkers(Target& t);  // the heartbeat and, with peer_watch, the peer watcher
+  void StopWorkers(Target& t);   // a write in flight completes under the same id
   void ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now);
   void HandleCompletion(const WriteCompletion& c);
   void HandlePeerScan(PeerScanCompletion c);
   void PublishPeerAges(Target& t, MonoTime now);
-  void Tick(Target& t, MonoTime now);
+  void Tick(Target& t, MonoTime now, std::vector<WriteRequest>& run);
   void Evaluate(MonoTime now, std::span<const TargetObservation> obs);
   void Fence(Decision decision);
   bool AnyTargetFailed(MonoTime now) const;
@@ -106,9 +106,13 @@ class Daemon {
   DaemonDeps deps_;
   Timings timings_;
   std::shared_ptr<CompletionQueue> queue_ = std::make_shared<CompletionQueue>();
+  WritePool pool_;
+  // When the writes submitted last must have finished, or the ones still waiting
+  // in their run get threads of their own (WritePool::Spread).
+  std::optional<MonoTime> spread_at_;
   std::vector<Target> targets_;
   uint64_t next_target_id_ = 1;
-  int abandoned_writers_ = 0;  // dropped by a reload while stuck in the kernel
+  int abandoned_peer_watchers_ = 0;  // dropped by a reload while stuck in the kernel
   EngineState engine_;
   MonoTime status_published_{};
   MonoTime next_watchdog_pet_{};

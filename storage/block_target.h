@@ -1,7 +1,7 @@
 // A heartbeat sector on a dedicated raw device or LUN (a small DRBD, LVM or iSCSI
 // volume): one 4096-byte sector at a configured offset, format in block_sector.h.
 // Write() is blocking and may hang forever in the kernel on dead storage: it is only
-// ever called on the target's own writer thread (see target_writer.h).
+// ever called on a write pool thread (see write_pool.h).
 #pragma once
 
 #include <cstdint>
@@ -21,7 +21,7 @@ namespace hbfence {
 // (I/O error, too small, never written, bad magic, unknown version, bad checksum).
 Result<BlockSector, std::string> ReadBlockSector(const std::filesystem::path& device, uint64_t offset);
 
-// Owned by its writer thread: Write() is not safe to call concurrently.
+// Write() is not safe to call concurrently: the pool runs one write per target at a time.
 class BlockTarget final : public HeartbeatTarget {
  public:
   BlockTarget(TargetConfig cfg, std::string host_id) : cfg_(std::move(cfg)), host_id_(std::move(host_id)) {}

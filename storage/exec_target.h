@@ -17,7 +17,7 @@
 
 namespace hbfence {
 
-// Owned by its writer thread. `runner` must outlive the target.
+// `runner` must outlive the target.
 class ExecTarget final : public HeartbeatTarget {
  public:
   ExecTarget(TargetConfig cfg, Duration timeout, ProcessRunner& runner)

@@ -1,6 +1,6 @@
 // A heartbeat file on (usually shared) storage. Write() is blocking and may hang
-// forever in the kernel on dead storage: it is only ever called on the target's own
-// writer thread (see target_writer.h).
+// forever in the kernel on dead storage: it is only ever called on a write pool
+// thread (see write_pool.h).
 #pragma once
 
 #include "storage/heartbeat_target.h"

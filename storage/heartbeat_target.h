@@ -1,6 +1,6 @@
 // What a heartbeat target is to the rest of hbfence: one blocking Write() per
 // tick. Write() may hang forever in the kernel on dead storage, so it is only ever
-// called on the target's own writer thread (see target_writer.h).
+// called on a write pool thread (see write_pool.h), one write per target at a time.
 #pragma once
 
 #include <memory>

@@ -50,7 +50,7 @@ struct PeerAge {
   bool operator==(const PeerAge&) const = default;
 };
 
-// Owned by the target's writer thread (or whoever scans); not thread-safe.
+// Owned by the thread that scans; not thread-safe.
 //
 // Rules:
 // - first sighting of a value v: the peer is taken to have written it at

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "src/sys/time.h"
-#include "storage/target_writer.h"
+#include "storage/write_pool.h"
 
 namespace hbfence {
 
@@ -25,7 +25,7 @@ class PeerWatcher {
   PeerWatcher& operator=(const PeerWatcher&) = delete;
 
   void RequestScan();
-  // As TargetWriter::StopWithin: joins when idle within `wait`, else detaches.
+  // Joins the thread when it is idle within `wait`, else detaches it.
   bool StopWithin(Duration wait);
 
  private:

@@ -1,5 +1,5 @@
 // The block and exec target kinds on the FUSE fault filesystem: a block write hung
-// in the kernel blocks only its own writer thread and finishes once released; EIO
+// in the kernel blocks only its own pool thread and finishes once released; EIO
 // is an io_error; a probe hung on the storage is killed and reaped at its timeout.
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include "src/sys/clock.h"
 #include "storage/block_target.h"
 #include "storage/exec_target.h"
-#include "storage/target_writer.h"
+#include "storage/write_pool.h"
 #include "tests/support/temp_dir.h"
 
 namespace hbfence {
@@ -65,30 +65,31 @@ std::vector<WriteCompletion> WaitForCompletion(CompletionQueue& queue, Duration 
   return got;
 }
 
-TEST(TargetKindsFaultTest, AHungBlockWriteBlocksOnlyItsWriterAndFinishesWhenReleased) {
+TEST(TargetKindsFaultTest, AHungBlockWriteBlocksOnlyItsThreadAndFinishesWhenReleased) {
   std::string why;
   if (!FaultFsMount::Available(&why)) GTEST_SKIP() << why;
   TempDir dir;
-  SystemClock clock;  // outlives the writer thread: it is awaited below before the test ends
+  SystemClock clock;  // outlives the pool's thread: it is awaited below before the test ends
   auto fs = FaultFsMount::Start(dir / "fuse", &why);
   ASSERT_TRUE(fs) << why;
   const auto device = MakeDevice(*fs);
   auto queue = std::make_shared<CompletionQueue>();
-  TargetWriter writer(1, Block(device), clock, queue);
+  WritePool pool(clock, queue);
+  std::shared_ptr<HeartbeatTarget> target = Block(device);
 
-  writer.Start(kT, clock.Now());
+  pool.Submit({{1, target, kT, clock.Now()}});
   auto healthy = WaitForCompletion(*queue, 10s);
   ASSERT_EQ(healthy.size(), 1u);
   ASSERT_TRUE(healthy[0].result.ok()) << healthy[0].result.detail;
 
   ASSERT_TRUE(fs->SetMode("hang", &why)) << why;
-  writer.Start(kT + 5s, clock.Now());
+  pool.Submit({{1, target, kT + 5s, clock.Now()}});
   EXPECT_TRUE(queue->WaitUntil(clock.Now() + 500ms).empty()) << "the write should hang in the kernel";
-  EXPECT_FALSE(writer.StopWithin(100ms)) << "a hung writer is detached, not joined";
+  EXPECT_FALSE(pool.StopWithin(100ms)) << "a thread stuck in a write is detached, not joined";
 
   ASSERT_TRUE(fs->SetMode("ok", &why)) << why;
   auto released = WaitForCompletion(*queue, 10s);
-  ASSERT_EQ(released.size(), 1u) << "the detached writer finishes once the storage answers";
+  ASSERT_EQ(released.size(), 1u) << "the detached thread finishes once the storage answers";
   EXPECT_TRUE(released[0].result.ok()) << released[0].result.detail;
   const auto sector = ReadBlockSector(device, 4096);
   ASSERT_TRUE(sector) << sector.error();

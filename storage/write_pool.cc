@@ -1,0 +1,163 @@
+#include "storage/write_pool.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <functional>
+#include <iterator>
+#include <list>
+
+namespace hbfence {
+
+// Notifying after unlocking spares the woken scheduler from blocking straight away
+// on the mutex still held.
+void CompletionQueue::Push(WriteCompletion c, bool wake) {
+  {
+    std::lock_guard lock(mu_);
+    items_.push_back(std::move(c));
+  }
+  if (wake) cv_.notify_one();
+}
+
+void CompletionQueue::PushPeerScan(PeerScanCompletion c) {
+  {
+    std::lock_guard lock(mu_);
+    peer_scans_.push_back(std::move(c));
+  }
+  cv_.notify_one();
+}
+
+std::vector<PeerScanCompletion> CompletionQueue::TakePeerScans() {
+  std::lock_guard lock(mu_);
+  std::vector<PeerScanCompletion> out;
+  out.swap(peer_scans_);
+  return out;
+}
+
+void CompletionQueue::Wake() {
+  std::lock_guard lock(mu_);
+  woken_ = true;
+  cv_.notify_all();
+}
+
+std::vector<WriteCompletion> CompletionQueue::WaitUntil(MonoTime deadline) {
+  std::unique_lock lock(mu_);
+  cv_.wait_until(lock, deadline, [&] { return woken_ || !items_.empty() || !peer_scans_.empty(); });
+  woken_ = false;
+  std::vector<WriteCompletion> out;
+  out.swap(items_);
+  return out;
+}
+
+struct WritePool::Shared {
+  Shared(const Clock& c, std::shared_ptr<CompletionQueue> q) : clock(c), queue(std::move(q)) {}
+  const Clock& clock;
+  const std::shared_ptr<CompletionQueue> queue;
+
+  using Run = std::deque<WriteRequest>;
+  std::mutex mu;  // guards the members below
+  std::condition_variable work;   // a run is waiting, or stopping
+  std::condition_variable idle;   // a thread left a write
+  std::deque<Run> waiting;        // not taken by a thread yet
+  std::list<Run> running;         // the rest of each run a thread is working through
+  std::vector<bool> in_write;     // per thread: inside HeartbeatTarget::Write()
+  size_t idle_threads = 0;        // waiting for a run
+  bool stopping = false;
+};
+
+WritePool::WritePool(const Clock& clock, std::shared_ptr<CompletionQueue> queue)
+    : shared_(std::make_shared<Shared>(clock, std::move(queue))) {}
+
+WritePool::~WritePool() {
+  if (!threads_.empty()) StopWithin(Duration::zero());
+}
+
+void WritePool::AddThreadsForWaitingRuns() {
+  while (shared_->waiting.size() > shared_->idle_threads) {
+    shared_->in_write.push_back(false);
+    ++shared_->idle_threads;  // counted idle until it takes a run, so one thread per waiting run
+    threads_.emplace_back(&WritePool::Loop, shared_, threads_.size());
+  }
+}
+
+void WritePool::Submit(std::vector<WriteRequest> run) {
+  if (run.empty()) return;
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->waiting.emplace_back(std::make_move_iterator(run.begin()), std::make_move_iterator(run.end()));
+    AddThreadsForWaitingRuns();
+  }
+  shared_->work.notify_one();
+}
+
+void WritePool::Spread() {
+  {
+    std::lock_guard lock(shared_->mu);
+    for (auto& run : shared_->running) {
+      for (auto& request : run) shared_->waiting.push_back(Shared::Run{std::move(request)});
+      run.clear();
+    }
+    if (shared_->waiting.empty()) return;
+    AddThreadsForWaitingRuns();
+  }
+  shared_->work.notify_all();
+}
+
+bool WritePool::StopWithin(Duration wait) {
+  std::unique_lock lock(shared_->mu);
+  shared_->stopping = true;
+  shared_->work.notify_all();
+  auto none_in_write = [&] { return std::none_of(shared_->in_write.begin(), shared_->in_write.end(), std::identity{}); };
+  const bool clean = shared_->idle.wait_for(lock, wait, none_in_write);
+  // A thread outside a write sees `stopping` before it could begin another: joining
+  // it cannot wait on the kernel.
+  const std::vector<bool> stuck = shared_->in_write;
+  lock.unlock();
+  for (size_t i = 0; i < threads_.size(); ++i) {
+    if (stuck[i]) {
+      threads_[i].detach();
+    } else {
+      threads_[i].join();
+    }
+  }
+  threads_.clear();
+  return clean;
+}
+
+void WritePool::Loop(std::shared_ptr<Shared> s, size_t index) {
+  pthread_setname_np(pthread_self(), "hbfence-writer");  // visible in top -H, ps -L
+  std::unique_lock lock(s->mu);
+  for (;;) {
+    s->work.wait(lock, [&] { return s->stopping || !s->waiting.empty(); });
+    if (s->stopping) return;
+    --s->idle_threads;
+    auto run = s->running.insert(s->running.end(), std::move(s->waiting.front()));
+    s->waiting.pop_front();
+    for (bool last = false; !last;) {
+      const WriteRequest request = std::move(run->front());
+      run->pop_front();
+      s->in_write[index] = true;
+      lock.unlock();
+      const MonoTime began = s->clock.Now();
+      WriteResult result = request.target->Write(request.content_time);
+      const MonoTime finished = s->clock.Now();
+      lock.lock();
+      s->in_write[index] = false;
+      s->idle.notify_all();
+      // The scheduler is woken once per run, by its last write (or the last before
+      // Spread() took the rest away). The thread counts as idle before that wake-up,
+      // so the scheduler's next run finds it instead of starting another thread.
+      last = run->empty() || s->stopping;
+      if (last) {
+        s->running.erase(run);
+        ++s->idle_threads;
+      }
+      lock.unlock();
+      s->queue->Push({request.target_id, request.started, began, finished, request.content_time, std::move(result)},
+                     last);
+      lock.lock();
+    }
+  }
+}
+
+}  // namespace hbfence
