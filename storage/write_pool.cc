@@ -147,15 +147,15 @@ void WritePool::Loop(std::shared_ptr<Shared> s, size_t index) {
       // The scheduler is woken once per run, by its last write (or the last before
       // Spread() took the rest away). The thread counts as idle before that wake-up,
       // so the scheduler's next run finds it instead of starting another thread.
+      // Pushed with the lock held: Spread() must not empty the run between this
+      // verdict and taking its next write.
       last = run->empty() || s->stopping;
       if (last) {
         s->running.erase(run);
         ++s->idle_threads;
       }
-      lock.unlock();
       s->queue->Push({request.target_id, request.started, began, finished, request.content_time, std::move(result)},
                      last);
-      lock.lock();
     }
   }
 }

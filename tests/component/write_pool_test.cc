@@ -129,6 +129,35 @@ TEST(WritePoolTest, SpreadFreesTheWritesQueuedBehindAStuckOne) {
   EXPECT_TRUE(pool.StopWithin(5s));
 }
 
+TEST(WritePoolTest, SpreadAtAnyMomentLosesAndRepeatsNoWrite) {
+  TempDir dir;
+  SystemClock clock;
+  auto queue = std::make_shared<CompletionQueue>();
+  WritePool pool(clock, queue);
+  std::vector<std::shared_ptr<HeartbeatTarget>> targets;
+  for (int i = 0; i < 8; ++i) targets.push_back(File(dir / ("hb" + std::to_string(i))));
+  for (int round = 0; round < 500; ++round) {
+    std::vector<WriteRequest> run;
+    for (uint64_t id = 0; id < targets.size(); ++id) run.push_back({id, targets[id], kT0, clock.Now()});
+    pool.Submit(std::move(run));
+    // Racing the thread that works through the run: before it starts, between two
+    // of its writes, during one, after the last.
+    std::vector<WriteCompletion> done;
+    const auto deadline = clock.Now() + 10s;
+    while (done.size() < targets.size() && clock.Now() < deadline) {
+      if (round % 2) pool.Spread();
+      for (auto& c : queue->WaitUntil(clock.Now())) done.push_back(std::move(c));
+    }
+    ASSERT_EQ(done.size(), targets.size()) << "round " << round;
+    std::vector<uint64_t> ids;
+    for (const auto& c : done) ids.push_back(c.target_id);
+    std::sort(ids.begin(), ids.end());
+    EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "a write ran twice in round " << round;
+  }
+  EXPECT_LE(pool.threads(), targets.size());
+  EXPECT_TRUE(pool.StopWithin(5s));
+}
+
 TEST(WritePoolTest, StoppingDetachesAThreadStuckInAWriteAndItFinishesSafelyLater) {
   SystemClock clock;
   auto queue = std::make_shared<CompletionQueue>();
