@@ -50,9 +50,11 @@ std::vector<WriteCompletion> CompletionQueue::WaitUntil(MonoTime deadline) {
 }
 
 struct WritePool::Shared {
-  Shared(const Clock& c, std::shared_ptr<CompletionQueue> q) : clock(c), queue(std::move(q)) {}
+  Shared(const Clock& c, std::shared_ptr<CompletionQueue> q, Duration r)
+      : clock(c), queue(std::move(q)), retire_after(r) {}
   const Clock& clock;
   const std::shared_ptr<CompletionQueue> queue;
+  const Duration retire_after;
 
   using Run = std::deque<WriteRequest>;
   std::mutex mu;  // guards the members below
@@ -60,23 +62,43 @@ struct WritePool::Shared {
   std::condition_variable idle;   // a thread left a write
   std::deque<Run> waiting;        // not taken by a thread yet
   std::list<Run> running;         // the rest of each run a thread is working through
-  std::vector<bool> in_write;     // per thread: inside HeartbeatTarget::Write()
+  std::vector<bool> in_write;     // per thread slot: inside HeartbeatTarget::Write()
+  std::vector<bool> retired;      // per thread slot: returned, to be joined
   size_t idle_threads = 0;        // waiting for a run
   bool stopping = false;
 };
 
-WritePool::WritePool(const Clock& clock, std::shared_ptr<CompletionQueue> queue)
-    : shared_(std::make_shared<Shared>(clock, std::move(queue))) {}
+WritePool::WritePool(const Clock& clock, std::shared_ptr<CompletionQueue> queue, Duration retire_after)
+    : shared_(std::make_shared<Shared>(clock, std::move(queue), retire_after)) {}
 
-WritePool::~WritePool() {
-  if (!threads_.empty()) StopWithin(Duration::zero());
+WritePool::~WritePool() { StopWithin(Duration::zero()); }
+
+size_t WritePool::threads() const {
+  std::lock_guard lock(shared_->mu);
+  size_t n = 0;
+  for (size_t i = 0; i < threads_.size(); ++i) n += threads_[i].joinable() && !shared_->retired[i];
+  return n;
 }
 
 void WritePool::AddThreadsForWaitingRuns() {
-  while (shared_->waiting.size() > shared_->idle_threads) {
-    shared_->in_write.push_back(false);
-    ++shared_->idle_threads;  // counted idle until it takes a run, so one thread per waiting run
-    threads_.emplace_back(&WritePool::Loop, shared_, threads_.size());
+  auto& s = *shared_;
+  // A retired thread has left the lock for good: joining it here waits only for its exit.
+  for (size_t i = 0; i < threads_.size(); ++i) {
+    if (s.retired[i]) {
+      threads_[i].join();
+      s.retired[i] = false;
+    }
+  }
+  while (s.waiting.size() > s.idle_threads) {
+    size_t slot = 0;
+    while (slot < threads_.size() && threads_[slot].joinable()) ++slot;
+    if (slot == threads_.size()) {
+      threads_.emplace_back();
+      s.in_write.push_back(false);
+      s.retired.push_back(false);
+    }
+    ++s.idle_threads;  // counted idle until it takes a run, so one thread per waiting run
+    threads_[slot] = std::thread(&WritePool::Loop, shared_, slot);
   }
 }
 
@@ -114,6 +136,7 @@ bool WritePool::StopWithin(Duration wait) {
   const std::vector<bool> stuck = shared_->in_write;
   lock.unlock();
   for (size_t i = 0; i < threads_.size(); ++i) {
+    if (!threads_[i].joinable()) continue;
     if (stuck[i]) {
       threads_[i].detach();
     } else {
@@ -128,8 +151,18 @@ void WritePool::Loop(std::shared_ptr<Shared> s, size_t index) {
   pthread_setname_np(pthread_self(), "hbfence-writer");  // visible in top -H, ps -L
   std::unique_lock lock(s->mu);
   for (;;) {
-    s->work.wait(lock, [&] { return s->stopping || !s->waiting.empty(); });
+    const bool work = s->work.wait_for(lock, s->retire_after, [&] { return s->stopping || !s->waiting.empty(); });
     if (s->stopping) return;
+    if (!work) {
+      // Threads started for a slow or hung spell are not kept once it is over; one
+      // stays for the next tick.
+      if (s->idle_threads > 1) {
+        --s->idle_threads;
+        s->retired[index] = true;
+        return;
+      }
+      continue;
+    }
     --s->idle_threads;
     auto run = s->running.insert(s->running.end(), std::move(s->waiting.front()));
     s->waiting.pop_front();

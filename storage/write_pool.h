@@ -70,13 +70,14 @@ struct WriteRequest {
 // kernel then holds only its own thread, and delayed the others of its run by no
 // more than the time until Spread(). Threads are created only when every existing
 // one is busy, so there are at most as many as writes in flight (one per target),
-// plus one.
+// plus one; a thread idle for `retire_after` exits, except the last idle one.
 //
 // All members are called from the scheduler thread. The state the threads share is
 // reference-counted, so a thread abandoned in the kernel never touches freed memory.
 class WritePool {
  public:
-  WritePool(const Clock& clock, std::shared_ptr<CompletionQueue> queue);
+  WritePool(const Clock& clock, std::shared_ptr<CompletionQueue> queue,
+            Duration retire_after = std::chrono::seconds(10));
   ~WritePool();
   WritePool(const WritePool&) = delete;
   WritePool& operator=(const WritePool&) = delete;
@@ -92,7 +93,7 @@ class WritePool {
   // then detaches those still stuck in the kernel and returns false.
   bool StopWithin(Duration wait);
 
-  size_t threads() const { return threads_.size(); }
+  size_t threads() const;  // running, idle or stuck in a write
 
  private:
   struct Shared;
@@ -100,7 +101,7 @@ class WritePool {
   static void Loop(std::shared_ptr<Shared> shared, size_t index);
 
   std::shared_ptr<Shared> shared_;
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> threads_;  // by slot; a slot is free when not joinable
 };
 
 }  // namespace hbfence

@@ -158,6 +158,28 @@ TEST(WritePoolTest, SpreadAtAnyMomentLosesAndRepeatsNoWrite) {
   EXPECT_TRUE(pool.StopWithin(5s));
 }
 
+TEST(WritePoolTest, ThreadsStartedForAHangRetireOnceIdleExceptOne) {
+  TempDir dir;
+  SystemClock clock;
+  auto queue = std::make_shared<CompletionQueue>();
+  WritePool pool(clock, queue, 20ms);
+  auto held = std::make_shared<HeldTarget>();
+  pool.Submit({{1, held, kT0, clock.Now()}, {2, File(dir / "a"), kT0, clock.Now()}, {3, File(dir / "b"), kT0, clock.Now()}});
+  held->WaitEntered();
+  pool.Spread();
+  ASSERT_EQ(Collect(*queue, 2, 10s).size(), 2u);
+  held->Release();
+  ASSERT_EQ(Collect(*queue, 1, 10s).size(), 1u);
+
+  const auto deadline = clock.Now() + 10s;
+  while (pool.threads() > 1 && clock.Now() < deadline) queue->WaitUntil(clock.Now() + 5ms);
+  EXPECT_EQ(pool.threads(), 1u) << "idle threads retire; one is kept";
+  pool.Submit({{2, File(dir / "a"), kT0 + 1s, clock.Now()}});
+  ASSERT_EQ(Collect(*queue, 1, 10s).size(), 1u);
+  EXPECT_EQ(pool.threads(), 1u);
+  EXPECT_TRUE(pool.StopWithin(5s));
+}
+
 TEST(WritePoolTest, StoppingDetachesAThreadStuckInAWriteAndItFinishesSafelyLater) {
   SystemClock clock;
   auto queue = std::make_shared<CompletionQueue>();
