@@ -145,9 +145,16 @@ void TargetMetrics::CountError(std::string_view reason) {
   if (auto it = errors_.find(reason); it != errors_.end()) it->second->Increment();
 }
 void TargetMetrics::SetLastSuccess(WallTime t) { last_success_->Set(ToUnixSeconds(t)); }
-void TargetMetrics::SetConsecutiveFailures(int n) { consecutive_->Set(n); }
-void TargetMetrics::SetStuckWrites(int n) { stuck_->Set(n); }
-void TargetMetrics::SetUp(bool up) { up_->Set(up ? 1 : 0); }
+// The scheduler restates these on every wake-up; storing only changes keeps it off
+// the gauges' cache lines, which scrapes share.
+void TargetMetrics::SetIfChanged(prometheus::Gauge* gauge, double& shown, double value) {
+  if (shown == value) return;
+  gauge->Set(value);
+  shown = value;
+}
+void TargetMetrics::SetConsecutiveFailures(int n) { SetIfChanged(consecutive_, consecutive_shown_, n); }
+void TargetMetrics::SetStuckWrites(int n) { SetIfChanged(stuck_, stuck_shown_, n); }
+void TargetMetrics::SetUp(bool up) { SetIfChanged(up_, up_shown_, up ? 1 : 0); }
 
 void TargetMetrics::SetPeerAges(const std::vector<PeerAgeSample>& ages) {
   std::map<std::string, prometheus::Gauge*, std::less<>> current;
@@ -194,7 +201,7 @@ TargetMetrics& Metrics::AddTarget(const std::string& name, const std::vector<dou
   t.consecutive_ = &f_->consecutive.Add(labels);
   t.stuck_ = &f_->stuck.Add(labels);
   t.up_ = &f_->up.Add(labels);
-  t.up_->Set(1);
+  t.up_->Set(t.up_shown_);
   t.name_ = name;
   t.peer_age_family_ = &f_->peer_age;
   return t;

@@ -46,6 +46,8 @@ class TargetMetrics {
 
  private:
   friend class Metrics;
+  static void SetIfChanged(prometheus::Gauge* gauge, double& shown, double value);
+
   std::string name_;
   prometheus::Family<prometheus::Gauge>* peer_age_family_ = nullptr;
   std::map<std::string, prometheus::Gauge*, std::less<>> peer_ages_;
@@ -57,6 +59,7 @@ class TargetMetrics {
   prometheus::Gauge* consecutive_ = nullptr;
   prometheus::Gauge* stuck_ = nullptr;
   prometheus::Gauge* up_ = nullptr;
+  double consecutive_shown_ = 0, stuck_shown_ = 0, up_shown_ = 1;  // what AddTarget sets
 };
 
 struct BuildInfo {

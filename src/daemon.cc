@@ -153,6 +153,7 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
   cfg_ = std::move(cfg);
   timings_ = Derive(cfg_->heartbeat);
   target_snapshot_stale_ = true;
+  target_snapshot_names_stale_ = true;
   // Health: the loop wakes at least once per interval; allow two plus slack.
   health_budget_ns_ = (2 * timings_.interval + std::chrono::seconds(2)).count();
 
@@ -214,10 +215,17 @@ std::vector<TargetObservation> Daemon::Observations() const {
   return obs;
 }
 
+// Ids are handed out in increasing order and a reload keeps the survivors' order,
+// appending new targets: targets_ is sorted by id.
+Daemon::Target* Daemon::FindTarget(uint64_t id) {
+  auto it = std::lower_bound(targets_.begin(), targets_.end(), id, [](const Target& t, uint64_t v) { return t.id < v; });
+  return it != targets_.end() && it->id == id ? &*it : nullptr;
+}
+
 void Daemon::HandleCompletion(const WriteCompletion& c) {
-  auto it = std::find_if(targets_.begin(), targets_.end(), [&](const Target& t) { return t.id == c.target_id; });
-  if (it == targets_.end()) return;  // its target was removed by a reload
-  Target& t = *it;
+  Target* found = FindTarget(c.target_id);
+  if (!found) return;  // its target was removed by a reload
+  Target& t = *found;
   const int failures_before = t.state.consecutive_failures;
   const bool was_ok = LastWriteOk(t.state);
   // Storage latency only; waiting for a pool thread is not the storage's doing.
@@ -242,9 +250,9 @@ void Daemon::HandleCompletion(const WriteCompletion& c) {
 }
 
 void Daemon::HandlePeerScan(PeerScanCompletion c) {
-  auto it = std::find_if(targets_.begin(), targets_.end(), [&](const Target& t) { return t.id == c.target_id; });
-  if (it == targets_.end()) return;
-  Target& t = *it;
+  Target* found = FindTarget(c.target_id);
+  if (!found) return;
+  Target& t = *found;
   // Logged when it changes, not on every scan.
   const auto& before = t.peers;
   if (!c.scan.error.empty() && (!before || before->error != c.scan.error)) {
@@ -269,11 +277,11 @@ void Daemon::PublishPeerAges(Target& t, MonoTime now) {
   t.metrics->SetPeerAges(samples);
 }
 
-void Daemon::Tick(Target& t, MonoTime now, std::vector<WriteRequest>& run) {
+void Daemon::Tick(Target& t, MonoTime now, WallTime wall_now, std::vector<WriteRequest>& run) {
   switch (OnTick(t.state, now)) {
     case TickAction::kStartWrite:
       t.metrics->CountAttempt();
-      run.push_back({t.id, t.heartbeat, deps_.clock.WallNow(), now});
+      run.push_back({t.id, t.heartbeat, wall_now, now});
       break;
     case TickAction::kCoalesce:
       break;
@@ -406,15 +414,22 @@ std::string Daemon::ControlStatus(std::string_view target) const {
 }
 
 void Daemon::PublishTargetSnapshot() {
-  std::vector<TargetSnapshot> snapshot;
-  snapshot.reserve(targets_.size());
-  for (const auto& t : targets_) {
-    snapshot.push_back({t.cfg.name, t.cfg.path, t.cfg.mount, t.state.last_success, t.state.last_success_wall.has_value(),
-                        t.state.last_error});
-  }
   std::lock_guard lock(mu_);
-  target_snapshot_.swap(snapshot);
   snapshot_lease_ = timings_.lease;
+  // Names and paths change only with the configuration; the rest is updated in
+  // place, without allocating, after every batch of successes.
+  if (target_snapshot_names_stale_) {
+    target_snapshot_.clear();
+    for (const auto& t : targets_) target_snapshot_.push_back({t.cfg.name, t.cfg.path, t.cfg.mount, {}, false, {}});
+    target_snapshot_names_stale_ = false;
+  }
+  for (size_t i = 0; i < targets_.size(); ++i) {
+    const HeartbeatState& state = targets_[i].state;
+    TargetSnapshot& shown = target_snapshot_[i];
+    shown.last_success = state.last_success;
+    shown.ever_succeeded = state.last_success_wall.has_value();
+    shown.last_error = state.last_error;
+  }
 }
 
 // Liveness goes out from this loop only: if the loop wedges, the hardware watchdog
@@ -436,9 +451,18 @@ void Daemon::KeepAlive(MonoTime now) {
     deps_.notifier.Ready();
     ready_sent_ = true;
   }
-  if (std::string line = StatusLine(now); line != last_status_line_) {
-    deps_.notifier.Status(line);
-    last_status_line_ = std::move(line);
+  // Built only when what it shows may have changed: building it allocates, and
+  // this runs on every wake-up.
+  const auto down = std::count_if(targets_.begin(), targets_.end(), [&](const Target& t) {
+    return TargetFailed(timings_.lease, t.state.last_success, now);
+  });
+  const StatusKey key{engine_.decided, targets_.size(), cfg_->fence.action};
+  if (down > 0 || key != last_status_key_) {
+    if (std::string line = StatusLine(now); line != last_status_line_) {
+      deps_.notifier.Status(line);
+      last_status_line_ = std::move(line);
+    }
+    last_status_key_ = down > 0 ? std::nullopt : std::optional(key);
   }
 }
 
@@ -513,14 +537,16 @@ void Daemon::Run() {
       pool_.Spread();
       spread_at_.reset();
     }
+    const WallTime wall_now = deps_.clock.WallNow();
     std::vector<WriteRequest> run;
+    run.reserve(targets_.size());
     for (auto& t : targets_) {
       if (OnTimeoutCheck(t.state, now, timings_.timeout)) {
         target_snapshot_stale_ = true;
         t.metrics->CountTimeout();
         spdlog::warn("target {}: heartbeat write still running after {}s (timeout)", t.cfg.name, ToSeconds(timings_.timeout));
       }
-      if (now >= t.next_tick) Tick(t, now, run);
+      if (now >= t.next_tick) Tick(t, now, wall_now, run);
       t.metrics->SetStuckWrites(t.state.stuck() ? 1 : 0);
       t.metrics->SetConsecutiveFailures(t.state.consecutive_failures);
       t.metrics->SetUp(!TargetFailed(timings_.lease, t.state.last_success, now));

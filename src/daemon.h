@@ -83,10 +83,11 @@ class Daemon {
   void StartWorkers(Target& t);  // the heartbeat and, with peer_watch, the peer watcher
   void StopWorkers(Target& t);   // a write in flight completes under the same id
   void ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now);
+  Target* FindTarget(uint64_t id);
   void HandleCompletion(const WriteCompletion& c);
   void HandlePeerScan(PeerScanCompletion c);
   void PublishPeerAges(Target& t, MonoTime now);
-  void Tick(Target& t, MonoTime now, std::vector<WriteRequest>& run);
+  void Tick(Target& t, MonoTime now, WallTime wall_now, std::vector<WriteRequest>& run);
   void Evaluate(MonoTime now, std::span<const TargetObservation> obs);
   void Fence(Decision decision);
   bool AnyTargetFailed(MonoTime now) const;
@@ -119,6 +120,14 @@ class Daemon {
   MonoTime next_notify_alive_{};
   bool ready_sent_ = false;
   std::string last_status_line_;
+  // What the status line shows while no target is down.
+  struct StatusKey {
+    bool decided = false;
+    size_t targets = 0;
+    FenceActionKind action = FenceActionKind::kLogOnly;
+    bool operator==(const StatusKey&) const = default;
+  };
+  std::optional<StatusKey> last_status_key_;
   // Set by the executor once a reboot is under way: the hardware watchdog then
   // stops being petted, so the host resets even if sysrq is disabled or stuck.
   std::atomic<bool> reboot_standing_{false};
@@ -134,6 +143,7 @@ class Daemon {
   // its lease. One fence per episode, whoever asks first.
   bool control_fence_standing_ = false;
   bool target_snapshot_stale_ = true;  // a target changed between up and failing
+  bool target_snapshot_names_stale_ = true;  // the set of targets changed
 
   // What ControlStatus() reads: published by the scheduler thread.
   struct TargetSnapshot {

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <iterator>
 #include <list>
 
 namespace hbfence {
@@ -56,7 +55,11 @@ struct WritePool::Shared {
   const std::shared_ptr<CompletionQueue> queue;
   const Duration retire_after;
 
-  using Run = std::deque<WriteRequest>;
+  struct Run {
+    std::vector<WriteRequest> writes;
+    size_t next = 0;  // writes before it have been taken
+    bool done() const { return next == writes.size(); }
+  };
   std::mutex mu;  // guards the members below
   std::condition_variable work;   // a run is waiting, or stopping
   std::condition_variable idle;   // a thread left a write
@@ -106,7 +109,7 @@ void WritePool::Submit(std::vector<WriteRequest> run) {
   if (run.empty()) return;
   {
     std::lock_guard lock(shared_->mu);
-    shared_->waiting.emplace_back(std::make_move_iterator(run.begin()), std::make_move_iterator(run.end()));
+    shared_->waiting.push_back({std::move(run)});
     AddThreadsForWaitingRuns();
   }
   shared_->work.notify_one();
@@ -116,8 +119,7 @@ void WritePool::Spread() {
   {
     std::lock_guard lock(shared_->mu);
     for (auto& run : shared_->running) {
-      for (auto& request : run) shared_->waiting.push_back(Shared::Run{std::move(request)});
-      run.clear();
+      for (; !run.done(); ++run.next) shared_->waiting.push_back({{std::move(run.writes[run.next])}});
     }
     if (shared_->waiting.empty()) return;
     AddThreadsForWaitingRuns();
@@ -167,8 +169,7 @@ void WritePool::Loop(std::shared_ptr<Shared> s, size_t index) {
     auto run = s->running.insert(s->running.end(), std::move(s->waiting.front()));
     s->waiting.pop_front();
     for (bool last = false; !last;) {
-      const WriteRequest request = std::move(run->front());
-      run->pop_front();
+      const WriteRequest request = std::move(run->writes[run->next++]);
       s->in_write[index] = true;
       lock.unlock();
       const MonoTime began = s->clock.Now();
@@ -182,7 +183,7 @@ void WritePool::Loop(std::shared_ptr<Shared> s, size_t index) {
       // so the scheduler's next run finds it instead of starting another thread.
       // Pushed with the lock held: Spread() must not empty the run between this
       // verdict and taking its next write.
-      last = run->empty() || s->stopping;
+      last = run->done() || s->stopping;
       if (last) {
         s->running.erase(run);
         ++s->idle_threads;
