@@ -4,15 +4,16 @@
 //
 //   design_floor --mode MODE --dir DIR [--files 64] [--interval-ms 50] [--seconds 5]
 //
-//   handoff        hbfence's shape: a scheduler thread ticks every interval and wakes
+//   handoff        hbfence's first shape (one writer thread per target, until the
+//                  write pool): a scheduler thread ticks every interval and wakes
 //                  one writer thread per file through its condition variable; the
 //                  writer does open+fstat+pwrite+fdatasync+close and pushes a
 //                  completion to a shared queue that wakes the scheduler
-//                  (storage/target_writer.cc, storage/file_target.cc)
 //   timer-threads  one thread per file that sleeps to its own absolute deadline
 //                  (clock_nanosleep) and writes: no hand-off, one wake-up per write
 //   timer-threads-keepfd  the same with the fd kept open: pwrite+fdatasync only
-//   single         one thread writes every file in turn each interval (open/close)
+//   single         one thread writes every file in turn each interval (open/close):
+//                  the write pool's shape on healthy storage (storage/write_pool.h)
 //   single-keepfd  one thread, fds kept open: pwrite+fdatasync per file
 //
 // Prints one JSON object: writes, cpu_s, cpu_us_per_write, voluntary/involuntary

@@ -9,8 +9,9 @@
 //              minus its fstat; storage/file_target.cc)
 //   handoff    openclose done by a second thread woken through a condition
 //              variable, timed from just before the notify to the end of the
-//              write: the minimum a thread-per-target design pays (hbfence's
-//              duration also starts at the scheduler's tick, storage/target_writer.cc)
+//              write: the minimum a design that hands each write to a thread it
+//              wakes pays (hbfence's one writer thread per target, until the
+//              write pool)
 // --interval-ms paces the writes like a heartbeat (0: back to back).
 // Prints one JSON object: count, mean/p50/p99/min/max in microseconds, CPU seconds.
 #include <fcntl.h>
@@ -92,7 +93,7 @@ int main(int argc, char** argv) {
   }
   std::vector<double> lat;
   lat.reserve(count);
-  // handoff: the writer thread, woken per write like hbfence's TargetWriter.
+  // handoff: the writer thread, woken per write.
   std::mutex mu;
   std::condition_variable cv;
   bool request = false, done = false, stop = false;
