@@ -15,11 +15,11 @@ std::vector<std::string_view> ErrorReasons() {
   return out;
 }
 
-// How long the writes due at one tick may take in turn on one pool thread before
-// those still waiting get threads of their own. Healthy storage writes a heartbeat
-// in microseconds; a slow or hung write then delays the rest of its run by this
-// much at most, a small fraction of any write timeout.
-constexpr Duration kSpreadAfter = std::chrono::milliseconds(2);
+// A write this long makes the writes waiting behind it on its pool thread get
+// threads of their own. Healthy storage writes a heartbeat in microseconds; a slow
+// or hung write then delays the rest of its run by this much, a small fraction of
+// any write timeout.
+constexpr Duration kSlowWrite = std::chrono::milliseconds(2);
 
 bool LastWriteOk(const HeartbeatState& s) {
   return s.last_success_wall && s.consecutive_failures == 0 && !s.outstanding_timed_out;
@@ -51,7 +51,7 @@ std::string HtmlEscape(std::string_view s) {
 Daemon::Daemon(std::shared_ptr<const Config> cfg, Metrics& metrics, DaemonDeps deps)
     : metrics_(metrics),
       deps_(deps),
-      pool_(deps.clock, queue_),
+      pool_(deps.clock, queue_, kSlowWrite),
       engine_(EngineState::Start(deps.clock.Now())),
       executor_(ActionDeps{deps.io, deps.runner, deps.clock},
                 ExecutorCallbacks{
@@ -533,10 +533,7 @@ void Daemon::Run() {
       reload.swap(pending_reload_);
     }
     if (reload) ApplyConfig(std::move(reload), now);
-    if (spread_at_ && now >= *spread_at_) {
-      pool_.Spread();
-      spread_at_.reset();
-    }
+    if (spread_at_ && now >= *spread_at_) spread_at_ = pool_.Spread(now);
     const WallTime wall_now = deps_.clock.WallNow();
     std::vector<WriteRequest> run;
     run.reserve(targets_.size());
@@ -554,7 +551,7 @@ void Daemon::Run() {
     }
     if (!run.empty()) {
       pool_.Submit(std::move(run));
-      spread_at_ = now + kSpreadAfter;
+      spread_at_ = std::min(spread_at_.value_or(MonoTime::max()), now + kSlowWrite);
     }
     // Target states do not change again until the next completion: one snapshot
     // serves the decision and the wake-up deadline.

@@ -108,8 +108,7 @@ class Daemon {
   Timings timings_;
   std::shared_ptr<CompletionQueue> queue_ = std::make_shared<CompletionQueue>();
   WritePool pool_;
-  // When the writes submitted last must have finished, or the ones still waiting
-  // in their run get threads of their own (WritePool::Spread).
+  // When to look for a slow write holding up the others of its run (WritePool::Spread).
   std::optional<MonoTime> spread_at_;
   std::vector<Target> targets_;
   uint64_t next_target_id_ = 1;

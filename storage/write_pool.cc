@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 #include <list>
+#include <optional>
 
 namespace hbfence {
 
@@ -49,15 +50,17 @@ std::vector<WriteCompletion> CompletionQueue::WaitUntil(MonoTime deadline) {
 }
 
 struct WritePool::Shared {
-  Shared(const Clock& c, std::shared_ptr<CompletionQueue> q, Duration r)
-      : clock(c), queue(std::move(q)), retire_after(r) {}
+  Shared(const Clock& c, std::shared_ptr<CompletionQueue> q, Duration s, Duration r)
+      : clock(c), queue(std::move(q)), slow_write(s), retire_after(r) {}
   const Clock& clock;
   const std::shared_ptr<CompletionQueue> queue;
+  const Duration slow_write;
   const Duration retire_after;
 
   struct Run {
     std::vector<WriteRequest> writes;
     size_t next = 0;  // writes before it have been taken
+    std::optional<MonoTime> write_began;  // while its thread is in a write
     bool done() const { return next == writes.size(); }
   };
   std::mutex mu;  // guards the members below
@@ -71,8 +74,9 @@ struct WritePool::Shared {
   bool stopping = false;
 };
 
-WritePool::WritePool(const Clock& clock, std::shared_ptr<CompletionQueue> queue, Duration retire_after)
-    : shared_(std::make_shared<Shared>(clock, std::move(queue), retire_after)) {}
+WritePool::WritePool(const Clock& clock, std::shared_ptr<CompletionQueue> queue, Duration slow_write,
+                     Duration retire_after)
+    : shared_(std::make_shared<Shared>(clock, std::move(queue), slow_write, retire_after)) {}
 
 WritePool::~WritePool() { StopWithin(Duration::zero()); }
 
@@ -115,16 +119,27 @@ void WritePool::Submit(std::vector<WriteRequest> run) {
   shared_->work.notify_one();
 }
 
-void WritePool::Spread() {
+std::optional<MonoTime> WritePool::Spread(MonoTime now) {
+  std::optional<MonoTime> look_again;
+  auto at_the_latest = [&](MonoTime t) { look_again = std::min(look_again.value_or(t), t); };
   {
     std::lock_guard lock(shared_->mu);
-    for (auto& run : shared_->running) {
-      for (; !run.done(); ++run.next) shared_->waiting.push_back({{std::move(run.writes[run.next])}});
+    auto& s = *shared_;
+    for (auto& run : s.running) {
+      if (run.done()) continue;
+      if (!run.write_began) {  // between two writes: the next one begins now
+        at_the_latest(now + s.slow_write);
+      } else if (now - *run.write_began < s.slow_write) {
+        at_the_latest(*run.write_began + s.slow_write);
+      } else {
+        for (; !run.done(); ++run.next) s.waiting.push_back({{std::move(run.writes[run.next])}});
+      }
     }
-    if (shared_->waiting.empty()) return;
+    if (s.waiting.empty()) return look_again;
     AddThreadsForWaitingRuns();
   }
   shared_->work.notify_all();
+  return look_again;
 }
 
 bool WritePool::StopWithin(Duration wait) {
@@ -170,13 +185,15 @@ void WritePool::Loop(std::shared_ptr<Shared> s, size_t index) {
     s->waiting.pop_front();
     for (bool last = false; !last;) {
       const WriteRequest request = std::move(run->writes[run->next++]);
-      s->in_write[index] = true;
-      lock.unlock();
       const MonoTime began = s->clock.Now();
+      s->in_write[index] = true;
+      run->write_began = began;
+      lock.unlock();
       WriteResult result = request.target->Write(request.content_time);
       const MonoTime finished = s->clock.Now();
       lock.lock();
       s->in_write[index] = false;
+      run->write_began.reset();
       s->idle.notify_all();
       // The scheduler is woken once per run, by its last write (or the last before
       // Spread() took the rest away). The thread counts as idle before that wake-up,

@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -65,19 +66,19 @@ struct WriteRequest {
 // Heartbeat writes run on a small pool of threads, a run of writes per thread.
 // A thread wake-up costs more CPU than a heartbeat write on healthy storage, so
 // the writes due at one tick are done in turn by one thread, and the scheduler is
-// woken once, when the last is done. When a write is slow or hangs, Spread() gives
-// every write still waiting behind it a thread of its own: a write stuck in the
-// kernel then holds only its own thread, and delayed the others of its run by no
-// more than the time until Spread(). Threads are created only when every existing
-// one is busy, so there are at most as many as writes in flight (one per target),
-// plus one; a thread idle for `retire_after` exits, except the last idle one.
+// woken once, when the last is done. When one write has taken `slow_write`,
+// Spread() gives every write still waiting behind it a thread of its own: a write
+// stuck in the kernel then holds only its own thread, and delays the others of its
+// run by about `slow_write`. Threads are created only when every existing one is
+// busy, so there are at most as many as writes in flight (one per target), plus
+// one; a thread idle for `retire_after` exits, except the last idle one.
 //
 // All members are called from the scheduler thread. The state the threads share is
 // reference-counted, so a thread abandoned in the kernel never touches freed memory.
 class WritePool {
  public:
   WritePool(const Clock& clock, std::shared_ptr<CompletionQueue> queue,
-            Duration retire_after = std::chrono::seconds(10));
+            Duration slow_write = std::chrono::milliseconds(2), Duration retire_after = std::chrono::seconds(10));
   ~WritePool();
   WritePool(const WritePool&) = delete;
   WritePool& operator=(const WritePool&) = delete;
@@ -86,8 +87,10 @@ class WritePool {
   // target may be in flight (the scheduler's HeartbeatState ensures it).
   void Submit(std::vector<WriteRequest> run);
 
-  // Every write that has not begun yet gets a thread of its own.
-  void Spread();
+  // Every write waiting behind one that began `slow_write` before `now` gets a
+  // thread of its own. Returns when to call again: when the write under way in a
+  // run with writes still waiting becomes slow; nothing when no run has any.
+  std::optional<MonoTime> Spread(MonoTime now);
 
   // Stops every thread: joins the idle ones, waits up to `wait` for the busy ones,
   // then detaches those still stuck in the kernel and returns false.

@@ -100,12 +100,21 @@ TEST(WritePoolTest, SpreadFreesTheWritesQueuedBehindAStuckOne) {
   TempDir dir;
   SystemClock clock;  // outlives the pool's threads: the held write is released before the test ends
   auto queue = std::make_shared<CompletionQueue>();
-  WritePool pool(clock, queue);
+  constexpr Duration kSlow = std::chrono::hours(1);  // slow only when the test says so
+  WritePool pool(clock, queue, kSlow);
   auto held = std::make_shared<HeldTarget>();
   pool.Submit({{1, held, kT0, clock.Now()}, {2, File(dir / "a"), kT0, clock.Now()}, {3, File(dir / "b"), kT0, clock.Now()}});
   held->WaitEntered();
 
-  pool.Spread();
+  // Not slow yet: nothing moves, and the pool says when the write will be.
+  const MonoTime now = clock.Now();
+  const auto look_again = pool.Spread(now);
+  ASSERT_TRUE(look_again);
+  EXPECT_GT(*look_again, now);
+  EXPECT_LE(*look_again, now + kSlow);
+  EXPECT_EQ(pool.threads(), 1u) << "the writes behind stay in their run";
+
+  EXPECT_FALSE(pool.Spread(*look_again)) << "once slow, nothing is left waiting";
   auto freed = Collect(*queue, 2, 10s);
   ASSERT_EQ(freed.size(), 2u) << "the writes behind the stuck one ran on threads of their own";
   std::sort(freed.begin(), freed.end(), [](const auto& a, const auto& b) { return a.target_id < b.target_id; });
@@ -145,7 +154,7 @@ TEST(WritePoolTest, SpreadAtAnyMomentLosesAndRepeatsNoWrite) {
     std::vector<WriteCompletion> done;
     const auto deadline = clock.Now() + 10s;
     while (done.size() < targets.size() && clock.Now() < deadline) {
-      if (round % 2) pool.Spread();
+      if (round % 2) pool.Spread(clock.Now() + 1h);  // every write under way counts as slow
       for (auto& c : queue->WaitUntil(clock.Now())) done.push_back(std::move(c));
     }
     ASSERT_EQ(done.size(), targets.size()) << "round " << round;
@@ -166,7 +175,7 @@ TEST(WritePoolTest, ThreadsStartedForAHangRetireOnceIdleExceptOne) {
   auto held = std::make_shared<HeldTarget>();
   pool.Submit({{1, held, kT0, clock.Now()}, {2, File(dir / "a"), kT0, clock.Now()}, {3, File(dir / "b"), kT0, clock.Now()}});
   held->WaitEntered();
-  pool.Spread();
+  pool.Spread(clock.Now() + 1h);
   ASSERT_EQ(Collect(*queue, 2, 10s).size(), 2u);
   held->Release();
   ASSERT_EQ(Collect(*queue, 1, 10s).size(), 1u);
