@@ -139,7 +139,7 @@ depends=$(field Depends)
 echo "  Depends: $depends"
 # Package names only, one per line ("libfoo1 (>= 1.0) | libbar" -> libfoo1, libbar).
 awk -v RS='[,|]' 'NF { print $1 }' <<<"$depends" >"$WORK/depends"
-for dep in libc6 libstdc++6 libtomlplusplus3; do
+for dep in libc6 libstdc++6 libfmt9; do
   grep -qxF "$dep" "$WORK/depends" || fail "Depends lacks $dep"
 done
 [ "$(cat "$WORK/control/conffiles")" = /etc/hbfence/hbfence.toml ] ||
