@@ -138,11 +138,11 @@ def report(raw_path, md_path, json_path):
         floors = by.get("g1_floor", [])
         if floors:
             g["design_floors"] = [r["result"] for r in floors]
-            desc = {"handoff": "hbfence's shape without its bookkeeping: scheduler wakes a per-target writer thread (condvar), "
+            desc = {"handoff": "hbfence's former shape (one writer thread per target) without its bookkeeping: scheduler wakes the target's writer thread (condvar), "
                                "open+fstat+pwrite+fdatasync+close, completion queue wakes the scheduler",
                     "timer-threads": "one thread per target sleeping to its own deadline (clock_nanosleep), open/close write",
                     "timer-threads-keepfd": "one thread per target, own deadline, fd kept open: pwrite+fdatasync",
-                    "single": "one thread writes all 64 files in turn, open/close",
+                    "single": "one thread writes all 64 files in turn, open/close: the write pool's shape on healthy storage",
                     "single-keepfd": "one thread, fds kept open: pwrite+fdatasync"}
             md += ["Design floors (bench/design_floor.cc: the same 64 files on tmpfs at 50 ms, no daemon, CPU from "
                    "getrusage): what each write design costs per heartbeat on this machine, and the ratio it would reach "
