@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <functional>
 #include <list>
-#include <optional>
 
 namespace hbfence {
 
@@ -60,7 +59,9 @@ struct WritePool::Shared {
   struct Run {
     std::vector<WriteRequest> writes;
     size_t next = 0;  // writes before it have been taken
-    std::optional<MonoTime> write_began;  // while its thread is in a write
+    // When the write under way began. A running run is always in a write when the
+    // lock is free: its thread goes from one write to the next without releasing it.
+    MonoTime write_began;
     bool done() const { return next == writes.size(); }
   };
   std::mutex mu;  // guards the members below
@@ -127,10 +128,8 @@ std::optional<MonoTime> WritePool::Spread(MonoTime now) {
     auto& s = *shared_;
     for (auto& run : s.running) {
       if (run.done()) continue;
-      if (!run.write_began) {  // between two writes: the next one begins now
-        at_the_latest(now + s.slow_write);
-      } else if (now - *run.write_began < s.slow_write) {
-        at_the_latest(*run.write_began + s.slow_write);
+      if (now - run.write_began < s.slow_write) {
+        at_the_latest(run.write_began + s.slow_write);
       } else {
         for (; !run.done(); ++run.next) s.waiting.push_back({{std::move(run.writes[run.next])}});
       }
@@ -193,7 +192,6 @@ void WritePool::Loop(std::shared_ptr<Shared> s, size_t index) {
       const MonoTime finished = s->clock.Now();
       lock.lock();
       s->in_write[index] = false;
-      run->write_began.reset();
       s->idle.notify_all();
       // The scheduler is woken once per run, by its last write (or the last before
       // Spread() took the rest away). The thread counts as idle before that wake-up,
