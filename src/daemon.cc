@@ -183,6 +183,8 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
     }
     if (timeout_changed) {  // new histogram buckets
       t.metrics = &metrics_.AddTarget(t.cfg.name, timings_.histogram_buckets_seconds, ErrorReasons());
+      // The re-created series must not read as a heartbeat last written in 1970.
+      if (t.state.last_success_wall) t.metrics->SetLastSuccess(*t.state.last_success_wall);
     }
     if (*it != t.cfg) {
       StopWorkers(t);

@@ -46,6 +46,7 @@ struct Options {
   std::string policy = "any";
   std::string listen = "127.0.0.1:0";
   std::string extra_fence;  // more [fence] lines
+  double timeout = kTimeout;
 };
 
 class DaemonTest : public ::testing::Test {
@@ -59,7 +60,7 @@ class DaemonTest : public ::testing::Test {
     std::ostringstream s;
     s << "[host]\nid = \"10.1.34.125\"\n"
       << "[web]\nlisten_address = \"" << o.listen << "\"\n"
-      << "[heartbeat]\ninterval_seconds = " << kInterval << "\ntimeout_seconds = " << kTimeout
+      << "[heartbeat]\ninterval_seconds = " << kInterval << "\ntimeout_seconds = " << o.timeout
       << "\nlease_seconds = " << kLease << "\n"
       << "[fence]\naction = \"" << o.action << "\"\npolicy = \"" << o.policy << "\"\n"
       << "journal_path = \"" << journal().string() << "\"\n"
@@ -211,6 +212,22 @@ TEST_F(DaemonTest, AReloadThatOnlyChangesATargetsFlagsKeepsItsFailure) {
   EXPECT_EQ(MetricValue(text, "hbfence_fence_decisions_total{action=\"log-only\"}"), 1) << d->Log();
   EXPECT_EQ(MetricValue(text, "hbfence_fence_pending"), 1);
   EXPECT_EQ(d->Log().find("target primary stopped"), std::string::npos) << d->Log();
+}
+
+TEST_F(DaemonTest, AReloadThatChangesTheTimeoutKeepsTheLastSuccessTime) {
+  auto d = Start();
+  ASSERT_GT(d->Port(), 0) << d->Log();
+  const std::string last_success = "hbfence_heartbeat_last_success_timestamp_seconds{target=\"primary\"}";
+  ASSERT_TRUE(WaitForMetric(d->Port(), last_success, [](double v) { return v > 0; }));
+  BreakTarget();  // no success after this one
+  ASSERT_TRUE(WaitForMetric(d->Port(), "hbfence_heartbeat_consecutive_failures{target=\"primary\"}",
+                            [](double v) { return v >= 1; }));
+  const double before = Metric(Scrape(*d), last_success);
+
+  WriteFile(config(), ConfigText({.timeout = kTimeout * 2}));  // new histogram buckets: the series are re-created
+  d->Signal(SIGHUP);
+  ASSERT_EQ(WaitForMetric(d->Port(), "hbfence_config_reloads_total{result=\"success\"}", [](double v) { return v == 1; }), 1);
+  EXPECT_EQ(MetricValue(Scrape(*d), last_success), before) << "a reload is not a lost heartbeat";
 }
 
 TEST_F(DaemonTest, SigtermAndSigintExitPromptly) {
