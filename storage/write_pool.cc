@@ -126,6 +126,10 @@ std::optional<MonoTime> WritePool::Spread(MonoTime now) {
   {
     std::lock_guard lock(shared_->mu);
     auto& s = *shared_;
+    // A run no thread has taken yet may still start with a write that hangs.
+    for (const auto& run : s.waiting) {
+      if (run.writes.size() - run.next > 1) at_the_latest(now + s.slow_write);
+    }
     for (auto& run : s.running) {
       if (run.done()) continue;
       if (now - run.write_began < s.slow_write) {

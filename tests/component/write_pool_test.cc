@@ -138,6 +138,24 @@ TEST(WritePoolTest, SpreadFreesTheWritesQueuedBehindAStuckOne) {
   EXPECT_TRUE(pool.StopWithin(5s));
 }
 
+TEST(WritePoolTest, SpreadRightAfterSubmitAlwaysSaysWhenToLookAgain) {
+  TempDir dir;
+  SystemClock clock;
+  auto queue = std::make_shared<CompletionQueue>();
+  WritePool pool(clock, queue, std::chrono::hours(1));
+  for (int round = 0; round < 200; ++round) {
+    auto held = std::make_shared<HeldTarget>();
+    pool.Submit({{1, held, kT0, clock.Now()}, {2, File(dir / "a"), kT0, clock.Now()}});
+    // Taken by its thread or not yet: either way the held write may hang, and the
+    // scheduler must come back to free the write behind it.
+    EXPECT_TRUE(pool.Spread(clock.Now())) << "round " << round;
+    held->WaitEntered();
+    held->Release();
+    ASSERT_EQ(Collect(*queue, 2, 10s).size(), 2u);
+  }
+  EXPECT_TRUE(pool.StopWithin(5s));
+}
+
 TEST(WritePoolTest, SpreadAtAnyMomentLosesAndRepeatsNoWrite) {
   TempDir dir;
   SystemClock clock;
