@@ -146,6 +146,10 @@ TEST_F(DaemonTest, LogOnlyDecisionArrivesAtLeaseTimeAndEpisodesRestart) {
   EXPECT_EQ(MetricValue(text, "hbfence_last_fence_timestamp_seconds"), 0) << "log-only is not a fence";
 
   // The journal entry lands one lease after the last success, give or take an interval.
+  // fence_pending rises as the decision is handed over; the action runs only once its
+  // entry is durable.
+  ASSERT_TRUE(WaitForMetric(d->Port(), "hbfence_fence_actions_total{action=\"log-only\",result=\"logged\"}",
+                            [](double v) { return v == 1; }));
   const auto entry = ParseJsonLine(ReadAll(journal()).substr(0, ReadAll(journal()).find('\n')));
   ASSERT_TRUE(entry) << ReadAll(journal());
   EXPECT_EQ(entry->action, "log-only");

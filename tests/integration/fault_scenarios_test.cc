@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -170,9 +171,23 @@ class FaultScenarioTest : public ::testing::Test {
     return out;
   }
 
+  // The journal once it holds every decision counted so far: the scheduler counts a
+  // decision (and raises fence_pending) as it hands it over, and the executor thread
+  // writes the entry right after.
+  std::vector<JournalEntry> JournalOfEveryDecision() {
+    const auto decided = static_cast<size_t>(Decisions());
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    auto entries = JournalEntries();
+    while (entries.size() < decided && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+      entries = JournalEntries();
+    }
+    return entries;
+  }
+
   // Seconds from lease expiry (last success + lease) to the newest decision.
   double DecisionLateness(const std::string& target) {
-    const auto entries = JournalEntries();
+    const auto entries = JournalOfEveryDecision();
     EXPECT_FALSE(entries.empty());
     if (entries.empty()) return std::nan("");
     const double last_success = Value(Series("hbfence_heartbeat_last_success_timestamp_seconds", target));
@@ -470,7 +485,7 @@ TEST_F(FaultScenarioTest, RecoveryEndsTheEpisodeAndALaterFailureDecidesAgain) {
   EXPECT_EQ(Value(Series("hbfence_target_up", "pool")), 1);
   SetMode("eio");
   ASSERT_TRUE(WaitFor("hbfence_fence_decisions_total{action=\"log-only\"}", [](double v) { return v == 2; }));
-  EXPECT_EQ(JournalEntries().size(), 2u);
+  EXPECT_EQ(JournalOfEveryDecision().size(), 2u);
   Record("8 recovery mid-episode (log-only)", "pending clears; new failure decides again",
          Fmt("pending cleared in %.3f s; 2 decisions", cleared));
 }

@@ -98,6 +98,9 @@ TEST(HungStorageTest, AHungWriteWedgesNothingElse) {
   EXPECT_GE(*MetricValue(text, "hbfence_heartbeat_write_timeouts_total{target=\"hung\"}"), 3);
   EXPECT_EQ(HttpGet(port, "/healthz").status, 200);
 
+  // The action runs only once the decision's journal entry is durable.
+  ASSERT_TRUE(WaitForMetric(port, "hbfence_fence_actions_total{action=\"log-only\",result=\"logged\"}",
+                            [](double v) { return v == 1; }));
   const auto entry = ParseJsonLine(ReadAll(dir / "journal.jsonl").substr(0, ReadAll(dir / "journal.jsonl").find('\n')));
   ASSERT_TRUE(entry);
   EXPECT_EQ(entry->failed_targets, std::vector<std::string>{"hung"});
