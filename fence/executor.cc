@@ -36,40 +36,27 @@ FenceExecutor::~FenceExecutor() {
 }
 
 void FenceExecutor::Submit(std::shared_ptr<const FenceConfig> cfg, JournalEntry entry, Decision decision) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(state_.mu);
   queue_.push_back({std::move(cfg), std::move(entry), std::move(decision)});
-  cv_.notify_all();
+  state_.cv.notify_all();
 }
 
-bool FenceExecutor::StopWithin(Duration wait) {
-  std::unique_lock lock(mu_);
-  stopping_ = true;
-  cv_.notify_all();
-  const bool idle = wait == Duration::max() ? (cv_.wait(lock, [&] { return !busy_; }), true)
-                                            : cv_.wait_for(lock, wait, [&] { return !busy_; });
-  lock.unlock();
-  if (idle) {
-    thread_.join();
-  } else {
-    thread_.detach();
-  }
-  return idle;
-}
+bool FenceExecutor::StopWithin(Duration wait) { return StopWorker(state_, thread_, wait); }
 
 void FenceExecutor::Loop() {
   pthread_setname_np(pthread_self(), "hbfence-fence");
-  std::unique_lock lock(mu_);
+  std::unique_lock lock(state_.mu);
   for (;;) {
-    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (stopping_) return;
+    state_.cv.wait(lock, [&] { return state_.stopping || !queue_.empty(); });
+    if (state_.stopping) return;
     Request r = std::move(queue_.front());
     queue_.pop_front();
-    busy_ = true;
+    state_.busy = true;
     lock.unlock();
     Run(r);
     lock.lock();
-    busy_ = false;
-    cv_.notify_all();
+    state_.busy = false;
+    state_.cv.notify_all();
   }
 }
 

@@ -5,15 +5,14 @@
 // executor thread.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "fence/actions.h"
 #include "fence/journal.h"
+#include "src/sys/worker_state.h"
 
 namespace hbfence {
 
@@ -50,11 +49,8 @@ class FenceExecutor {
 
   ActionDeps deps_;
   ExecutorCallbacks callbacks_;
-  std::mutex mu_;
-  std::condition_variable cv_;
+  WorkerState state_;  // its mutex also guards queue_
   std::deque<Request> queue_;
-  bool busy_ = false;
-  bool stopping_ = false;
   std::thread thread_;
 };
 

@@ -2,7 +2,7 @@
 
 #include <pthread.h>
 
-#include "storage/worker_state.h"
+#include "src/sys/worker_state.h"
 
 namespace hbfence {
 
