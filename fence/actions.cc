@@ -3,32 +3,21 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 #include <spdlog/spdlog.h>
+
+#include "src/sys/io_worker.h"
 
 namespace hbfence {
 namespace {
 
-// sync(2) can block forever on dead storage, so it runs on a detached thread that
-// shares only this small state; we wait at most the grace for it.
+// sync(2) can block forever on dead storage: wait at most the grace for it.
 bool SyncWithin(FenceIo& io, Duration grace) {
-  struct Shared {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-  };
-  auto shared = std::make_shared<Shared>();
-  std::thread([shared, &io] {
-    io.SyncFilesystems();
-    std::lock_guard lock(shared->mu);
-    shared->done = true;
-    shared->cv.notify_all();
-  }).detach();
-  std::unique_lock lock(shared->mu);
-  return shared->cv.wait_for(lock, grace, [&] { return shared->done; });
+  return CallWithin<bool>("hbfence-sync", [&io] {
+           io.SyncFilesystems();
+           return true;
+         }, grace)
+      .has_value();
 }
 
 class HardReboot final : public FenceAction {

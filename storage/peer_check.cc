@@ -5,11 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <future>
 #include <memory>
-#include <thread>
 
 #include "src/sys/fs_util.h"
+#include "src/sys/io_worker.h"
 #include "storage/block_target.h"
 
 namespace hbfence {
@@ -162,14 +161,9 @@ std::string BlockHeartbeatName(const std::filesystem::path& device, uint64_t off
 
 HeartbeatReader WithReadTimeout(HeartbeatReader read, Duration timeout) {
   return [read = std::move(read), timeout]() -> Result<HeartbeatValue, std::string> {
-    // Shared with the reader thread, which may outlive this call (and the caller).
-    auto done = std::make_shared<std::promise<Result<HeartbeatValue, std::string>>>();
-    auto result = done->get_future();
-    std::thread([read, done] { done->set_value(read()); }).detach();
-    if (result.wait_for(timeout) != std::future_status::ready) {
-      return Err{"read timed out after " + HumanDuration(timeout) + " (storage not answering)"};
-    }
-    return result.get();
+    auto value = CallWithin<Result<HeartbeatValue, std::string>>("hbfence-peerread", read, timeout);
+    if (!value) return Err{"read timed out after " + HumanDuration(timeout) + " (storage not answering)"};
+    return std::move(*value);
   };
 }
 

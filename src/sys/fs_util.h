@@ -17,4 +17,14 @@ Status FsyncDirectory(const std::filesystem::path& dir);
 // *failed, that component.
 int MakeDirectories(const std::filesystem::path& dir, std::filesystem::path* failed = nullptr);
 
+// Reads a whole regular file of at most `max_bytes`. Opened O_NONBLOCK and checked
+// with fstat before the first read, so a FIFO, socket, device or directory at the
+// path is refused at once instead of blocking (or reading forever). The error names
+// the path and the reason. The calls can still hang on a hung filesystem: run them
+// on an IoWorker where that matters.
+Result<std::string, std::string> ReadRegularFile(const std::filesystem::path& path, size_t max_bytes);
+
+// What a file of mode `st_mode` is, for messages: "a FIFO", "a directory", …
+std::string FileTypeName(unsigned st_mode);
+
 }  // namespace hbfence
