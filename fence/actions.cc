@@ -134,9 +134,11 @@ std::string CustomScriptProblem(const std::filesystem::path& script) {
 }
 
 ActionPlan PlanAction(const FenceConfig& cfg, std::span<const JournalEntry> history, WallTime now) {
+  // An entry dated after now never counts: the clock was stepped back after it was
+  // written, and a clock step must never keep the host from being fenced.
   auto in_last_hour = [&](auto&& pred) {
     return std::count_if(history.begin(), history.end(), [&](const JournalEntry& e) {
-      return now - e.time < std::chrono::hours(1) && pred(e.action);
+      return e.time <= now && now - e.time < kJournalWindow && pred(e.action);
     });
   };
   ActionPlan plan{cfg.action, {}};

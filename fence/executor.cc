@@ -28,16 +28,17 @@ void LogDecision(const FenceConfig& cfg, FenceActionKind run, const JournalEntry
 
 }  // namespace
 
-FenceExecutor::FenceExecutor(ActionDeps deps, ExecutorCallbacks callbacks)
-    : deps_(deps), callbacks_(std::move(callbacks)), thread_([this] { Loop(); }) {}
+FenceExecutor::FenceExecutor(ActionDeps deps, FenceJournal& journal, ExecutorCallbacks callbacks)
+    : deps_(deps), journal_(journal), callbacks_(std::move(callbacks)), thread_([this] { Loop(); }) {}
 
 FenceExecutor::~FenceExecutor() {
   if (thread_.joinable()) StopWithin(Duration::max());
 }
 
-void FenceExecutor::Submit(std::shared_ptr<const FenceConfig> cfg, JournalEntry entry, Decision decision) {
+void FenceExecutor::Submit(std::shared_ptr<const FenceConfig> cfg, ActionPlan plan, JournalEntry entry,
+                           Decision decision) {
   std::lock_guard lock(state_.mu);
-  queue_.push_back({std::move(cfg), std::move(entry), std::move(decision)});
+  queue_.push_back({std::move(cfg), std::move(plan), std::move(entry), std::move(decision)});
   state_.cv.notify_all();
 }
 
@@ -61,29 +62,24 @@ void FenceExecutor::Loop() {
 }
 
 void FenceExecutor::Run(const Request& r) {
-  // Durability before action: the entry is on disk before anything can reboot us.
-  // If the journal cannot be written the action still runs: an unfenced host whose
-  // VMs are restarted elsewhere is worse than a lost record.
-  // The journal records the action that will really run, so the hourly limits
-  // count real restarts and reboots, and a limited decision reads as what it was.
-  const ActionPlan plan = PlanAction(*r.cfg, ReadJournalEntries(r.cfg->journal_path), r.entry.time);
-  JournalEntry entry = r.entry;
-  entry.action = std::string(Name(plan.run));
-  for (const auto& step : plan.limited) entry.reason += "; " + step.detail;
-  const Status journaled = Journal(r.cfg->journal_path).Append(entry);
-  if (!journaled) spdlog::error("fence journal append failed: {}; fencing anyway", journaled.error());
-  if (callbacks_.on_journal) callbacks_.on_journal(journaled, entry);
-  LogDecision(*r.cfg, plan.run, entry);
+  LogDecision(*r.cfg, r.plan.run, r.entry);
+  // Durability before action, with a bound: the entry is on disk before anything
+  // can reboot us, unless the journal's disk does not answer within the journal
+  // timeout. Then the action runs anyway: an unfenced host whose VMs are restarted
+  // elsewhere is worse than a lost record.
+  const Status journaled = journal_.Append(r.cfg->journal_path, r.entry, r.cfg->journal_rotate_bytes,
+                                           r.cfg->journal_timeout);
+  if (!journaled) spdlog::error("fence journal: {}; fencing anyway", journaled.error());
+  if (callbacks_.on_journal) callbacks_.on_journal(journaled, r.entry);
   auto report = [&](const ActionStep& step) {
     const bool fine = step.result == "success" || step.result == "logged";
     spdlog::log(fine ? spdlog::level::warn : spdlog::level::err, "fence action {}: {} ({})", Name(step.action),
                 step.result, step.detail);
     if (callbacks_.on_step) callbacks_.on_step(step);
   };
-  for (const auto& step : plan.limited) report(step);
-  if (callbacks_.on_run) callbacks_.on_run(plan.run);
+  for (const auto& step : r.plan.limited) report(step);
   FenceConfig effective = *r.cfg;
-  effective.action = plan.run;
+  effective.action = r.plan.run;
   auto action = MakeFenceAction(effective, deps_);
   for (const auto& step : action->Execute(r.decision)) report(step);
 }

@@ -1,6 +1,7 @@
-// The fence executor: one thread that turns decisions into durable journal entries
+// The fence executor: one thread that turns planned decisions into journal entries
 // and then actions. Actions may block for minutes (scripts, graceful escalation), so
-// they never run on the scheduler thread.
+// they never run on the scheduler thread. The journal append is waited for at most
+// the configured journal timeout: the action runs after it, or after that bound.
 // Owned by the daemon; Submit() is safe from any thread, callbacks run on the
 // executor thread.
 #pragma once
@@ -18,20 +19,19 @@ namespace hbfence {
 
 struct ExecutorCallbacks {
   std::function<void(const Status&, const JournalEntry&)> on_journal;  // after the append, before the action
-  std::function<void(FenceActionKind)> on_run;            // the action about to run, after the limits
-  std::function<void(const ActionStep&)> on_step;         // after each action step
+  std::function<void(const ActionStep&)> on_step;                      // after each action step
 };
 
 class FenceExecutor {
  public:
-  FenceExecutor(ActionDeps deps, ExecutorCallbacks callbacks);
+  FenceExecutor(ActionDeps deps, FenceJournal& journal, ExecutorCallbacks callbacks);
   ~FenceExecutor();
   FenceExecutor(const FenceExecutor&) = delete;
   FenceExecutor& operator=(const FenceExecutor&) = delete;
 
-  // Journals `entry` durably, then runs the action `cfg` names. The snapshot keeps
-  // the config alive for the whole action even if a reload swaps it meanwhile.
-  void Submit(std::shared_ptr<const FenceConfig> cfg, JournalEntry entry, Decision decision);
+  // Journals `entry` (its action is plan.run), then runs plan.run. The snapshot
+  // keeps the config alive for the whole action even if a reload swaps it meanwhile.
+  void Submit(std::shared_ptr<const FenceConfig> cfg, ActionPlan plan, JournalEntry entry, Decision decision);
 
   // Waits up to `wait` for the current action to finish, then stops the thread.
   // Returns false when an action is still running: the thread is then detached and
@@ -41,6 +41,7 @@ class FenceExecutor {
  private:
   struct Request {
     std::shared_ptr<const FenceConfig> cfg;
+    ActionPlan plan;
     JournalEntry entry;
     Decision decision;
   };
@@ -48,6 +49,7 @@ class FenceExecutor {
   void Run(const Request& r);
 
   ActionDeps deps_;
+  FenceJournal& journal_;
   ExecutorCallbacks callbacks_;
   WorkerState state_;  // its mutex also guards queue_
   std::deque<Request> queue_;

@@ -2,6 +2,7 @@
 // src/config.cc; components take `const FenceConfig&` and never read TOML.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -25,6 +26,14 @@ struct FenceConfig {
   FenceActionKind action = FenceActionKind::kHardReboot;
   Policy policy = Policy::kAny;
   std::filesystem::path journal_path = "/var/lib/hbfence/fence-journal.jsonl";
+  // The action waits at most this long for the journal append (open, write,
+  // fdatasync, directory fsync): a healthy disk takes milliseconds even under load,
+  // and a hung one must not hold back the fence.
+  Duration journal_timeout = std::chrono::seconds(2);
+  uint64_t journal_rotate_bytes = 1 << 20;  // then renamed to <journal_path>.1
+  // Per-boot state (tmpfs): the lease record that a crash restart continues, and
+  // the lock that keeps a second instance out.
+  std::filesystem::path runtime_directory = "/run/hbfence";
   std::filesystem::path sysrq_trigger_path = "/proc/sysrq-trigger";
   std::filesystem::path systemctl_path = "/usr/bin/systemctl";
   std::string agent_unit = "cloudstack-agent";

@@ -1,8 +1,10 @@
 #include "fence/journal.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -11,6 +13,8 @@
 #include <map>
 #include <sstream>
 #include <variant>
+
+#include <spdlog/fmt/fmt.h>
 
 #include "fence/fence_config.h"
 #include "src/sys/fs_util.h"
@@ -209,27 +213,178 @@ std::optional<JournalEntry> ParseJsonLine(std::string_view line) {
   return e;
 }
 
-Status Journal::Append(const JournalEntry& e) {
-  const auto dir = path_.parent_path();
+namespace {
+
+// Opens the journal for appending, refusing anything but a regular file.
+Result<int, std::string> OpenForAppend(const std::filesystem::path& path, struct stat& st) {
+  // O_NONBLOCK: a FIFO at the path must not block the open; fstat then refuses it.
+  const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0640);
+  if (fd < 0) return Err{ErrnoMessage("open " + path.string(), errno)};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Err{ErrnoMessage("fstat " + path.string(), err)};
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Err{path.string() + " is " + FileTypeName(st.st_mode) + ", not a regular file"};
+  }
+  return fd;
+}
+
+std::filesystem::path Rotated(const std::filesystem::path& path) { return path.string() + ".1"; }
+
+// The last `max_bytes` of a regular file (all of it when smaller); whether it was
+// cut at the front. A missing file reads as empty.
+Result<std::pair<std::string, bool>, std::string> ReadTailBytes(const std::filesystem::path& path, uint64_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::pair<std::string, bool>{};
+    return Err{ErrnoMessage("open " + path.string(), errno)};
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Err{ErrnoMessage("fstat " + path.string(), err)};
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Err{path.string() + " is " + FileTypeName(st.st_mode) + ", not a regular file"};
+  }
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  const uint64_t start = size > max_bytes ? size - max_bytes : 0;
+  std::string text(size - start, '\0');
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::pread(fd, text.data() + done, text.size() - done, static_cast<off_t>(start + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return Err{ErrnoMessage("read " + path.string(), err)};
+    }
+    if (n == 0) break;  // truncated meanwhile
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  text.resize(done);
+  return std::pair<std::string, bool>{std::move(text), start > 0};
+}
+
+}  // namespace
+
+Status AppendJournalEntry(const std::filesystem::path& path, const JournalEntry& e, uint64_t rotate_bytes) {
+  const auto dir = path.parent_path();
   std::filesystem::path failed;
   if (const int err = MakeDirectories(dir, &failed)) return Err{ErrnoMessage("mkdir " + failed.string(), err)};
-  const int fd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) return Err{ErrnoMessage("open " + path_.string(), errno)};
+  struct stat st {};
+  auto opened = OpenForAppend(path, st);
+  if (!opened) return Err{opened.error()};
+  int fd = opened.value();
+  // The journal rotates itself: a copy-and-truncate from outside could lose an entry
+  // appended in between, and a rename from outside leaves us appending to the old
+  // inode until the next append.
+  if (rotate_bytes > 0 && static_cast<uint64_t>(st.st_size) >= rotate_bytes) {
+    ::close(fd);
+    if (::rename(path.c_str(), Rotated(path).c_str()) != 0) return Err{ErrnoMessage("rename " + path.string(), errno)};
+    opened = OpenForAppend(path, st);
+    if (!opened) return Err{opened.error()};
+    fd = opened.value();
+  }
   // A crash mid-append leaves a torn last line; start ours on a fresh line so the
   // new record stays readable.
   std::string line = ToJsonLine(e) + "\n";
-  const off_t size = ::lseek(fd, 0, SEEK_END);
   char last = '\n';
-  if (size > 0 && ::pread(fd, &last, 1, size - 1) == 1 && last != '\n') line.insert(0, "\n");
+  if (st.st_size > 0 && ::pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n') line.insert(0, "\n");
   const ssize_t n = ::write(fd, line.data(), line.size());
   int err = n < 0 ? errno : 0;
   const bool complete = n == static_cast<ssize_t>(line.size());
-  const bool synced = complete && ::fsync(fd) == 0;
+  const bool synced = complete && ::fdatasync(fd) == 0;
   if (complete && !synced) err = errno;
   ::close(fd);
-  if (!complete) return Err{ErrnoMessage("write " + path_.string(), err ? err : EIO)};
-  if (!synced) return Err{ErrnoMessage("fsync " + path_.string(), err)};
+  if (!complete) return Err{ErrnoMessage("write " + path.string(), err ? err : EIO)};
+  if (!synced) return Err{ErrnoMessage("fdatasync " + path.string(), err)};
   return FsyncDirectory(dir);
+}
+
+std::vector<JournalEntry> ParseJournalText(std::string_view text, bool starts_mid_line) {
+  std::vector<JournalEntry> out;
+  size_t pos = 0;
+  if (starts_mid_line) {
+    const size_t nl = text.find('\n');
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+  }
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    if (auto e = ParseJsonLine(text.substr(pos, nl - pos))) out.push_back(std::move(*e));
+    pos = nl + 1;
+  }
+  return out;
+}
+
+JournalTail SummarizeJournal(std::vector<JournalEntry> entries, WallTime now, Duration window) {
+  JournalTail tail;
+  for (auto& e : entries) {
+    if (e.time > now) {
+      ++tail.future_entries;
+      continue;
+    }
+    if (e.action != Name(FenceActionKind::kLogOnly) && (!tail.last_fence || e.time >= tail.last_fence->time)) {
+      tail.last_fence = e;
+    }
+    if (now - e.time < window) tail.recent.push_back(std::move(e));
+  }
+  return tail;
+}
+
+JournalTail ReadJournalTail(const std::filesystem::path& path, WallTime now, Duration window, uint64_t max_bytes) {
+  auto current = ReadTailBytes(path, max_bytes);
+  if (!current) {
+    JournalTail tail;
+    tail.problem = current.error();
+    return tail;
+  }
+  std::vector<JournalEntry> entries = ParseJournalText(current.value().first, current.value().second);
+  // The rotated journal holds what came before: needed while the current one
+  // reaches back less than the window, or holds no fence.
+  auto reaches_back = [&] { return !entries.empty() && now - entries.front().time >= window; };
+  auto has_fence = [&] {
+    return std::any_of(entries.begin(), entries.end(),
+                       [](const JournalEntry& e) { return e.action != Name(FenceActionKind::kLogOnly); });
+  };
+  std::string problem;
+  if (!current.value().second && (!reaches_back() || !has_fence())) {
+    if (auto older = ReadTailBytes(Rotated(path), max_bytes)) {
+      auto before = ParseJournalText(older.value().first, older.value().second);
+      entries.insert(entries.begin(), std::make_move_iterator(before.begin()), std::make_move_iterator(before.end()));
+    } else {
+      problem = older.error();
+    }
+  }
+  JournalTail tail = SummarizeJournal(std::move(entries), now, window);
+  tail.problem = std::move(problem);
+  return tail;
+}
+
+FenceJournal::FenceJournal() : io_("hbfence-journal") {}
+
+Status FenceJournal::Append(const std::filesystem::path& path, const JournalEntry& entry, uint64_t rotate_bytes,
+                            Duration wait) {
+  auto appended = io_.Call<Status>([path, entry, rotate_bytes] { return AppendJournalEntry(path, entry, rotate_bytes); },
+                                   wait);
+  if (appended) return std::move(*appended);
+  return Err{fmt::format("append to {} did not finish within {:g} s (the journal's filesystem is not answering, or "
+                         "an earlier append is still stuck)",
+                         path.string(), ToSeconds(wait))};
+}
+
+bool FenceJournal::ReadTailAsync(const std::filesystem::path& path, WallTime now, uint64_t max_bytes,
+                                 std::function<void(JournalTail)> done) {
+  return io_.Post([path, now, max_bytes, done = std::move(done)] {
+    done(ReadJournalTail(path, now, kJournalWindow, max_bytes));
+  });
 }
 
 std::vector<JournalEntry> ReadJournalEntries(const std::filesystem::path& path) {
@@ -239,14 +394,6 @@ std::vector<JournalEntry> ReadJournalEntries(const std::filesystem::path& path) 
     if (auto e = ParseJsonLine(line)) out.push_back(std::move(*e));
   }
   return out;
-}
-
-std::optional<JournalEntry> ReadLastFence(const std::filesystem::path& path) {
-  const auto entries = ReadJournalEntries(path);
-  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-    if (it->action != Name(FenceActionKind::kLogOnly)) return *it;
-  }
-  return std::nullopt;
 }
 
 }  // namespace hbfence

@@ -1,14 +1,17 @@
 // The fence journal: one JSON line per decision, appended and fsynced (file and
-// directory) before any action runs, so the record survives the reboot it causes.
-// Owned by the fence executor thread; ReadLast() is a free function used at start.
+// directory) before any action runs, so the record survives the reboot it causes,
+// but never waited for longer than a deadline: a hung journal disk must not delay
+// the fence. The daemon reads only its tail, at start.
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "src/sys/io_worker.h"
 #include "src/sys/result.h"
 #include "src/sys/time.h"
 
@@ -26,23 +29,61 @@ struct JournalEntry {
 std::string ToJsonLine(const JournalEntry& e);                       // no trailing newline
 std::optional<JournalEntry> ParseJsonLine(std::string_view line);    // our own format only
 
-class Journal {
- public:
-  explicit Journal(std::filesystem::path path) : path_(std::move(path)) {}
-  // Creates the parent directory if needed, appends one line, fsyncs the file and
-  // its directory. Returns only once the entry is durable, or with the error.
-  Status Append(const JournalEntry& e);
-  const std::filesystem::path& path() const { return path_; }
+// How far back the journal is read: the hourly limits need no more.
+inline constexpr Duration kJournalWindow = std::chrono::hours(1);
 
- private:
-  std::filesystem::path path_;
+// Appends one line durably: creates the parent directory if needed, renames a
+// journal of `rotate_bytes` or more to `<path>.1` first (replacing the previous
+// one), writes, fdatasyncs the file and fsyncs its directory. Refuses anything but
+// a regular file at `path` (a FIFO would block the write). Blocking: the daemon
+// runs it on FenceJournal's thread.
+Status AppendJournalEntry(const std::filesystem::path& path, const JournalEntry& entry, uint64_t rotate_bytes);
+
+// What the daemon needs from the journal at start: the entries the hourly limits
+// count and the newest fence. An entry dated after `now` counts for neither: the
+// clock was stepped back after it was written, and such an entry must never keep
+// the host from being fenced.
+struct JournalTail {
+  std::vector<JournalEntry> recent;          // dated within `window` before now, oldest first
+  std::optional<JournalEntry> last_fence;    // newest non-log-only entry not dated after now
+  size_t future_entries = 0;                 // entries dated after now, ignored
+  std::string problem;                       // what could not be read; empty when all was
 };
 
-// Every complete entry, oldest first; torn lines (a crash mid-append) are skipped.
-std::vector<JournalEntry> ReadJournalEntries(const std::filesystem::path& path);
+// Reads at most the last `max_bytes` of the journal, and as much of `<path>.1` when
+// the window or the newest fence may lie there: never a whole journal, however
+// large it grew. A missing journal is not a problem.
+JournalTail ReadJournalTail(const std::filesystem::path& path, WallTime now, Duration window, uint64_t max_bytes);
 
-// The newest complete entry whose action acted on the host (log-only entries are
-// records, not fences); a torn last line (crash mid-append) is skipped.
-std::optional<JournalEntry> ReadLastFence(const std::filesystem::path& path);
+// The complete entries in `text`, oldest first. `starts_mid_line`: `text` is the
+// tail of a larger file, so its first line may be cut and is skipped. Torn and
+// foreign lines are skipped.
+std::vector<JournalEntry> ParseJournalText(std::string_view text, bool starts_mid_line);
+
+// Sorts `entries` (oldest first) into a JournalTail for `now`.
+JournalTail SummarizeJournal(std::vector<JournalEntry> entries, WallTime now, Duration window);
+
+// The journal's own thread: every journal call of the daemon runs there, so a
+// journal on a hung filesystem holds that one thread and delays nothing else past
+// a deadline. Safe from any thread.
+class FenceJournal {
+ public:
+  FenceJournal();
+  // AppendJournalEntry, waiting at most `wait`: the caller's action must not wait
+  // for a hung disk. An append that times out still lands if the disk comes back.
+  Status Append(const std::filesystem::path& path, const JournalEntry& entry, uint64_t rotate_bytes, Duration wait);
+  // ReadJournalTail in the background; `done` runs on the journal thread. False
+  // when it could not be queued.
+  bool ReadTailAsync(const std::filesystem::path& path, WallTime now, uint64_t max_bytes,
+                     std::function<void(JournalTail)> done);
+  bool StopWithin(Duration wait) { return io_.StopWithin(wait); }
+
+ private:
+  IoWorker io_;
+};
+
+// Every complete entry, oldest first. Reads the whole file: for tests and tools,
+// never the daemon.
+std::vector<JournalEntry> ReadJournalEntries(const std::filesystem::path& path);
 
 }  // namespace hbfence

@@ -378,8 +378,9 @@ class Parser {
     const toml::table* t = Table(root, "fence");
     if (!t) return;
     Known(*t, "fence",
-          {"action", "policy", "journal_path", "sysrq_trigger_path", "systemctl_path", "agent_unit", "custom_script",
-           "custom_timeout_seconds", "graceful_escalation_seconds", "sync_grace_seconds", "systemctl_timeout_seconds",
+          {"action", "policy", "journal_path", "journal_timeout_seconds", "journal_rotate_bytes", "runtime_directory",
+           "sysrq_trigger_path", "systemctl_path", "agent_unit", "custom_script", "custom_timeout_seconds",
+           "graceful_escalation_seconds", "sync_grace_seconds", "systemctl_timeout_seconds",
            "restart_agent_max_per_hour", "restart_agent_escalation", "max_fences_per_hour"});
     auto& f = cfg_.fence;
     std::string text;
@@ -401,6 +402,24 @@ class Parser {
       }
     }
     Path(*t, "fence", "journal_path", f.journal_path);
+    Seconds(*t, "fence", "journal_timeout_seconds", f.journal_timeout, false);
+    // The bound exists so that a hung journal cannot hold back the fence: a long one
+    // would defeat it.
+    if (!err_ && f.journal_timeout > std::chrono::seconds(30)) {
+      Fail(Source(*t, "journal_timeout_seconds"),
+           "fence.journal_timeout_seconds (" + FormatSeconds(ToSeconds(f.journal_timeout)) +
+               ") must be at most 30: it is how long a hung journal disk may delay the fence");
+    }
+    if (const toml::node* n = t->get("journal_rotate_bytes"); n && !err_) {
+      const auto v = n->value_exact<int64_t>();
+      if (!n->is_integer() || !v || *v < 4096 || *v > (int64_t{1} << 30)) {
+        Fail(n->source(), "fence.journal_rotate_bytes must be a whole number of bytes from 4096 to 1073741824");
+      } else {
+        f.journal_rotate_bytes = static_cast<uint64_t>(*v);
+        Record("fence", "journal_rotate_bytes", *n);
+      }
+    }
+    Path(*t, "fence", "runtime_directory", f.runtime_directory);
     Path(*t, "fence", "sysrq_trigger_path", f.sysrq_trigger_path);
     Path(*t, "fence", "systemctl_path", f.systemctl_path);
     Path(*t, "fence", "custom_script", f.custom_script);
@@ -751,6 +770,9 @@ std::vector<std::string> DescribeConfig(const Config& c) {
       "action = \"" + std::string(Name(f.action)) + "\"" + src("fence.action"),
       "policy = \"" + std::string(Name(f.policy)) + "\"" + src("fence.policy"),
       "journal_path = \"" + f.journal_path.string() + "\"" + src("fence.journal_path"),
+      "journal_timeout_seconds = " + secs(f.journal_timeout) + src("fence.journal_timeout_seconds"),
+      "journal_rotate_bytes = " + std::to_string(f.journal_rotate_bytes) + src("fence.journal_rotate_bytes"),
+      "runtime_directory = " + QuoteToml(f.runtime_directory.string()) + src("fence.runtime_directory"),
       "sysrq_trigger_path = \"" + f.sysrq_trigger_path.string() + "\"" + src("fence.sysrq_trigger_path"),
       "systemctl_path = \"" + f.systemctl_path.string() + "\"" + src("fence.systemctl_path"),
       "agent_unit = \"" + f.agent_unit + "\"" + src("fence.agent_unit"),

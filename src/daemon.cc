@@ -1,6 +1,7 @@
 #include "src/daemon.h"
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 #include <spdlog/fmt/fmt.h>
@@ -20,6 +21,16 @@ std::vector<std::string_view> ErrorReasons() {
 // or hung write then delays the rest of its run by this much, a small fraction of
 // any write timeout.
 constexpr Duration kSlowWrite = std::chrono::milliseconds(2);
+
+// At start the journal is read from its end, this much at most (and as much of the
+// rotated one): the hourly limits need only the past hour.
+constexpr uint64_t kJournalTailBytes = 1 << 20;
+// The lease record lives on tmpfs: reading it takes microseconds. A runtime
+// directory that does not answer within this is broken, and the start goes on.
+constexpr Duration kLeaseRecordWait = std::chrono::seconds(1);
+// Decisions kept in memory for the hourly limits, newest kept: far more than any
+// limit counts.
+constexpr size_t kMaxFenceHistory = 4096;
 
 bool LastWriteOk(const HeartbeatState& s) {
   return s.last_success_wall && s.consecutive_failures == 0 && !s.outstanding_timed_out;
@@ -53,7 +64,8 @@ Daemon::Daemon(std::shared_ptr<const Config> cfg, Metrics& metrics, DaemonDeps d
       deps_(deps),
       pool_(deps.clock, queue_, kSlowWrite),
       engine_(EngineState::Start(deps.clock.Now())),
-      executor_(ActionDeps{deps.io, deps.runner, deps.clock},
+      leases_(cfg->fence.runtime_directory),
+      executor_(ActionDeps{deps.io, deps.runner, deps.clock}, journal_,
                 ExecutorCallbacks{
                     [this](const Status& journaled, const JournalEntry& e) {
                       if (!journaled) {
@@ -62,20 +74,117 @@ Daemon::Daemon(std::shared_ptr<const Config> cfg, Metrics& metrics, DaemonDeps d
                         metrics_.SetLastFence(e.time);
                       }
                     },
-                    [this](FenceActionKind run) {
-                      if (run == FenceActionKind::kHardReboot) StopPettingWatchdog();
-                    },
                     [this](const ActionStep& step) {
                       metrics_.CountAction(Name(step.action), step.result);
                       if (step.action == FenceActionKind::kHardReboot) StopPettingWatchdog();
                     }}) {
   const MonoTime now = deps_.clock.Now();
   ApplyConfig(std::move(cfg), now);
-  if (auto last = ReadLastFence(cfg_->fence.journal_path)) {
-    metrics_.SetLastFence(last->time);
-    spdlog::warn("last fence on record in {}: {}", cfg_->fence.journal_path.string(), ToJsonLine(*last));
+  RestoreLeases(now);
+  // The journal's tail comes in on the journal thread: a journal on a hung disk must
+  // not keep the heartbeats, /metrics or the signals from starting.
+  journal_tail_deadline_ = now + cfg_->fence.journal_timeout;
+  const bool queued = journal_.ReadTailAsync(cfg_->fence.journal_path, deps_.clock.WallNow(), kJournalTailBytes,
+                                             [this](JournalTail tail) {
+                                               {
+                                                 std::lock_guard lock(mu_);
+                                                 journal_tail_ = std::move(tail);
+                                               }
+                                               journal_tail_ready_ = true;
+                                               queue_->Wake();
+                                             });
+  if (!queued) {
+    journal_tail_ = JournalTail{};
+    journal_tail_->problem = "the journal thread did not take the read";
+    journal_tail_ready_ = true;
   }
   last_loop_ns_ = now.time_since_epoch().count();
+}
+
+// A crash restart continues each target's lease where the dead instance left it,
+// and its startup grace: otherwise a daemon restarted faster than its lease would
+// never fence. A record from another boot, or none, is a fresh start.
+void Daemon::RestoreLeases(MonoTime now) {
+  auto boot = ReadBootId();
+  if (!boot) {
+    spdlog::error("cannot read this boot's id ({}): a crash restart would start a fresh lease", boot.error());
+    return;
+  }
+  boot_id_ = boot.value();
+  auto loaded = leases_.Load(boot_id_, kLeaseRecordWait);
+  if (!loaded) {
+    spdlog::error("lease record: {}; starting with a fresh lease", loaded.error());
+  } else if (const auto& record = loaded.value()) {
+    engine_.started = std::min(record->started, now);
+    int continued = 0;
+    for (auto& t : targets_) {
+      auto it = std::find_if(record->targets.begin(), record->targets.end(),
+                             [&](const LeaseRecord::Target& r) { return r.identity == t.identity; });
+      if (it == record->targets.end()) continue;
+      t.state.last_success = std::min(it->last_success, now);
+      t.state.last_success_wall = it->last_success_wall;
+      if (it->last_success_wall) t.metrics->SetLastSuccess(*it->last_success_wall);
+      ++continued;
+      spdlog::warn("target {}: continuing the lease of the previous instance: last success {:.3f} s ago{}", t.cfg.name,
+                   ToSeconds(now - t.state.last_success),
+                   TargetFailed(timings_.lease, t.state.last_success, now) ? ", the lease has EXPIRED" : "");
+    }
+    spdlog::warn("restarted within this boot: {} of {} target(s) continue their lease, first started {:.3f} s ago",
+                 continued, targets_.size(), ToSeconds(now - engine_.started));
+  }
+  leases_.Update(CurrentLeaseRecord());
+  leases_.Flush();
+}
+
+LeaseRecord Daemon::CurrentLeaseRecord() const {
+  LeaseRecord record{boot_id_, engine_.started, {}};
+  record.targets.reserve(targets_.size());
+  for (const auto& t : targets_) record.targets.push_back({t.identity, t.state.last_success, t.state.last_success_wall});
+  return record;
+}
+
+// The journal's tail, read at start, joins the decisions made since.
+void Daemon::TakeJournalTail(MonoTime now) {
+  if (journal_tail_taken_) return;
+  if (!journal_tail_ready_) {
+    if (!journal_tail_overdue_reported_ && now >= journal_tail_deadline_) {
+      journal_tail_overdue_reported_ = true;
+      metrics_.CountJournalError();
+      spdlog::error("fence journal {} could not be read within {:g} s; until it is, the hourly limits count only "
+                    "this process's decisions",
+                    cfg_->fence.journal_path.string(), ToSeconds(cfg_->fence.journal_timeout));
+    }
+    return;
+  }
+  journal_tail_taken_ = true;
+  JournalTail tail;
+  {
+    std::lock_guard lock(mu_);
+    tail = std::move(*journal_tail_);
+    journal_tail_.reset();
+  }
+  if (!tail.problem.empty()) {
+    metrics_.CountJournalError();
+    spdlog::error("fence journal: {}; the hourly limits count only what could be read", tail.problem);
+  } else if (journal_tail_overdue_reported_) {
+    spdlog::info("fence journal {} read after all", cfg_->fence.journal_path.string());
+  }
+  if (tail.future_entries > 0) {
+    spdlog::warn("fence journal {}: {} entries are dated after now (was the clock stepped back?); they do not count "
+                 "toward the hourly limits",
+                 cfg_->fence.journal_path.string(), tail.future_entries);
+  }
+  if (tail.last_fence) {
+    // A decision of this process is newer than anything read.
+    if (std::none_of(fence_history_.begin(), fence_history_.end(), [](const JournalEntry& e) {
+          return e.action != Name(FenceActionKind::kLogOnly);
+        })) {
+      metrics_.SetLastFence(tail.last_fence->time);
+    }
+    spdlog::warn("last fence on record in {}: {}", cfg_->fence.journal_path.string(), ToJsonLine(*tail.last_fence));
+  }
+  fence_history_.insert(fence_history_.begin(), std::make_move_iterator(tail.recent.begin()),
+                        std::make_move_iterator(tail.recent.end()));
 }
 
 Daemon::~Daemon() = default;
@@ -117,7 +226,7 @@ DecisionConfig Daemon::DecisionCfg() const {
 
 void Daemon::AddTarget(const TargetConfig& cfg, MonoTime now) {
   const uint64_t id = next_target_id_++;
-  targets_.push_back(Target{id, cfg, nullptr, HeartbeatState::Start(now), now,
+  targets_.push_back(Target{id, cfg, HeartbeatIdentity(cfg), nullptr, HeartbeatState::Start(now), now,
                             &metrics_.AddTarget(cfg.name, timings_.histogram_buckets_seconds, ErrorReasons())});
   StartWorkers(targets_.back());
 }
@@ -158,37 +267,56 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
   health_budget_ns_ = (2 * timings_.interval + std::chrono::seconds(2)).count();
 
   // Exec probes are killed after the write timeout and block sectors carry the host
-  // id: those targets start afresh when what they were built with changes.
+  // id: those heartbeats are rebuilt when what they were built with changes.
   const bool host_changed = previous_host_id != cfg_->host.id;
   auto built_with_old_settings = [&](const TargetConfig& c) {
     return (c.kind == "exec" && timeout_changed) || (c.kind == "block" && host_changed);
   };
-  // The same heartbeat (what is written where) keeps its state, so a reload in the
-  // middle of an outage never hands a failing target a fresh lease; a change of its
-  // flags only rebuilds the threads that act on them.
-  auto same_heartbeat = [](const TargetConfig& a, const TargetConfig& b) {
-    return a.name == b.name && a.kind == b.kind && a.path == b.path && a.mount == b.mount && a.offset == b.offset &&
-           a.command == b.command;
-  };
-  std::vector<Target> kept;
-  for (auto& t : targets_) {
-    auto it = std::find_if(cfg_->targets.begin(), cfg_->targets.end(), [&](const TargetConfig& c) {
-      return same_heartbeat(c, t.cfg) && !built_with_old_settings(c);
-    });
-    if (it == cfg_->targets.end()) {
-      spdlog::info("target {} stopped (removed, or rebuilt with new settings)", t.cfg.name);
-      metrics_.RemoveTarget(t.cfg.name);
-      StopWorkers(t);
-      continue;
+  // The same heartbeat (what is written where) keeps its state whatever it is
+  // called, so a reload in the middle of an outage never hands a failing target a
+  // fresh lease; a change of its flags or name only rebuilds what acts on them.
+  std::map<std::string, std::vector<size_t>> wanted;  // identity -> indexes into cfg_->targets
+  for (size_t i = 0; i < cfg_->targets.size(); ++i) wanted[HeartbeatIdentity(cfg_->targets[i])].push_back(i);
+  std::vector<bool> claimed(cfg_->targets.size(), false);
+  std::vector<std::optional<size_t>> match(targets_.size());
+  for (size_t k = 0; k < targets_.size(); ++k) {
+    auto it = wanted.find(targets_[k].identity);
+    if (it == wanted.end()) continue;
+    // Prefer the entry that kept its name, should one heartbeat be configured twice.
+    std::optional<size_t> pick;
+    for (size_t i : it->second) {
+      if (claimed[i]) continue;
+      if (!pick || cfg_->targets[i].name == targets_[k].cfg.name) pick = i;
     }
-    if (timeout_changed) {  // new histogram buckets
-      t.metrics = &metrics_.AddTarget(t.cfg.name, timings_.histogram_buckets_seconds, ErrorReasons());
+    if (pick) {
+      claimed[*pick] = true;
+      match[k] = pick;
+    }
+  }
+  // Series of removed and renamed targets go first: two targets may swap names.
+  for (size_t k = 0; k < targets_.size(); ++k) {
+    Target& t = targets_[k];
+    if (!match[k]) {
+      spdlog::info("target {} stopped (removed from the configuration)", t.cfg.name);
+      StopWorkers(t);
+    }
+    if (!match[k] || cfg_->targets[*match[k]].name != t.cfg.name) metrics_.RemoveTarget(t.cfg.name);
+  }
+  std::vector<Target> kept;
+  for (size_t k = 0; k < targets_.size(); ++k) {
+    if (!match[k]) continue;
+    Target& t = targets_[k];
+    const TargetConfig& c = cfg_->targets[*match[k]];
+    const bool renamed = c.name != t.cfg.name;
+    if (renamed) spdlog::warn("target {} is now called {}: it keeps its heartbeat state and lease", t.cfg.name, c.name);
+    if (renamed || timeout_changed) {  // a new label, or new histogram buckets
+      t.metrics = &metrics_.AddTarget(c.name, timings_.histogram_buckets_seconds, ErrorReasons());
       // The re-created series must not read as a heartbeat last written in 1970.
       if (t.state.last_success_wall) t.metrics->SetLastSuccess(*t.state.last_success_wall);
     }
-    if (*it != t.cfg) {
+    if (c != t.cfg || built_with_old_settings(c)) {
       StopWorkers(t);
-      t.cfg = *it;
+      t.cfg = c;
       t.peers.reset();
       t.peer_ages = PeerAgeTracker{};
       t.metrics->SetPeerAges({});
@@ -197,16 +325,30 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
     kept.push_back(std::move(t));
   }
   targets_ = std::move(kept);
-  for (const auto& c : cfg_->targets) {
-    const bool exists = std::any_of(targets_.begin(), targets_.end(), [&](const Target& t) { return c == t.cfg; });
-    if (!exists) AddTarget(c, now);
+  for (size_t i = 0; i < cfg_->targets.size(); ++i) {
+    if (!claimed[i]) AddTarget(cfg_->targets[i], now);
   }
+  leases_.Update(CurrentLeaseRecord());
   const auto& f = cfg_->fence;
   metrics_.SetConfig(Name(f.action), Name(f.policy), f.action != FenceActionKind::kLogOnly,
                      {timings_.interval, timings_.timeout, timings_.lease}, cfg_->unknown_fence_action);
   for (const auto& warning : cfg_->warnings) spdlog::warn("configuration: {}", warning);
   if (f.action == FenceActionKind::kLogOnly) {
     spdlog::warn("fencing is DISARMED: fence.action is log-only; a lost heartbeat will only be logged");
+  }
+  // The host is up only because the decision standing in this episode was log-only:
+  // a reload that arms fencing runs the armed action for it now, as it would have run
+  // had it been configured at the decision.
+  if (engine_.decided && standing_action_ == FenceActionKind::kLogOnly && f.action != FenceActionKind::kLogOnly) {
+    Decision d;
+    for (const auto& t : targets_) {
+      if (TargetFailed(timings_.lease, t.state.last_success, now)) d.failed_targets.push_back(t.cfg.name);
+    }
+    if (!d.failed_targets.empty()) {
+      d.reason = "fence.action changed from log-only to " + std::string(Name(f.action)) +
+                 " by a reload while this failure episode's decision stood";
+      Fence(std::move(d), deps_.clock.WallNow());
+    }
   }
 }
 
@@ -239,6 +381,7 @@ void Daemon::HandleCompletion(const WriteCompletion& c) {
   if (effect.success || LastWriteOk(t.state) != was_ok) target_snapshot_stale_ = true;
   if (effect.success) {
     t.metrics->SetLastSuccess(c.content_time);
+    leases_.SetSuccess(static_cast<size_t>(&t - targets_.data()), t.state.last_success, c.content_time);
     if (t.peer_watcher) t.peer_watcher->RequestScan();
     if (failures_before > 0) spdlog::info("target {}: heartbeat writes recovered after {} failed attempts", t.cfg.name, failures_before);
   } else if (effect.error != WriteError::kNone) {
@@ -314,20 +457,34 @@ void Daemon::Evaluate(MonoTime now, std::span<const TargetObservation> obs) {
     spdlog::info("host recovered: the failure episode has ended");
     metrics_.SetFencePending(false);
     control_fence_standing_ = false;
+    standing_action_.reset();
   }
-  if (step.decision) Fence(std::move(*step.decision));
+  if (step.decision) Fence(std::move(*step.decision), deps_.clock.WallNow());
 }
 
 // The one path from a decision to an action, for the engine's decisions and for
-// requests over the control socket alike.
-void Daemon::Fence(Decision decision) {
+// requests over the control socket alike. The hourly limits are applied here, from
+// memory: nothing on the way to the action reads the journal.
+void Daemon::Fence(Decision decision, WallTime wall_now) {
   const auto& f = cfg_->fence;
   metrics_.CountDecision(Name(f.action));
   metrics_.SetFencePending(true);
-  JournalEntry entry{deps_.clock.WallNow(), cfg_->host.id, std::string(Name(f.action)), std::string(Name(f.policy)),
+  standing_action_ = f.action;
+  std::erase_if(fence_history_, [&](const JournalEntry& e) { return e.time <= wall_now && wall_now - e.time >= kJournalWindow; });
+  ActionPlan plan = PlanAction(f, fence_history_, wall_now);
+  // The journal records the action that will really run, so the hourly limits count
+  // real restarts and reboots, and a limited decision reads as what it was.
+  JournalEntry entry{wall_now, cfg_->host.id, std::string(Name(plan.run)), std::string(Name(f.policy)),
                      decision.failed_targets, decision.reason};
+  for (const auto& step : plan.limited) entry.reason += "; " + step.detail;
+  fence_history_.push_back(entry);
+  if (fence_history_.size() > kMaxFenceHistory) fence_history_.erase(fence_history_.begin());
+  // The hardware watchdog backs up the reboot from this moment, whatever the journal
+  // or the executor (perhaps still busy with an earlier action) are doing.
+  if (plan.run == FenceActionKind::kHardReboot) StopPettingWatchdog();
   // The executor keeps this config alive for the whole action, across reloads.
-  executor_.Submit(std::shared_ptr<const FenceConfig>(cfg_, &cfg_->fence), std::move(entry), std::move(decision));
+  executor_.Submit(std::shared_ptr<const FenceConfig>(cfg_, &cfg_->fence), std::move(plan), std::move(entry),
+                   std::move(decision));
 }
 
 bool Daemon::AnyTargetFailed(MonoTime now) const {
@@ -358,7 +515,7 @@ std::string Daemon::AnswerFenceRequest(const std::string& reason, MonoTime now) 
                        ToSeconds(grace_left));
   }
   d.reason = "requested over the control socket: " + reason;
-  Fence(std::move(d));
+  Fence(std::move(d), deps_.clock.WallNow());
   // This stands for the engine's own decision until the episode ends (Evaluate).
   engine_.decided = true;
   control_fence_standing_ = true;
@@ -499,6 +656,7 @@ MonoTime Daemon::NextWakeup(MonoTime now, std::span<const TargetObservation> obs
     }
   }
   if (auto d = NextDecisionDeadline(DecisionCfg(), engine_, obs, now)) next = std::min(next, *d);
+  if (!journal_tail_taken_ && !journal_tail_overdue_reported_) next = std::min(next, journal_tail_deadline_);
   return next;
 }
 
@@ -535,6 +693,7 @@ void Daemon::Run() {
       reload.swap(pending_reload_);
     }
     if (reload) ApplyConfig(std::move(reload), now);
+    TakeJournalTail(now);
     if (spread_at_ && now >= *spread_at_) spread_at_ = pool_.Spread(now);
     const WallTime wall_now = deps_.clock.WallNow();
     std::vector<WriteRequest> run;
@@ -561,6 +720,7 @@ void Daemon::Run() {
     Evaluate(now, obs);
     HandleFenceRequests(now);
     KeepAlive(now);
+    leases_.Flush();
     // The status page is for humans: refreshing it twice a second is plenty, and
     // keeps string building off the per-write path. The control snapshot goes out
     // at once after a success or when writes start failing, so the drop-ins never read a stale verdict.
@@ -578,7 +738,7 @@ void Daemon::Run() {
   }
 }
 
-bool Daemon::Shutdown(Duration wait) {
+bool Daemon::Shutdown(Duration wait, bool clean_stop) {
   const MonoTime deadline = deps_.clock.Now() + wait;
   auto left = [&] { return std::max(Duration::zero(), deadline - deps_.clock.Now()); };
   bool clean = abandoned_peer_watchers_ == 0;
@@ -599,6 +759,22 @@ bool Daemon::Shutdown(Duration wait) {
   if (!executor_.StopWithin(left())) {
     clean = false;
     spdlog::warn("a fence action is still running at shutdown; abandoning it");
+  }
+  if (!journal_.StopWithin(left())) {
+    clean = false;
+    spdlog::warn("a fence journal call is still blocked in the kernel at shutdown; abandoning it");
+  }
+  // A clean stop ends the lease; with a decision standing it must not: a restart
+  // then decides again instead of starting a fresh lease.
+  if (clean_stop && !engine_.decided && !reboot_standing_) {
+    if (auto cleared = leases_.Clear(left()); !cleared) spdlog::warn("lease record: {}, ignoring", cleared.error());
+  } else if (clean_stop) {
+    spdlog::warn("stopping with a fence decision standing: the lease record {} stays, so a restart decides again",
+                 leases_.path().string());
+  }
+  if (!leases_.StopWithin(left())) {
+    clean = false;
+    spdlog::warn("the lease record's writer is still blocked in the kernel at shutdown; abandoning it");
   }
   deps_.notifier.Stopping();
   if (reboot_standing_) {

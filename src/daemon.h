@@ -22,6 +22,7 @@
 #include "fence/executor.h"
 #include "metrics/metrics.h"
 #include "src/config.h"
+#include "src/lease_store.h"
 #include "storage/heartbeat_state.h"
 #include "src/sys/service_notifier.h"
 #include "src/sys/watchdog.h"
@@ -58,15 +59,18 @@ class Daemon {
   std::string ControlFence(std::string_view reason);
 
   // Stops writer and executor threads, waiting up to `wait` for busy ones, and
-  // disarms the hardware watchdog unless a reboot decision stands. Returns
-  // false when some were stuck and had to be abandoned: the process must then exit
-  // without running destructors (they may still be blocked in the kernel).
-  bool Shutdown(Duration wait);
+  // disarms the hardware watchdog unless a reboot decision stands. A clean stop
+  // (`clean_stop`) also removes the lease record, unless a decision stands: the
+  // next start then begins with a fresh lease. Returns false when some threads were
+  // stuck and had to be abandoned: the process must then exit without running
+  // destructors (they may still be blocked in the kernel).
+  bool Shutdown(Duration wait, bool clean_stop);
 
  private:
   struct Target {
     uint64_t id;
     TargetConfig cfg;
+    std::string identity;  // HeartbeatIdentity(cfg): what the lease record keys on
     std::shared_ptr<HeartbeatTarget> heartbeat;  // written on the pool; a write in flight holds it too
     HeartbeatState state;
     MonoTime next_tick;
@@ -89,7 +93,10 @@ class Daemon {
   void PublishPeerAges(Target& t, MonoTime now);
   void Tick(Target& t, MonoTime now, WallTime wall_now, std::vector<WriteRequest>& run);
   void Evaluate(MonoTime now, std::span<const TargetObservation> obs);
-  void Fence(Decision decision);
+  void Fence(Decision decision, WallTime wall_now);
+  void RestoreLeases(MonoTime now);
+  LeaseRecord CurrentLeaseRecord() const;
+  void TakeJournalTail(MonoTime now);
   bool AnyTargetFailed(MonoTime now) const;
   std::string AnswerFenceRequest(const std::string& reason, MonoTime now);
   void HandleFenceRequests(MonoTime now);
@@ -118,6 +125,20 @@ class Daemon {
   MonoTime next_watchdog_pet_{};
   MonoTime next_notify_alive_{};
   bool ready_sent_ = false;
+  std::string boot_id_;  // empty when unreadable: the lease record is then not kept
+  bool leases_dirty_ = false;
+  // Fence entries of the past hour, for the hourly limits: the journal's tail read
+  // at start, then every decision this process made. Never re-read from disk.
+  std::vector<JournalEntry> fence_history_;
+  // The journal's tail is read on the journal thread at start; until it is in, the
+  // limits count only this process's decisions. Past the deadline that is reported.
+  std::atomic<bool> journal_tail_ready_{false};
+  bool journal_tail_taken_ = false;
+  bool journal_tail_overdue_reported_ = false;
+  MonoTime journal_tail_deadline_{};
+  // The configured action of the decision standing in this episode: a reload that
+  // arms fencing while a log-only decision stands runs the armed action.
+  std::optional<FenceActionKind> standing_action_;
   std::string last_status_line_;
   // What the status line shows while no target is down.
   struct StatusKey {
@@ -131,6 +152,8 @@ class Daemon {
   // stops being petted, so the host resets even if sysrq is disabled or stuck.
   std::atomic<bool> reboot_standing_{false};
   std::optional<Duration> watchdog_period_;
+  FenceJournal journal_;
+  LeaseStore leases_;
   FenceExecutor executor_;
 
   std::atomic<bool> stop_{false};
@@ -164,6 +187,7 @@ class Daemon {
   std::vector<TargetSnapshot> target_snapshot_;
   Duration snapshot_lease_{};
   std::deque<std::shared_ptr<FenceRequest>> fence_requests_;
+  std::optional<JournalTail> journal_tail_;
   std::condition_variable fence_answered_;
 };
 

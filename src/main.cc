@@ -17,6 +17,8 @@
 #include "src/daemon.h"
 #include "src/sys/clock.h"
 #include "src/sys/fence_io.h"
+#include "src/sys/instance_lock.h"
+#include "src/sys/io_worker.h"
 #include "src/sys/process_runner.h"
 #include "src/sys/service_notifier.h"
 #include "src/sys/watchdog.h"
@@ -118,6 +120,29 @@ int Run(const CliOptions& cli) {
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // One daemon per runtime directory and per journal: a second one would write the
+  // same heartbeats and journal one outage twice. The locks die with the process.
+  // Either directory may sit on a hung disk: a lock that does not come within the
+  // journal timeout is reported and the start goes on (the other lock may still keep
+  // a twin out), since a daemon that never starts never fences.
+  static std::unique_ptr<InstanceLock> runtime_lock, journal_lock;
+  for (auto [dir, lock] : {std::pair{cfg->fence.runtime_directory, &runtime_lock},
+                           std::pair{cfg->fence.journal_path.parent_path(), &journal_lock}}) {
+    if (lock == &journal_lock && dir.lexically_normal() == cfg->fence.runtime_directory.lexically_normal()) break;
+    using Locked = Result<std::unique_ptr<InstanceLock>, std::string>;
+    auto locked = CallWithin<Locked>("hbfence-lock", [dir] { return InstanceLock::Acquire(dir); },
+                                     cfg->fence.journal_timeout);
+    if (!locked) {
+      spdlog::error("{} did not answer within {:g} s; starting without its instance lock", dir.string(),
+                    ToSeconds(cfg->fence.journal_timeout));
+    } else if (!locked->ok()) {
+      spdlog::critical("{}", locked->error());
+      return 1;
+    } else {
+      *lock = std::move(*locked).value();
+    }
+  }
+
   // Bound before any other thread exists: Listen() sets the process umask briefly.
   std::unique_ptr<ControlServer> control;
   if (!cfg->control.socket_path.empty()) {
@@ -150,7 +175,7 @@ int Run(const CliOptions& cli) {
                                 {[&daemon] { return daemon.StatusHtml(); }, [&daemon] { return daemon.Healthy(); }});
   if (!http) {
     spdlog::critical("{}", http.error());
-    daemon.Shutdown(Duration::zero());
+    daemon.Shutdown(Duration::zero(), /*clean_stop=*/false);
     return 1;
   }
   spdlog::info("serving metrics on http://{}/metrics (port {})", cfg->web.listen_address, http.value()->port());
@@ -200,7 +225,7 @@ int Run(const CliOptions& cli) {
   daemon.Run();
   signal_thread.join();
   if (control) control->Stop();
-  const bool clean = daemon.Shutdown(kShutdownWait);
+  const bool clean = daemon.Shutdown(kShutdownWait, /*clean_stop=*/true);
   spdlog::info("hbfence stopped{}", clean ? "" : " (abandoned threads still blocked in the kernel)");
   spdlog::shutdown();
   std::fflush(nullptr);

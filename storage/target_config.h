@@ -24,4 +24,22 @@ struct TargetConfig {
   bool operator==(const TargetConfig&) const = default;
 };
 
+// What is written where (kind, path, mount, offset, command), without the name or
+// the flags: a target renamed by a reload is the same heartbeat, and keeps its
+// lease, as does a restarted daemon's. NUL separates the fields; no path holds one.
+inline std::string HeartbeatIdentity(const TargetConfig& t) {
+  std::string id = t.kind;
+  for (const auto* part : {&t.path.native(), t.mount ? &t.mount->native() : nullptr}) {
+    id += '\0';
+    if (part) id += *part;
+  }
+  id += '\0';
+  id += std::to_string(t.offset);
+  for (const auto& arg : t.command) {
+    id += '\0';
+    id += arg;
+  }
+  return id;
+}
+
 }  // namespace hbfence

@@ -22,11 +22,11 @@ Status FsyncDirectory(const std::filesystem::path& dir) {
   return OkStatus();
 }
 
-int MakeDirectories(const std::filesystem::path& dir, std::filesystem::path* failed) {
+int MakeDirectories(const std::filesystem::path& dir, std::filesystem::path* failed, unsigned mode) {
   std::filesystem::path partial;
   for (const auto& part : dir) {
     partial /= part;
-    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
+    if (::mkdir(partial.c_str(), mode) != 0 && errno != EEXIST) {
       if (failed) *failed = partial;
       return errno;
     }

@@ -13,9 +13,9 @@ std::string ErrnoMessage(const std::string& what, int err);  // "what: strerror(
 // fsync(2) on a directory, so a create or rename inside it is durable.
 Status FsyncDirectory(const std::filesystem::path& dir);
 
-// mkdir -p. Returns 0, or the errno of the first component that failed and, in
-// *failed, that component.
-int MakeDirectories(const std::filesystem::path& dir, std::filesystem::path* failed = nullptr);
+// mkdir -p, new components with `mode`. Returns 0, or the errno of the first
+// component that failed and, in *failed, that component.
+int MakeDirectories(const std::filesystem::path& dir, std::filesystem::path* failed = nullptr, unsigned mode = 0755);
 
 // Reads a whole regular file of at most `max_bytes`. Opened O_NONBLOCK and checked
 // with fstat before the first read, so a FIFO, socket, device or directory at the

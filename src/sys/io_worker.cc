@@ -22,6 +22,7 @@ bool IoWorker::Post(std::function<void()> call) {
 }
 
 bool IoWorker::StopWithin(Duration wait) {
+  if (!thread_.joinable()) return true;  // stopped before
   {
     std::lock_guard lock(shared_->state.mu);
     shared_->calls.clear();

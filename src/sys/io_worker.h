@@ -43,7 +43,7 @@ class IoWorker {
   std::optional<T> Call(std::function<T()> call, Duration wait);
 
   // Stops the thread: joins it when idle within `wait`, otherwise abandons it.
-  // Returns whether it was idle. Calls still queued are dropped.
+  // Returns whether it was idle. Calls still queued are dropped. Idempotent.
   bool StopWithin(Duration wait);
 
  private:

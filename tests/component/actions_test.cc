@@ -9,6 +9,7 @@
 
 #include "fence/actions.h"
 #include "fence/executor.h"
+#include "faultfs_mount.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_fence_io.h"
 #include "tests/support/temp_dir.h"
@@ -18,6 +19,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::FakeClock;
+using testing::FaultFsMount;
 using testing::FakeFenceIo;
 using testing::ReadAll;
 using testing::TempDir;
@@ -178,44 +180,84 @@ TEST_F(ActionsTest, HangingCustomScriptIsKilledWithItsChildrenThenFallsBack) {
   EXPECT_TRUE(stat.empty() || stat.find(") Z") != std::string::npos) << stat;
 }
 
-TEST(FenceExecutorTest, JournalIsDurableBeforeTheSysrqWrite) {
+// A hard-reboot executor against stand-ins, recording what its callbacks saw.
+class FenceExecutorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cfg->action = FenceActionKind::kHardReboot;
+    cfg->journal_path = dir / "var" / "journal.jsonl";
+    cfg->sysrq_trigger_path = dir / "sysrq";
+    cfg->sync_grace = 100ms;
+  }
+
+  void SubmitAndAwaitTheAction() {
+    executor.Submit(cfg, {FenceActionKind::kHardReboot, {}}, entry, Decision{{"primary-nfs"}, "lease expired"});
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 20s, [&] { return !steps.empty(); }));
+  }
+
   TempDir dir;
-  auto cfg = std::make_shared<FenceConfig>();
-  cfg->action = FenceActionKind::kHardReboot;
-  cfg->journal_path = dir / "var" / "journal.jsonl";
-  cfg->sysrq_trigger_path = dir / "sysrq";
-  cfg->sync_grace = 100ms;
+  std::shared_ptr<FenceConfig> cfg = std::make_shared<FenceConfig>();
   FakeFenceIo io;
   PosixProcessRunner runner;
   FakeClock clock;
-  std::string journal_at_sysrq;
-  io.before_sysrq = [&] { journal_at_sysrq = ReadAll(cfg->journal_path); };
-
+  JournalEntry entry{clock.WallNow(), "10.1.34.125", "hard-reboot", "any", {"primary-nfs"}, "lease expired"};
   std::mutex mu;
   std::condition_variable cv;
   std::vector<std::string> steps;
-  bool journaled = false;
-  FenceExecutor executor({io, runner, clock},
+  std::optional<Status> journaled;
+  FenceJournal journal;
+  FenceExecutor executor{{io, runner, clock},
+                         journal,
                          {.on_journal =
-                              [&](const Status& s, const JournalEntry&) {
+                              [this](const Status& s, const JournalEntry&) {
                                 std::lock_guard lock(mu);
-                                journaled = s.ok();
+                                journaled = s;
                               },
-                          .on_step = [&](const ActionStep& step) {
+                          .on_step = [this](const ActionStep& step) {
                             std::lock_guard lock(mu);
                             steps.push_back(std::string(Name(step.action)) + "=" + step.result);
                             cv.notify_all();
-                          }});
-  JournalEntry entry{clock.WallNow(), "10.1.34.125", "hard-reboot", "any", {"primary-nfs"}, "lease expired"};
-  executor.Submit(cfg, entry, Decision{{"primary-nfs"}, "lease expired"});
+                          }}};
+};
+
+TEST_F(FenceExecutorTest, JournalIsDurableBeforeTheSysrqWrite) {
+  std::string journal_at_sysrq;
+  io.before_sysrq = [&] { journal_at_sysrq = ReadAll(cfg->journal_path); };
+  SubmitAndAwaitTheAction();
   {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return !steps.empty(); }));
-    EXPECT_TRUE(journaled);
+    std::lock_guard lock(mu);
+    ASSERT_TRUE(journaled);
+    EXPECT_TRUE(journaled->ok());
     EXPECT_THAT(steps, ElementsAre("hard-reboot=success"));
   }
   EXPECT_EQ(journal_at_sysrq, ToJsonLine(entry) + "\n") << "the entry must be on disk before sysrq is touched";
   ASSERT_TRUE(executor.StopWithin(5s));
+  ASSERT_TRUE(journal.StopWithin(5s));
+}
+
+// The journal's filesystem hangs in the kernel: the sysrq write still comes, after
+// the journal timeout, and the failed append is reported.
+TEST_F(FenceExecutorTest, HungJournalDelaysTheRebootOnlyByTheJournalTimeout) {
+  std::string why;
+  if (!FaultFsMount::Available(&why)) GTEST_SKIP() << why;
+  auto fs = FaultFsMount::Start(dir / "fuse", &why);
+  ASSERT_TRUE(fs) << why;
+  ASSERT_TRUE(fs->SetMode("hang@all", &why)) << why;
+  cfg->journal_path = fs->mount_point() / "journal.jsonl";
+  cfg->journal_timeout = 300ms;
+  SubmitAndAwaitTheAction();
+  {
+    std::lock_guard lock(mu);
+    ASSERT_TRUE(journaled);
+    ASSERT_FALSE(journaled->ok());
+    EXPECT_THAT(journaled->error(), ::testing::HasSubstr("did not finish within 0.3 s"));
+    EXPECT_THAT(steps, ElementsAre("hard-reboot=success"));
+  }
+  EXPECT_THAT(io.Events(), ::testing::Contains("sysrq:" + cfg->sysrq_trigger_path.string() + ":b"));
+  EXPECT_TRUE(executor.StopWithin(5s));
+  EXPECT_FALSE(journal.StopWithin(0s)) << "the append is still stuck in the kernel";
+  fs.reset();  // releases the hung request
 }
 
 }  // namespace

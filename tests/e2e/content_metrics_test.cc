@@ -97,6 +97,7 @@ TEST(ShippedContentTest, EveryMetricNameIsExportedByALiveDaemon) {
             "[host]\nid = \"h\"\n[web]\nlisten_address = \"127.0.0.1:0\"\n"
             "[heartbeat]\ninterval_seconds = 0.1\ntimeout_seconds = 0.3\nlease_seconds = 1\n"
             "[fence]\naction = \"log-only\"\njournal_path = \"" + (dir / "j.jsonl").string() + "\"\n"
+            "runtime_directory = \"" + (dir / "run").string() + "\"\n"
             "[[target]]\nname = \"t\"\npath = \"" + (dir / "hb").string() + "\"\n"
             "[[target]]\nname = \"pool\"\nmount = \"" + pool.string() + "\"\nlayout = \"cloudstack\"\n"
             "allow_local_filesystem = true\npeer_watch = true\n");

@@ -166,6 +166,7 @@ TEST(PrometheusEndToEnd, SuppressedFenceAlertReachesTheWebhook) {
             "[host]\nid = \"e2e-host\"\n[web]\nlisten_address = \"127.0.0.1:0\"\n"
             "[heartbeat]\ninterval_seconds = 0.2\ntimeout_seconds = 0.5\nlease_seconds = 2\n"
             "[fence]\naction = \"log-only\"\njournal_path = \"" + (dir / "journal.jsonl").string() + "\"\n"
+            "runtime_directory = \"" + (dir / "run").string() + "\"\n"
             "[[target]]\nname = \"nfs1\"\npath = \"" + (dir / "pool" / "KVMHA" / "hb-e2e-host").string() + "\"\n");
   DaemonProcess hbfence({"--config", (dir / "hbfence.toml").string()}, dir / "hbfence.log");
   ASSERT_GT(hbfence.Port(), 0) << hbfence.Log();

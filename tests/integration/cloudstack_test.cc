@@ -56,6 +56,7 @@ class CloudStackTest : public ::testing::Test {
     return "[host]\nid = \"10.1.1.7\"\n[web]\nlisten_address = \"127.0.0.1:0\"\n"
            "[heartbeat]\ninterval_seconds = 0.1\ntimeout_seconds = 0.5\nlease_seconds = 30\n"
            "[fence]\naction = \"log-only\"\njournal_path = \"" + (dir / "journal.jsonl").string() + "\"\n"
+           "runtime_directory = \"" + (dir / "run").string() + "\"\n"
            "[cloudstack]\n" + cloudstack + "\n" + rest;
   }
   std::unique_ptr<DaemonProcess> Start(const std::string& config) {
@@ -139,7 +140,8 @@ TEST_F(CloudStackTest, AnUnknownAgentFenceActionIsAWarningAMetricAndHardReboot) 
   const std::string config =
       "[host]\nid = \"h\"\n[web]\nlisten_address = \"127.0.0.1:0\"\n"
       "[heartbeat]\ninterval_seconds = 0.1\ntimeout_seconds = 0.5\nlease_seconds = 30\n"
-      "[fence]\njournal_path = \"" + (dir / "journal.jsonl").string() + "\"\nsysrq_trigger_path = \"" +
+      "[fence]\njournal_path = \"" + (dir / "journal.jsonl").string() + "\"\nruntime_directory = \"" +
+      (dir / "run").string() + "\"\nsysrq_trigger_path = \"" +
       (dir / "sysrq").string() + "\"\n[cloudstack]\nagent_properties = \"agent.properties\"\n"
       "[[target]]\nname = \"t\"\npath = \"" + (dir / "hb").string() + "\"\n";
   auto d = Start(config);

@@ -75,7 +75,7 @@ class ControlSocketTest : public ::testing::Test {
     return "[host]\nid = \"h1\"\n[web]\nlisten_address = \"127.0.0.1:0\"\n"
            "[heartbeat]\ninterval_seconds = 0.1\ntimeout_seconds = 0.3\nlease_seconds = " + lease_seconds + "\n" +
            heartbeat_extra + "[fence]\naction = \"" + action + "\"\njournal_path = \"" + journal().string() +
-           "\"\nsysrq_trigger_path = \"" + (dir / "sysrq").string() + "\"\nsync_grace_seconds = 0.1\n" + fence_extra +
+           "\"\nruntime_directory = \"" + (dir / "run").string() + "\"\nsysrq_trigger_path = \"" + (dir / "sysrq").string() + "\"\nsync_grace_seconds = 0.1\n" + fence_extra +
            "[control]\nsocket_path = \"" + socket().string() + "\"\n"
            "[[target]]\nname = \"pool\"\npath = \"" + (dir / "pool" / "hb").string() + "\"\n"
            "[[target]]\nname = \"cs\"\nlayout = \"cloudstack\"\nallow_local_filesystem = true\nmount = \"" +
@@ -250,7 +250,7 @@ TEST_F(ControlSocketTest, FenceRunsHardRebootThroughTheSysrqStandIn) {
             1)
       << d->Log();
   EXPECT_EQ(ReadAll(dir / "sysrq"), "b");
-  const auto last = ReadLastFence(journal());
+  const auto last = ReadJournalTail(journal(), std::chrono::system_clock::now(), kJournalWindow, 1 << 20).last_fence;
   ASSERT_TRUE(last);
   EXPECT_EQ(last->reason, "requested over the control socket: test");
   EXPECT_TRUE(d->WaitForLog("hbfence will reboot system because it was unable to write the heartbeat to the storage "
@@ -507,7 +507,7 @@ TEST_F(CloudStackScriptsTest, FenceFlagAsksTheDaemonWhichRunsItsConfiguredAction
             1)
       << d->Log();
   EXPECT_EQ(ReadAll(dir / "sysrq"), "b");
-  const auto last = ReadLastFence(journal());
+  const auto last = ReadJournalTail(journal(), std::chrono::system_clock::now(), kJournalWindow, 1 << 20).last_fence;
   ASSERT_TRUE(last);
   EXPECT_EQ(last->reason, "requested over the control socket: cloudstack agent: kvmheartbeat.sh -c for " + mnt());
   std::tie(rc, out) = Script("kvmheartbeat.sh", {"-c"});

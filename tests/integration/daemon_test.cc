@@ -26,6 +26,7 @@ using testing::HttpGet;
 using testing::MetricValue;
 using testing::ReadAll;
 using testing::RunCapture;
+using testing::SimulateReboot;
 using testing::SwapWithAFile;
 using testing::TempDir;
 using testing::WaitForMetric;
@@ -64,6 +65,7 @@ class DaemonTest : public ::testing::Test {
       << "\nlease_seconds = " << kLease << "\n"
       << "[fence]\naction = \"" << o.action << "\"\npolicy = \"" << o.policy << "\"\n"
       << "journal_path = \"" << journal().string() << "\"\n"
+      << "runtime_directory = \"" << (dir / "run").string() << "\"\n"
       << "sysrq_trigger_path = \"" << (dir / "sysrq").string() << "\"\n"
       << "systemctl_path = \"" << (dir / "systemctl").string() << "\"\n"
       << "sync_grace_seconds = 0.1\n"
@@ -261,7 +263,7 @@ TEST_F(DaemonTest, HardRebootWritesTheJournalThenTheSysrqStandIn) {
             1)
       << d->Log();
   EXPECT_EQ(ReadAll(dir / "sysrq"), "b");
-  const auto last = ReadLastFence(journal());
+  const auto last = ReadJournalTail(journal(), std::chrono::system_clock::now(), kJournalWindow, 1 << 20).last_fence;
   ASSERT_TRUE(last);
   EXPECT_EQ(last->action, "hard-reboot");
   const double exported = Metric(Scrape(*d), "hbfence_last_fence_timestamp_seconds");
@@ -270,10 +272,15 @@ TEST_F(DaemonTest, HardRebootWritesTheJournalThenTheSysrqStandIn) {
 
   // After the "reboot", the new daemon reports the last fence from the journal.
   d.reset();
+  ASSERT_TRUE(SimulateReboot(dir / "run"));
   RepairTarget();
   auto again = Start({.action = "hard-reboot"});
   ASSERT_GT(again->Port(), 0) << again->Log();
   EXPECT_NEAR(Metric(Scrape(*again), "hbfence_last_fence_timestamp_seconds"), ToUnixSeconds(last->time), 0.01);
+  // The lease of the killed daemon belonged to the boot before: no second fence.
+  ASSERT_TRUE(WaitForMetric(again->Port(), "hbfence_heartbeat_writes_total{target=\"primary\"}",
+                            [](double v) { return v >= 2; }));
+  EXPECT_EQ(Metric(Scrape(*again), "hbfence_fence_decisions_total{action=\"hard-reboot\"}"), 0) << again->Log();
 }
 
 TEST_F(DaemonTest, RestartAgentRunsTheSystemctlStandIn) {

@@ -122,7 +122,7 @@ class FaultScenarioTest : public ::testing::Test {
       << "[heartbeat]\ninterval_seconds = " << s.interval << "\ntimeout_seconds = " << s.timeout
       << "\nlease_seconds = " << s.lease << "\n"
       << "[fence]\naction = \"" << s.action << "\"\npolicy = \"" << s.policy << "\"\njournal_path = \""
-      << journal().string() << "\"\nsysrq_trigger_path = \"" << (dir_ / "sysrq").string()
+      << journal().string() << "\"\nruntime_directory = \"" << (dir_ / "run").string() << "\"\nsysrq_trigger_path = \"" << (dir_ / "sysrq").string()
       << "\"\nsystemctl_path = \"" << (dir_ / "systemctl").string() << "\"\nsync_grace_seconds = 0.1\n"
       << s.extra_fence;
     for (const auto& t : s.targets) {
@@ -404,6 +404,7 @@ TEST_F(FaultScenarioTest, HardRebootOnlyAfterTheJournalIsDurable) {
 
   // After the reboot the daemon reports the last fence from the journal.
   daemon_.reset();
+  ASSERT_TRUE(testing::SimulateReboot(dir_ / "run"));
   SetMode("ok");
   std::filesystem::remove(dir_ / "sysrq");
   WriteFile(dir_ / "sysrq", "");

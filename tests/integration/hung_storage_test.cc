@@ -59,6 +59,7 @@ TEST(HungStorageTest, AHungWriteWedgesNothingElse) {
       << "[heartbeat]\ninterval_seconds = " << kInterval << "\ntimeout_seconds = " << kTimeout
       << "\nlease_seconds = " << kLease << "\n"
       << "[fence]\naction = \"log-only\"\njournal_path = \"" << (dir / "journal.jsonl").string() << "\"\n"
+      << "runtime_directory = \"" << (dir / "run").string() << "\"\n"
       << "[[target]]\nname = \"hung\"\npath = \"" << hung_file.string() << "\"\nmount = \""
       << fs->mount_point().string() << "\"\n"
       << "[[target]]\nname = \"healthy\"\npath = \"" << (dir / "local" / "hb-h1").string() << "\"\n";
@@ -156,6 +157,7 @@ TEST(HungStorageTest, AHungPeerScanDelaysNoWrite) {
       << "[heartbeat]\ninterval_seconds = " << kInterval << "\ntimeout_seconds = " << kTimeout
       << "\nlease_seconds = " << kLease << "\n"
       << "[fence]\naction = \"log-only\"\njournal_path = \"" << (dir / "journal.jsonl").string() << "\"\n"
+      << "runtime_directory = \"" << (dir / "run").string() << "\"\n"
       << "[[target]]\nname = \"pool\"\nlayout = \"cloudstack\"\npeer_watch = true\nmount = \""
       << fs->mount_point().string() << "\"\n";
   WriteFile(dir / "hbfence.toml", cfg.str());

@@ -36,7 +36,7 @@ class OperationsTest : public ::testing::Test {
     return "[host]\nid = \"h1\"\n[web]\nlisten_address = \"127.0.0.1:0\"\n"
            "[heartbeat]\ninterval_seconds = 0.1\ntimeout_seconds = 0.3\nlease_seconds = 1\n"
            "[fence]\naction = \"" + action + "\"\njournal_path = \"" + (dir / "journal.jsonl").string() +
-           "\"\nsysrq_trigger_path = \"" + (dir / "sysrq").string() + "\"\nsync_grace_seconds = 0.1\n" + extra +
+           "\"\nruntime_directory = \"" + (dir / "run").string() + "\"\nsysrq_trigger_path = \"" + (dir / "sysrq").string() + "\"\nsync_grace_seconds = 0.1\n" + extra +
            "[[target]]\nname = \"pool\"\npath = \"" + (dir / "pool" / "hb").string() + "\"\n";
   }
   std::unique_ptr<DaemonProcess> Start(const std::string& config, const std::vector<std::string>& env = {}) {
@@ -195,10 +195,9 @@ TEST_F(OperationsTest, RestartAgentEscalatesAfterItsHourlyLimit) {
   testing::WriteRecorderScript(dir / "systemctl", dir / "systemctl.log");
   WriteFile(dir / "sysrq", "");
   // Two agent restarts already in the journal within the hour, from earlier runs.
-  Journal journal(dir / "journal.jsonl");
   const auto now = std::chrono::system_clock::now();
   for (int i = 1; i <= 2; ++i) {
-    ASSERT_TRUE(journal.Append({now - std::chrono::minutes(10 * i), "h1", "restart-agent", "any", {"pool"}, "earlier"}).ok());
+    ASSERT_TRUE(AppendJournalEntry(dir / "journal.jsonl", {now - std::chrono::minutes(10 * i), "h1", "restart-agent", "any", {"pool"}, "earlier"}, 1 << 20).ok());
   }
   auto d = Start(Config("restart-agent", "systemctl_path = \"" + (dir / "systemctl").string() +
                                              "\"\nrestart_agent_max_per_hour = 2\n"));
@@ -218,10 +217,9 @@ TEST_F(OperationsTest, RestartAgentEscalatesAfterItsHourlyLimit) {
 
 TEST_F(OperationsTest, RebootLoopIsCappedByTheJournal) {
   WriteFile(dir / "sysrq", "");
-  Journal journal(dir / "journal.jsonl");
   const auto now = std::chrono::system_clock::now();
   for (int i = 1; i <= 3; ++i) {
-    ASSERT_TRUE(journal.Append({now - std::chrono::minutes(5 * i), "h1", "hard-reboot", "any", {"pool"}, "earlier"}).ok());
+    ASSERT_TRUE(AppendJournalEntry(dir / "journal.jsonl", {now - std::chrono::minutes(5 * i), "h1", "hard-reboot", "any", {"pool"}, "earlier"}, 1 << 20).ok());
   }
   auto d = Start(Config("hard-reboot"));
   ASSERT_GT(d->Port(), 0) << d->Log();
@@ -238,6 +236,36 @@ TEST_F(OperationsTest, RebootLoopIsCappedByTheJournal) {
   EXPECT_EQ(last.action, "log-only");
   EXPECT_NE(last.reason.find("reboots in the past hour"), std::string::npos) << last.reason;
   EXPECT_EQ(MetricValue(HttpGet(d->Port(), "/metrics").body, "hbfence_fence_pending"), 1);
+}
+
+// The clock was stepped back a day after three reboots: the journal's entries now
+// lie in the future. They must not count toward max_fences_per_hour, or the host
+// would never be fenced again, nor show as the last fence.
+TEST_F(OperationsTest, JournalEntriesFromTheFutureDoNotStopTheFence) {
+  WriteFile(dir / "sysrq", "");
+  const auto now = std::chrono::system_clock::now();
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(AppendJournalEntry(dir / "journal.jsonl",
+                                   {now + std::chrono::hours(24) + std::chrono::minutes(i), "h1", "hard-reboot", "any",
+                                    {"pool"}, "before the clock step"},
+                                   1 << 20)
+                    .ok());
+  }
+  auto d = Start(Config("hard-reboot"));
+  ASSERT_GT(d->Port(), 0) << d->Log();
+  EXPECT_TRUE(d->WaitForLog("3 entries are dated after now")) << d->Log();
+  EXPECT_EQ(MetricValue(HttpGet(d->Port(), "/metrics").body, "hbfence_last_fence_timestamp_seconds"), 0)
+      << "a fence dated tomorrow is not shown as the last one";
+  BreakTarget();
+  ASSERT_EQ(WaitForMetric(d->Port(), "hbfence_fence_actions_total{action=\"hard-reboot\",result=\"success\"}",
+                          [](double v) { return v == 1; }),
+            1)
+      << d->Log();
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "b");
+  EXPECT_EQ(MetricValue(HttpGet(d->Port(), "/metrics").body,
+                        "hbfence_fence_actions_total{action=\"hard-reboot\",result=\"rate_limited\"}")
+                .value_or(0),
+            0);
 }
 
 }  // namespace

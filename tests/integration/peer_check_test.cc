@@ -92,6 +92,7 @@ class PeerCheckTest : public ::testing::Test {
       << "[heartbeat]\ninterval_seconds = 0.2\ntimeout_seconds = 0.5\nlease_seconds = 5\n"
       << "[fence]\naction = \"log-only\"\n"
       << "journal_path = \"" << (dir / "state" / "fence-journal.jsonl").string() << "\"\n"
+      << "runtime_directory = \"" << (dir / "run").string() << "\"\n"
       << "sysrq_trigger_path = \"" << (dir / "sysrq").string() << "\"\n"
       << "systemctl_path = \"" << (dir / "systemctl").string() << "\"\n"
       << (target.empty() ? CloudStackTarget() : target);

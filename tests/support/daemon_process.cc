@@ -193,4 +193,21 @@ std::pair<int, std::string> RunCapture(const std::vector<std::string>& argv, con
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
 }
 
+bool SimulateReboot(const std::filesystem::path& runtime_directory) {
+  const auto path = runtime_directory / "leases";
+  std::ifstream in(path);
+  if (!in) return false;
+  std::string text, line;
+  bool replaced = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("boot ", 0) == 0) {
+      line = "boot 00000000-0000-4000-8000-another-boot";
+      replaced = true;
+    }
+    text += line + "\n";
+  }
+  std::ofstream(path, std::ios::trunc) << text;
+  return replaced;
+}
+
 }  // namespace hbfence::testing

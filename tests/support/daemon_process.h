@@ -54,6 +54,10 @@ std::optional<double> MetricValue(const std::string& exposition, const std::stri
 std::optional<double> WaitForMetric(int port, const std::string& series, const std::function<bool(double)>& pred,
                                     Duration timeout = std::chrono::seconds(10));
 
+// A reboot, as the lease record a killed daemon left in `runtime_directory` sees it:
+// the record now names another boot. False when there is no record to age.
+bool SimulateReboot(const std::filesystem::path& runtime_directory);
+
 // Runs argv with `input` on stdin, returns (exit status, combined output).
 std::pair<int, std::string> RunCapture(const std::vector<std::string>& argv, const std::string& input = "");
 

@@ -215,14 +215,21 @@ TEST(JournalJsonTest, ParseToleratesSpacesAndFieldOrder) {
 }
 
 // ---------------------------------------------------------------------------
-// Journal::Append and ReadLastFence on a real directory
+// AppendJournalEntry and ReadJournalTail on a real directory
+
+constexpr uint64_t kRotate = 1 << 20;
+
+Status Append(const std::filesystem::path& path, const JournalEntry& e) { return AppendJournalEntry(path, e, kRotate); }
+
+// The newest fence, as the daemon reads it at start an hour after kT.
+std::optional<JournalEntry> LastFence(const std::filesystem::path& path) {
+  return ReadJournalTail(path, kT + 1h, kJournalWindow, kRotate).last_fence;
+}
 
 TEST(JournalFileTest, AppendCreatesMissingParentDirectories) {
   TempDir dir;
   const auto path = dir / "var/lib/hbfence/fence-journal.jsonl";
-  Journal j(path);
-  EXPECT_EQ(j.path(), path);
-  const auto st = j.Append(Entry("hard-reboot"));
+  const auto st = Append(path, Entry("hard-reboot"));
   ASSERT_TRUE(st.ok()) << st.error();
   EXPECT_TRUE(std::filesystem::is_directory(dir / "var/lib/hbfence"));
   EXPECT_EQ(ReadAll(path), ToJsonLine(Entry("hard-reboot")) + "\n");
@@ -231,7 +238,7 @@ TEST(JournalFileTest, AppendCreatesMissingParentDirectories) {
 TEST(JournalFileTest, JournalIsNotWorldReadable) {
   TempDir dir;
   const auto path = dir / "j.jsonl";
-  ASSERT_TRUE(Journal(path).Append(Entry("hard-reboot")).ok());
+  ASSERT_TRUE(Append(path, Entry("hard-reboot")).ok());
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0137, 0u) << std::oct << (st.st_mode & 0777);  // at most rw-r-----
@@ -240,13 +247,12 @@ TEST(JournalFileTest, JournalIsNotWorldReadable) {
 TEST(JournalFileTest, AppendAddsOneLinePerCall) {
   TempDir dir;
   const auto path = dir / "j.jsonl";
-  Journal j(path);
   const JournalEntry a = Entry("hard-reboot", kT + 1s);
   const JournalEntry b = Entry("log-only", kT + 2s, "second");
   const JournalEntry c = Entry("restart-agent", kT + 3s, "third\nwith newline");
-  ASSERT_TRUE(j.Append(a).ok());
-  ASSERT_TRUE(j.Append(b).ok());
-  ASSERT_TRUE(j.Append(c).ok());
+  ASSERT_TRUE(Append(path, a).ok());
+  ASSERT_TRUE(Append(path, b).ok());
+  ASSERT_TRUE(Append(path, c).ok());
   const std::string text = ReadAll(path);
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '\n');
@@ -259,14 +265,14 @@ TEST(JournalFileTest, AppendKeepsExistingContent) {
   const auto path = dir / "j.jsonl";
   const std::string old = ToJsonLine(Entry("custom", kT)) + "\n";
   WriteFile(path, old);
-  ASSERT_TRUE(Journal(path).Append(Entry("hard-reboot", kT + 1s)).ok());
+  ASSERT_TRUE(Append(path, Entry("hard-reboot", kT + 1s)).ok());
   EXPECT_EQ(ReadAll(path), old + ToJsonLine(Entry("hard-reboot", kT + 1s)) + "\n");
 }
 
 TEST(JournalFileTest, AppendFailsWhenTheParentIsAFile) {
   TempDir dir;
   WriteFile(dir / "blocker", "x");
-  const auto st = Journal(dir / "blocker/sub/j.jsonl").Append(Entry("hard-reboot"));
+  const auto st = Append(dir / "blocker/sub/j.jsonl", Entry("hard-reboot"));
   ASSERT_FALSE(st.ok());
   EXPECT_THAT(st.error(), HasSubstr("mkdir"));
   EXPECT_THAT(st.error(), HasSubstr("blocker"));
@@ -275,77 +281,74 @@ TEST(JournalFileTest, AppendFailsWhenTheParentIsAFile) {
 TEST(JournalFileTest, AppendFailsWhenThePathIsADirectory) {
   TempDir dir;
   std::filesystem::create_directories(dir / "j.jsonl");
-  const auto st = Journal(dir / "j.jsonl").Append(Entry("hard-reboot"));
+  const auto st = Append(dir / "j.jsonl", Entry("hard-reboot"));
   ASSERT_FALSE(st.ok());
   EXPECT_THAT(st.error(), HasSubstr("open"));
 }
 
-TEST(JournalFileTest, ReadLastFenceMissingFile) {
+TEST(JournalFileTest, LastFenceMissingFile) {
   TempDir dir;
-  EXPECT_FALSE(ReadLastFence(dir / "absent.jsonl").has_value());
-  EXPECT_FALSE(ReadLastFence(dir / "no/such/dir/j.jsonl").has_value());
+  EXPECT_FALSE(LastFence(dir / "absent.jsonl").has_value());
+  EXPECT_FALSE(LastFence(dir / "no/such/dir/j.jsonl").has_value());
 }
 
-TEST(JournalFileTest, ReadLastFenceEmptyFile) {
+TEST(JournalFileTest, LastFenceEmptyFile) {
   TempDir dir;
   WriteFile(dir / "j.jsonl", "");
-  EXPECT_FALSE(ReadLastFence(dir / "j.jsonl").has_value());
+  EXPECT_FALSE(LastFence(dir / "j.jsonl").has_value());
 }
 
-TEST(JournalFileTest, ReadLastFenceSkipsLogOnly) {
+TEST(JournalFileTest, LastFenceSkipsLogOnly) {
   TempDir dir;
   const auto path = dir / "j.jsonl";
-  Journal j(path);
-  ASSERT_TRUE(j.Append(Entry("hard-reboot", kT + 1s, "first")).ok());
-  ASSERT_TRUE(j.Append(Entry("restart-agent", kT + 2s, "second")).ok());
-  ASSERT_TRUE(j.Append(Entry("log-only", kT + 3s, "third")).ok());
-  ASSERT_TRUE(j.Append(Entry("log-only", kT + 4s, "fourth")).ok());
-  const auto last = ReadLastFence(path);
+  ASSERT_TRUE(Append(path, Entry("hard-reboot", kT + 1s, "first")).ok());
+  ASSERT_TRUE(Append(path, Entry("restart-agent", kT + 2s, "second")).ok());
+  ASSERT_TRUE(Append(path, Entry("log-only", kT + 3s, "third")).ok());
+  ASSERT_TRUE(Append(path, Entry("log-only", kT + 4s, "fourth")).ok());
+  const auto last = LastFence(path);
   ASSERT_TRUE(last.has_value());
   EXPECT_EQ(last->action, "restart-agent");
   EXPECT_EQ(last->reason, "second");
   EXPECT_EQ(std::chrono::round<std::chrono::seconds>(last->time), kT + 2s);
 }
 
-TEST(JournalFileTest, ReadLastFenceReturnsTheNewest) {
+TEST(JournalFileTest, LastFenceReturnsTheNewest) {
   TempDir dir;
   const auto path = dir / "j.jsonl";
-  Journal j(path);
-  for (const char* action : {"hard-reboot", "graceful-reboot", "custom"}) ASSERT_TRUE(j.Append(Entry(action)).ok());
-  const auto last = ReadLastFence(path);
+  for (const char* action : {"hard-reboot", "graceful-reboot", "custom"}) ASSERT_TRUE(Append(path, Entry(action)).ok());
+  const auto last = LastFence(path);
   ASSERT_TRUE(last.has_value());
   EXPECT_EQ(last->action, "custom");
   EXPECT_EQ(last->host, "kvm-07");
   EXPECT_THAT(last->failed_targets, ElementsAre("nfs-a", "nfs-b"));
 }
 
-TEST(JournalFileTest, ReadLastFenceOnlyLogOnlyIsNullopt) {
+TEST(JournalFileTest, LastFenceOnlyLogOnlyIsNullopt) {
   TempDir dir;
   const auto path = dir / "j.jsonl";
-  ASSERT_TRUE(Journal(path).Append(Entry("log-only")).ok());
-  ASSERT_TRUE(Journal(path).Append(Entry("log-only")).ok());
-  EXPECT_FALSE(ReadLastFence(path).has_value());
+  ASSERT_TRUE(Append(path, Entry("log-only")).ok());
+  ASSERT_TRUE(Append(path, Entry("log-only")).ok());
+  EXPECT_FALSE(LastFence(path).has_value());
 }
 
-TEST(JournalFileTest, ReadLastFenceSkipsATornFinalLine) {
+TEST(JournalFileTest, LastFenceSkipsATornFinalLine) {
   TempDir dir;
   const auto path = dir / "j.jsonl";
-  Journal j(path);
-  ASSERT_TRUE(j.Append(Entry("graceful-reboot", kT + 1s, "complete")).ok());
+  ASSERT_TRUE(Append(path, Entry("graceful-reboot", kT + 1s, "complete")).ok());
   // A crash mid-append: half a line and no newline.
   const std::string torn = ToJsonLine(Entry("hard-reboot", kT + 2s, "torn"));
   AppendFile(path, torn.substr(0, torn.size() / 2));
-  const auto last = ReadLastFence(path);
+  const auto last = LastFence(path);
   ASSERT_TRUE(last.has_value());
   EXPECT_EQ(last->action, "graceful-reboot");
   EXPECT_EQ(last->reason, "complete");
 }
 
-TEST(JournalFileTest, ReadLastFenceSkipsGarbageLines) {
+TEST(JournalFileTest, LastFenceSkipsGarbageLines) {
   TempDir dir;
   const auto path = dir / "j.jsonl";
   WriteFile(path, ToJsonLine(Entry("custom", kT, "good")) + "\n\nnot json\n{\"action\":\"hard-reboot\"}\n");
-  const auto last = ReadLastFence(path);
+  const auto last = LastFence(path);
   ASSERT_TRUE(last.has_value());
   EXPECT_EQ(last->reason, "good");
 }
@@ -354,21 +357,131 @@ TEST(JournalFileTest, ReadLastFenceSkipsGarbageLines) {
 // be readable: it is the one that stops a reboot loop.
 // Regression (was a bug, fence/journal.cc:204-207, Journal::Append): the new line is appended right
 // after the torn bytes, so the torn fragment and the new record form one unparseable
-// line and ReadLastFence() returns the older fence (or nullopt). Fix: before writing,
+// line and LastFence() returns the older fence (or nullopt). Fix: before writing,
 // if the file is non-empty and its last byte is not '\n', write a '\n' first (e.g.
 // pread the last byte after open, or always prefix the line with '\n' when
 // lseek(fd, 0, SEEK_END) > 0 and that byte is not '\n').
 TEST(JournalFileTest, AppendAfterATornLineIsReadable) {
   TempDir dir;
   const auto path = dir / "j.jsonl";
-  Journal j(path);
-  ASSERT_TRUE(j.Append(Entry("graceful-reboot", kT + 1s, "older")).ok());
+  ASSERT_TRUE(Append(path, Entry("graceful-reboot", kT + 1s, "older")).ok());
   const std::string torn = ToJsonLine(Entry("hard-reboot", kT + 2s, "torn"));
   AppendFile(path, torn.substr(0, 40));
-  ASSERT_TRUE(j.Append(Entry("restart-agent", kT + 3s, "after restart")).ok());
-  const auto last = ReadLastFence(path);
+  ASSERT_TRUE(Append(path, Entry("restart-agent", kT + 3s, "after restart")).ok());
+  const auto last = LastFence(path);
   ASSERT_TRUE(last.has_value());
   EXPECT_EQ(last->reason, "after restart");
+}
+
+
+TEST(JournalFileTest, AppendRefusesAFifoWithoutBlocking) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "j.jsonl").c_str(), 0600), 0);
+  // Nobody reads the FIFO: a blocking open or write would hang here.
+  const auto st = Append(dir / "j.jsonl", Entry("hard-reboot"));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(), (dir / "j.jsonl").string() + " is a FIFO, not a regular file");
+}
+
+TEST(JournalFileTest, AppendRotatesAtTheBound) {
+  TempDir dir;
+  const auto path = dir / "j.jsonl";
+  const std::string line = ToJsonLine(Entry("hard-reboot", kT, "old")) + "\n";
+  ASSERT_TRUE(AppendJournalEntry(path, Entry("hard-reboot", kT, "old"), 4096).ok());
+  // Below the bound: appended in place.
+  ASSERT_TRUE(AppendJournalEntry(path, Entry("hard-reboot", kT, "old"), 4096).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir / "j.jsonl.1"));
+  AppendFile(path, std::string(4096, '#') + "\n");
+  // At the bound: the journal moves to .1 and the entry starts a new one.
+  ASSERT_TRUE(AppendJournalEntry(path, Entry("custom", kT + 1s, "new"), 4096).ok());
+  EXPECT_EQ(ReadAll(path), ToJsonLine(Entry("custom", kT + 1s, "new")) + "\n");
+  EXPECT_EQ(ReadAll(dir / "j.jsonl.1"), line + line + std::string(4096, '#') + "\n");
+  // A second rotation replaces the previous .1.
+  AppendFile(path, std::string(4096, '#') + "\n");
+  ASSERT_TRUE(AppendJournalEntry(path, Entry("custom", kT + 2s, "newest"), 4096).ok());
+  const std::string rotated_first = ToJsonLine(Entry("custom", kT + 1s, "new")) + "\n";
+  EXPECT_EQ(ReadAll(dir / "j.jsonl.1").substr(0, rotated_first.size()), rotated_first);
+}
+
+TEST(JournalTailTest, MissingJournalIsNoProblem) {
+  TempDir dir;
+  const auto tail = ReadJournalTail(dir / "absent.jsonl", kT, kJournalWindow, kRotate);
+  EXPECT_TRUE(tail.recent.empty());
+  EXPECT_FALSE(tail.last_fence);
+  EXPECT_EQ(tail.problem, "");
+}
+
+TEST(JournalTailTest, FifoIsReportedNotWaitedFor) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "j.jsonl").c_str(), 0600), 0);
+  const auto tail = ReadJournalTail(dir / "j.jsonl", kT, kJournalWindow, kRotate);
+  EXPECT_EQ(tail.problem, (dir / "j.jsonl").string() + " is a FIFO, not a regular file");
+}
+
+TEST(JournalTailTest, RecentHoldsThePastHourOnly) {
+  TempDir dir;
+  const auto path = dir / "j.jsonl";
+  for (auto age : {90min, 61min, 59min, 1min}) {
+    ASSERT_TRUE(Append(path, Entry("restart-agent", kT - age, "x")).ok());
+  }
+  const auto tail = ReadJournalTail(path, kT, kJournalWindow, kRotate);
+  ASSERT_EQ(tail.recent.size(), 2u);
+  EXPECT_EQ(tail.recent[0].time, kT - 59min);
+  EXPECT_EQ(tail.recent[1].time, kT - 1min);
+  ASSERT_TRUE(tail.last_fence);
+  EXPECT_EQ(tail.last_fence->time, kT - 1min);
+}
+
+// The clock was stepped back a day after three reboots: those entries are in the
+// future and must neither count toward the limits nor pose as the last fence.
+TEST(JournalTailTest, EntriesFromTheFutureCountForNothing) {
+  std::vector<JournalEntry> entries{Entry("hard-reboot", kT - 2h, "real"), Entry("hard-reboot", kT + 24h),
+                                    Entry("hard-reboot", kT + 24h + 1s), Entry("hard-reboot", kT + 24h + 2s)};
+  const auto tail = SummarizeJournal(entries, kT, kJournalWindow);
+  EXPECT_TRUE(tail.recent.empty());
+  EXPECT_EQ(tail.future_entries, 3u);
+  ASSERT_TRUE(tail.last_fence);
+  EXPECT_EQ(tail.last_fence->reason, "real");
+}
+
+// A journal grown to any size is read from its end only: an entry further back
+// than the bound is never seen (a whole read would find this "last fence").
+TEST(JournalTailTest, AHugeJournalIsReadFromItsEndOnly) {
+  TempDir dir;
+  const auto path = dir / "j.jsonl";
+  std::string text = ToJsonLine(Entry("hard-reboot", kT - 10min, "beyond the bound")) + "\n";
+  const std::string filler = ToJsonLine(Entry("log-only", kT - 3h, "filler")) + "\n";
+  while (text.size() < 3 * kRotate) text += filler;
+  text += ToJsonLine(Entry("log-only", kT - 5min, "recent")) + "\n";
+  WriteFile(path, text);
+  const auto tail = ReadJournalTail(path, kT, kJournalWindow, kRotate);
+  EXPECT_EQ(tail.problem, "");
+  EXPECT_FALSE(tail.last_fence) << tail.last_fence->reason;
+  ASSERT_EQ(tail.recent.size(), 1u);
+  EXPECT_EQ(tail.recent[0].reason, "recent");
+}
+
+TEST(JournalTailTest, TheRotatedJournalIsReadWhileTheWindowReachesIntoIt) {
+  TempDir dir;
+  const auto path = dir / "j.jsonl";
+  WriteFile(dir / "j.jsonl.1", ToJsonLine(Entry("hard-reboot", kT - 30min, "before rotation")) + "\n");
+  WriteFile(path, ToJsonLine(Entry("log-only", kT - 10min, "after rotation")) + "\n");
+  const auto tail = ReadJournalTail(path, kT, kJournalWindow, kRotate);
+  ASSERT_EQ(tail.recent.size(), 2u);
+  EXPECT_EQ(tail.recent[0].reason, "before rotation");
+  ASSERT_TRUE(tail.last_fence);
+  EXPECT_EQ(tail.last_fence->reason, "before rotation");
+}
+
+TEST(JournalTailTest, ACutFirstLineIsSkipped) {
+  const std::string a = ToJsonLine(Entry("custom", kT, "a"));
+  const std::string b = ToJsonLine(Entry("custom", kT, "b"));
+  EXPECT_EQ(ParseJournalText(a + "\n" + b + "\n", false).size(), 2u);
+  // The tail of a file may start inside a line that would parse on its own.
+  const auto cut = ParseJournalText(a + "\n" + b + "\n", true);
+  ASSERT_EQ(cut.size(), 1u);
+  EXPECT_EQ(cut[0].reason, "b");
+  EXPECT_TRUE(ParseJournalText(a, true).empty());
 }
 
 }  // namespace
