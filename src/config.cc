@@ -13,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "src/agent_properties.h"
+#include "src/sys/fs_util.h"
 #include "storage/fs_types.h"
 #include "storage/mountinfo.h"
 
@@ -706,18 +707,14 @@ Result<Config, ConfigError> ParseConfig(std::string_view text, std::string_view 
 }
 
 Result<Config, ConfigError> LoadConfigFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Err{ConfigError{path.string(), 0, 0, "cannot read the configuration file"}};
-  std::ostringstream text;
-  text << in.rdbuf();
-  const FileReader read = [](const std::filesystem::path& p) -> Result<std::string, std::string> {
-    std::ifstream file(p, std::ios::binary);
-    if (!file) return Err{"cannot read " + p.string() + ": " + std::strerror(errno)};
-    std::ostringstream content;
-    content << file.rdbuf();
-    return content.str();
-  };
-  return ParseConfig(text.str(), std::filesystem::absolute(path).lexically_normal().string(), read);
+  // Regular files only, of a sane size: a FIFO or device put where the config was
+  // must be an error, not a read that blocks the reload (or the signal thread).
+  constexpr size_t kMaxConfigBytes = 4 << 20;
+  constexpr size_t kMaxOtherFileBytes = 16 << 20;  // mountinfo on a host with many mounts
+  auto text = ReadRegularFile(path, kMaxConfigBytes);
+  if (!text) return Err{ConfigError{path.string(), 0, 0, text.error()}};
+  const FileReader read = [](const std::filesystem::path& p) { return ReadRegularFile(p, kMaxOtherFileBytes); };
+  return ParseConfig(text.value(), std::filesystem::absolute(path).lexically_normal().string(), read);
 }
 
 PoolChanges SyncDiscoveredPools(const Config& fresh, Config& running) {

@@ -38,33 +38,148 @@ Result<std::shared_ptr<const Config>, std::string> Load(const CliOptions& cli) {
   return std::shared_ptr<const Config>(std::make_shared<Config>(std::move(cfg).value()));
 }
 
-// Follows the pools CloudStack mounts and unmounts; nothing else changes without a
-// SIGHUP. Returns what now runs.
-std::shared_ptr<const Config> Rediscover(const CliOptions& cli, std::shared_ptr<const Config> running, Daemon& daemon,
-                                         std::string& last_error) {
-  auto fresh = Load(cli);
-  if (!fresh) {
-    if (fresh.error() != last_error) {
-      spdlog::warn("pool discovery: cannot load the configuration, will keep trying: {}", fresh.error());
-    }
-    last_error = fresh.error();
-    return running;
-  }
-  last_error.clear();
-  auto next = std::make_shared<Config>(*running);
-  const auto changes = SyncDiscoveredPools(*fresh.value(), *next);
-  if (changes.added.empty() && changes.removed.empty()) return running;
-  for (const auto& t : changes.added) spdlog::info("pool discovery: new pool {} at {}", t.name, t.mount->string());
-  for (const auto& t : changes.removed) {
-    spdlog::warn("pool discovery: pool {} is no longer mounted at {}; it is no longer a target", t.name,
-                 t.mount->string());
-  }
-  daemon.RequestReload(next);
-  return next;
+// A configuration read is a local read, but local paths hang too (a config on a
+// dead NFS home, a FIFO put where the file was): no read may hold the caller past
+// this.
+constexpr auto kConfigReadTimeout = std::chrono::seconds(5);
+
+std::string ConfigReadTimedOut(const CliOptions& cli) {
+  return cli.config_path + ": reading the configuration (or a file it names) did not finish within " +
+         std::to_string(kConfigReadTimeout.count()) + " s; its filesystem is not answering";
 }
 
+// Load() with a bound, for start-up and check-config.
+Result<std::shared_ptr<const Config>, std::string> LoadWithin(const CliOptions& cli) {
+  using Loaded = Result<std::shared_ptr<const Config>, std::string>;
+  auto loaded = CallWithin<Loaded>("hbfence-config", [cli] { return Load(cli); }, kConfigReadTimeout);
+  if (!loaded) return Err{ConfigReadTimedOut(cli)};
+  return std::move(*loaded);
+}
+
+// SIGHUP reloads and pool rediscovery load the configuration on a thread of their
+// own: the signal thread only starts a load and, past its bound, reports it failed,
+// so a read that hangs never keeps SIGTERM from stopping the daemon. A load that
+// finishes in time is applied on the loader thread. Loads queue behind a stuck one,
+// a few at most (then they fail at once).
+// Start()/Poll() are for the signal thread; Running() is safe from any thread.
+class ConfigLoads {
+ public:
+  enum class Kind { kReload, kRediscovery };
+
+  ConfigLoads(const CliOptions& cli, std::shared_ptr<const Config> running, Daemon& daemon, Metrics& metrics)
+      : cli_(cli), daemon_(daemon), metrics_(metrics), running_(std::move(running)) {}
+
+  std::shared_ptr<const Config> Running() const {
+    std::lock_guard lock(mu_);
+    return running_;
+  }
+
+  void Start(Kind kind, MonoTime now) {
+    if (pending_) {
+      if (kind == Kind::kReload) {
+        spdlog::error("SIGHUP: the previous reload is still reading {}; this one is dropped", cli_.config_path);
+        metrics_.CountReload(false);
+      }
+      return;
+    }
+    auto load = std::make_shared<Pending>(kind, now + kConfigReadTimeout);
+    const bool queued = io_.Post([this, load] {
+      auto next = Load(cli_);
+      std::lock_guard lock(load->mu);
+      if (load->abandoned) return;  // already reported as failed
+      load->done = true;
+      Apply(load->kind, std::move(next));
+    });
+    if (!queued) {
+      Fail(kind, cli_.config_path + ": earlier configuration reads are still stuck in the kernel");
+      return;
+    }
+    pending_ = std::move(load);
+  }
+
+  // Reports a load past its bound. Returns when to call again, if a load is pending.
+  std::optional<MonoTime> Poll(MonoTime now) {
+    if (!pending_) return std::nullopt;
+    std::unique_lock lock(pending_->mu);
+    if (!pending_->done && now < pending_->deadline) return pending_->deadline;
+    if (!pending_->done) {
+      pending_->abandoned = true;
+      const Kind kind = pending_->kind;
+      lock.unlock();
+      Fail(kind, ConfigReadTimedOut(cli_));
+    } else {
+      lock.unlock();
+    }
+    pending_.reset();
+    return std::nullopt;
+  }
+
+ private:
+  struct Pending {
+    Pending(Kind k, MonoTime d) : kind(k), deadline(d) {}
+    Kind kind;
+    MonoTime deadline;
+    std::mutex mu;  // guards the flags
+    bool done = false;
+    bool abandoned = false;
+  };
+
+  void Fail(Kind kind, const std::string& why) {
+    if (kind == Kind::kReload) {
+      spdlog::error("SIGHUP: configuration rejected, keeping the running one: {}", why);
+      metrics_.CountReload(false);
+    } else {
+      RediscoveryFailed(why);
+    }
+  }
+
+  void RediscoveryFailed(const std::string& why) {
+    std::lock_guard lock(mu_);
+    if (why != last_discovery_error_) {
+      spdlog::warn("pool discovery: cannot load the configuration, will keep trying: {}", why);
+    }
+    last_discovery_error_ = why;
+  }
+
+  void Apply(Kind kind, Result<std::shared_ptr<const Config>, std::string> next) {
+    if (!next) return Fail(kind, next.error());
+    if (kind == Kind::kReload) {
+      spdlog::set_level(spdlog::level::from_str(next.value()->log.level));
+      spdlog::info("SIGHUP: configuration {} reloaded", cli_.config_path);
+      daemon_.RequestReload(next.value());
+      metrics_.CountReload(true);
+      std::lock_guard lock(mu_);
+      running_ = next.value();
+      return;
+    }
+    // Rediscovery follows the pools CloudStack mounts and unmounts; nothing else
+    // changes without a SIGHUP.
+    std::lock_guard lock(mu_);
+    last_discovery_error_.clear();
+    auto updated = std::make_shared<Config>(*running_);
+    const auto changes = SyncDiscoveredPools(*next.value(), *updated);
+    if (changes.added.empty() && changes.removed.empty()) return;
+    for (const auto& t : changes.added) spdlog::info("pool discovery: new pool {} at {}", t.name, t.mount->string());
+    for (const auto& t : changes.removed) {
+      spdlog::warn("pool discovery: pool {} is no longer mounted at {}; it is no longer a target", t.name,
+                   t.mount->string());
+    }
+    daemon_.RequestReload(updated);
+    running_ = std::move(updated);
+  }
+
+  const CliOptions cli_;
+  Daemon& daemon_;
+  Metrics& metrics_;
+  mutable std::mutex mu_;  // guards running_ and last_discovery_error_
+  std::shared_ptr<const Config> running_;
+  std::string last_discovery_error_;
+  std::shared_ptr<Pending> pending_;  // the signal thread's
+  IoWorker io_{"hbfence-config", 4};
+};
+
 int CheckConfig(const CliOptions& cli) {
-  auto cfg = Load(cli);
+  auto cfg = LoadWithin(cli);
   if (!cfg) {
     std::cerr << cfg.error() << "\n";
     return kExitConfigError;
@@ -103,7 +218,7 @@ int Control(const CliOptions& cli) {
 }
 
 int Run(const CliOptions& cli) {
-  auto loaded = Load(cli);
+  auto loaded = LoadWithin(cli);
   if (!loaded) {
     std::cerr << loaded.error() << "\n";
     return kExitConfigError;
@@ -129,17 +244,26 @@ int Run(const CliOptions& cli) {
   for (auto [dir, lock] : {std::pair{cfg->fence.runtime_directory, &runtime_lock},
                            std::pair{cfg->fence.journal_path.parent_path(), &journal_lock}}) {
     if (lock == &journal_lock && dir.lexically_normal() == cfg->fence.runtime_directory.lexically_normal()) break;
-    using Locked = Result<std::unique_ptr<InstanceLock>, std::string>;
-    auto locked = CallWithin<Locked>("hbfence-lock", [dir] { return InstanceLock::Acquire(dir); },
-                                     cfg->fence.journal_timeout);
+    using Locked = std::pair<Result<std::unique_ptr<InstanceLock>, std::string>, bool>;
+    auto locked = CallWithin<Locked>(
+        "hbfence-lock",
+        [dir] {
+          bool unsupported = false;
+          auto acquired = InstanceLock::Acquire(dir, &unsupported);
+          return Locked{std::move(acquired), unsupported};
+        },
+        cfg->fence.journal_timeout);
     if (!locked) {
       spdlog::error("{} did not answer within {:g} s; starting without its instance lock", dir.string(),
                     ToSeconds(cfg->fence.journal_timeout));
-    } else if (!locked->ok()) {
-      spdlog::critical("{}", locked->error());
+    } else if (!locked->first.ok()) {
+      spdlog::critical("{}", locked->first.error());
       return 1;
+    } else if (locked->second) {
+      spdlog::warn("{} is on a filesystem that cannot lock directories: a second hbfence on it would not be refused",
+                   dir.string());
     } else {
-      *lock = std::move(*locked).value();
+      *lock = std::move(locked->first).value();
     }
   }
 
@@ -185,35 +309,33 @@ int Run(const CliOptions& cli) {
     spdlog::info("control socket listening on {}", cfg->control.socket_path.string());
   }
 
-  // The signal thread also looks for new CloudStack pools: reading mountinfo never
-  // blocks on storage, and a new pool should not wait for an operator's SIGHUP.
+  // Signals go to one thread. It also times pool rediscovery (a new CloudStack pool
+  // should not wait for an operator's SIGHUP) and the bound on configuration loads,
+  // which run on a thread of their own: nothing here ever reads a file.
+  ConfigLoads loads(cli, cfg, daemon, metrics);
   std::thread signal_thread([&] {
-    std::shared_ptr<const Config> running = cfg;
-    std::string last_discovery_error;
+    MonoTime next_discovery = clock.Now() + cfg->cloudstack.rediscover_interval;
     for (;;) {
+      const auto running = loads.Running();
+      std::optional<MonoTime> wake = loads.Poll(clock.Now());
+      if (running->cloudstack.discover_pools) wake = std::min(wake.value_or(MonoTime::max()), next_discovery);
       int sig = 0;
-      if (running->cloudstack.discover_pools) {
-        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(running->cloudstack.rediscover_interval).count();
-        const timespec every{ns / 1000000000, ns % 1000000000};
-        sig = sigtimedwait(&signals, nullptr, &every);
-        if (sig < 0) {
-          if (errno == EAGAIN) running = Rediscover(cli, running, daemon, last_discovery_error);
-          continue;
-        }
+      if (wake) {
+        const auto ns = std::max<int64_t>(0, (*wake - clock.Now()).count());
+        const timespec wait{ns / 1000000000, ns % 1000000000};
+        sig = sigtimedwait(&signals, nullptr, &wait);
       } else if (sigwait(&signals, &sig) != 0) {
-        continue;
+        sig = -1;
       }
+      const MonoTime now = clock.Now();
+      loads.Poll(now);
+      if (running->cloudstack.discover_pools && now >= next_discovery) {
+        loads.Start(ConfigLoads::Kind::kRediscovery, now);
+        next_discovery = now + running->cloudstack.rediscover_interval;
+      }
+      if (sig <= 0) continue;
       if (sig == SIGHUP) {
-        auto next = Load(cli);
-        if (next) {
-          spdlog::set_level(spdlog::level::from_str(next.value()->log.level));
-          spdlog::info("SIGHUP: configuration {} reloaded", cli.config_path);
-          daemon.RequestReload(next.value());
-          running = next.value();
-        } else {
-          spdlog::error("SIGHUP: configuration rejected, keeping the running one: {}", next.error());
-        }
-        metrics.CountReload(next.ok());
+        loads.Start(ConfigLoads::Kind::kReload, now);
         continue;
       }
       spdlog::info("signal {}: stopping", sig);

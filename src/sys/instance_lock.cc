@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <sstream>
 #include <string>
 
 #include "src/sys/fs_util.h"
@@ -14,37 +17,48 @@ namespace hbfence {
 
 InstanceLock::~InstanceLock() { ::close(fd_); }
 
-Result<std::unique_ptr<InstanceLock>, std::string> InstanceLock::Acquire(const std::filesystem::path& dir) {
+int FlockHolder(std::string_view locks_text, unsigned dev_major, unsigned dev_minor, unsigned long inode) {
+  // "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"; the device is hex.
+  std::istringstream in{std::string(locks_text)};
+  for (std::string line; std::getline(in, line);) {
+    char kind[16], mode[16], access[16];
+    int pid = 0;
+    unsigned major = 0, minor = 0;
+    unsigned long ino = 0;
+    if (std::sscanf(line.c_str(), "%*d: %15s %15s %15s %d %x:%x:%lu", kind, mode, access, &pid, &major, &minor, &ino) ==
+            7 &&
+        std::string_view(kind) == "FLOCK" && major == dev_major && minor == dev_minor && ino == inode) {
+      return pid;
+    }
+  }
+  return 0;
+}
+
+Result<std::unique_ptr<InstanceLock>, std::string> InstanceLock::Acquire(const std::filesystem::path& dir,
+                                                                        bool* unsupported) {
+  if (unsupported) *unsupported = false;
   std::filesystem::path failed;
   if (const int err = MakeDirectories(dir, &failed, 0700)) return Err{ErrnoMessage("mkdir " + failed.string(), err)};
-  const auto path = dir / "hbfence.lock";
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
-  if (fd < 0) return Err{ErrnoMessage("open " + path.string(), errno)};
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Err{ErrnoMessage("open " + dir.string(), errno)};
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return std::unique_ptr<InstanceLock>(new InstanceLock(fd, dir));
+  const int err = errno;
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Err{path.string() + " is not a regular file"};
-  }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const int err = errno;
-    std::string holder;
-    char buf[32] = {};
-    if (const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0); n > 0) holder = std::string(buf, static_cast<size_t>(n));
-    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
-    ::close(fd);
-    if (err == EWOULDBLOCK) {
-      return Err{"another hbfence" + (holder.empty() ? std::string() : " (pid " + holder + ")") + " holds " +
-                 path.string() + ": only one may run on this state"};
+  const bool stated = ::fstat(fd, &st) == 0;
+  ::close(fd);
+  if (err == EWOULDBLOCK) {
+    int holder = 0;
+    if (auto locks = ReadRegularFile("/proc/locks", 16 << 20); locks && stated) {
+      holder = FlockHolder(locks.value(), major(st.st_dev), minor(st.st_dev), st.st_ino);
     }
-    return Err{ErrnoMessage("flock " + path.string(), err)};
+    return Err{"another hbfence" + (holder ? " (pid " + std::to_string(holder) + ")" : std::string()) +
+               " holds the lock on " + dir.string() + ": only one may run on this state"};
   }
-  // The holder's pid, for the next one's message; a stale pid from a dead holder is
-  // harmless, since the lock itself died with it.
-  const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
-    // The lock holds without the pid; only the message loses it.
+  if ((err == EBADF || err == ENOLCK || err == EOPNOTSUPP || err == ENOSYS) && unsupported) {
+    *unsupported = true;
+    return std::unique_ptr<InstanceLock>();
   }
-  return std::unique_ptr<InstanceLock>(new InstanceLock(fd, path));
+  return Err{ErrnoMessage("flock " + dir.string(), err)};
 }
 
 }  // namespace hbfence

@@ -2,6 +2,8 @@
 // ConfigError::ToString, the sources map, DescribeConfig and LoadConfigFile.
 #include "src/config.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -650,12 +652,32 @@ TEST(LoadConfigFileTest, RelativePathsAnchorAtTheFilesDirectory) {
   EXPECT_EQ(r.value().targets[0].path, dir / "etc/hb");
 }
 
-TEST(LoadConfigFileTest, MissingFileIsAnError) {
+TEST(LoadConfigFileTest, MissingFileIsAnErrorWithTheReason) {
   testing::TempDir dir;
   auto r = LoadConfigFile(dir / "absent.toml");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().file, (dir / "absent.toml").string());
-  EXPECT_THAT(r.error().message, HasSubstr("cannot read"));
+  EXPECT_EQ(r.error().message, "cannot open " + (dir / "absent.toml").string() + ": No such file or directory");
+}
+
+// A FIFO where the config was: refused at once, never a read that blocks (a reload
+// blocked here held the signal thread, and SIGTERM with it).
+TEST(LoadConfigFileTest, FifoIsRefusedWithoutBlocking) {
+  testing::TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "hbfence.toml").c_str(), 0600), 0);
+  auto r = LoadConfigFile(dir / "hbfence.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().ToString(), (dir / "hbfence.toml").string() + ":0:0: " + (dir / "hbfence.toml").string() +
+                                       " is a FIFO, not a regular file");
+}
+
+TEST(LoadConfigFileTest, AgentPropertiesFifoIsRefusedWithoutBlocking) {
+  testing::TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "agent.properties").c_str(), 0600), 0);
+  testing::WriteFile(dir / "hbfence.toml", WithMinimal("[cloudstack]\nagent_properties = \"agent.properties\""));
+  auto r = LoadConfigFile(dir / "hbfence.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error().message, HasSubstr("is a FIFO, not a regular file"));
 }
 
 }  // namespace
