@@ -218,6 +218,17 @@ TEST(PrometheusEndToEnd, SuppressedFenceAlertReachesTheWebhook) {
   ASSERT_TRUE(delivered) << ReadAll(dir / "alertmanager.log");
   EXPECT_NE(delivered->find("POST /page"), std::string::npos) << "a suppressed fence pages";
   EXPECT_NE(delivered->find("\"severity\":\"critical\""), std::string::npos);
+
+  // The storage comes back: the decision no longer stands (pending 0), but it was taken,
+  // so the alert stays (for an hour) and now says the storage came back. Its text reads
+  // pending, so seeing it proves Prometheus scraped pending 0 and kept the alert active.
+  // A decision that no scrape saw as pending fires the same way (alerts/tests/decisions.yml).
+  std::filesystem::remove(dir / "pool" / "KVMHA");
+  std::filesystem::create_directories(dir / "pool" / "KVMHA");
+  ASSERT_EQ(WaitForMetric(hbfence.Port(), "hbfence_fence_pending", [](double v) { return v == 0; }), 0)
+      << hbfence.Log();
+  EXPECT_TRUE(WaitForBody(prom_port, "/api/v1/alerts", "The storage has come back since", 60s))
+      << HttpGet(prom_port, "/api/v1/alerts").body;
 }
 
 }  // namespace
