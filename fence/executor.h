@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "fence/actions.h"
-#include "fence/journal.h"
+#include "fence/fence_journal.h"
 #include "src/sys/worker_state.h"
 
 namespace hbfence {

@@ -14,8 +14,6 @@
 #include <sstream>
 #include <variant>
 
-#include <spdlog/fmt/fmt.h>
-
 #include "fence/fence_config.h"
 #include "src/sys/fs_util.h"
 
@@ -366,25 +364,6 @@ JournalTail ReadJournalTail(const std::filesystem::path& path, WallTime now, Dur
   JournalTail tail = SummarizeJournal(std::move(entries), now, window);
   tail.problem = std::move(problem);
   return tail;
-}
-
-FenceJournal::FenceJournal() : io_("hbfence-journal") {}
-
-Status FenceJournal::Append(const std::filesystem::path& path, const JournalEntry& entry, uint64_t rotate_bytes,
-                            Duration wait) {
-  auto appended = io_.Call<Status>([path, entry, rotate_bytes] { return AppendJournalEntry(path, entry, rotate_bytes); },
-                                   wait);
-  if (appended) return std::move(*appended);
-  return Err{fmt::format("append to {} did not finish within {:g} s (the journal's filesystem is not answering, or "
-                         "an earlier append is still stuck)",
-                         path.string(), ToSeconds(wait))};
-}
-
-bool FenceJournal::ReadTailAsync(const std::filesystem::path& path, WallTime now, uint64_t max_bytes,
-                                 std::function<void(JournalTail)> done) {
-  return io_.Post([path, now, max_bytes, done = std::move(done)] {
-    done(ReadJournalTail(path, now, kJournalWindow, max_bytes));
-  });
 }
 
 std::vector<JournalEntry> ReadJournalEntries(const std::filesystem::path& path) {

@@ -5,13 +5,11 @@
 #pragma once
 
 #include <filesystem>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "src/sys/io_worker.h"
 #include "src/sys/result.h"
 #include "src/sys/time.h"
 
@@ -62,25 +60,6 @@ std::vector<JournalEntry> ParseJournalText(std::string_view text, bool starts_mi
 
 // Sorts `entries` (oldest first) into a JournalTail for `now`.
 JournalTail SummarizeJournal(std::vector<JournalEntry> entries, WallTime now, Duration window);
-
-// The journal's own thread: every journal call of the daemon runs there, so a
-// journal on a hung filesystem holds that one thread and delays nothing else past
-// a deadline. Safe from any thread.
-class FenceJournal {
- public:
-  FenceJournal();
-  // AppendJournalEntry, waiting at most `wait`: the caller's action must not wait
-  // for a hung disk. An append that times out still lands if the disk comes back.
-  Status Append(const std::filesystem::path& path, const JournalEntry& entry, uint64_t rotate_bytes, Duration wait);
-  // ReadJournalTail in the background; `done` runs on the journal thread. False
-  // when it could not be queued.
-  bool ReadTailAsync(const std::filesystem::path& path, WallTime now, uint64_t max_bytes,
-                     std::function<void(JournalTail)> done);
-  bool StopWithin(Duration wait) { return io_.StopWithin(wait); }
-
- private:
-  IoWorker io_;
-};
 
 // Every complete entry, oldest first. Reads the whole file: for tests and tools,
 // never the daemon.

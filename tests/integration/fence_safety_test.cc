@@ -161,6 +161,33 @@ TEST_F(FenceSafetyTest, StartupWithAHungJournalComesUpAndReportsIt) {
   EXPECT_LT(ToSeconds(std::chrono::steady_clock::now() - stop), 2.0);
 }
 
+// The runtime directory (lease record, lock) hangs: the daemon starts without the
+// record and the lock, says so, writes its heartbeats, and stops on SIGTERM.
+TEST_F(FenceSafetyTest, AHungRuntimeDirectoryWedgesNothing) {
+  std::string why;
+  if (!FaultFsMount::Available(&why)) GTEST_SKIP() << why;
+  auto fs = FaultFsMount::Start(dir / "fuse", &why);
+  ASSERT_TRUE(fs) << why;
+  setup.action = "log-only";
+  setup.extra_fence = "journal_timeout_seconds = 0.5\n";
+  ASSERT_TRUE(fs->SetMode("hang@all", &why)) << why;
+  std::string text = ConfigText();
+  text.replace(text.find((dir / "run").string()), (dir / "run").string().size(), (fs->mount_point() / "run").string());
+  WriteFile(dir / "hbfence.toml", text);
+  DaemonProcess d({"--config", (dir / "hbfence.toml").string()}, dir / "daemon.log");
+  ASSERT_GT(d.Port(), 0) << d.Log();
+  ASSERT_TRUE(WaitForMetric(d.Port(), "hbfence_heartbeat_writes_total{target=\"pool\"}", [](double v) { return v >= 3; }))
+      << d.Log();
+  EXPECT_NE(d.Log().find("starting without its instance lock"), std::string::npos) << d.Log();
+  EXPECT_NE(d.Log().find("starting with a fresh lease"), std::string::npos) << d.Log();
+  const auto stop = std::chrono::steady_clock::now();
+  d.Signal(SIGTERM);
+  const auto status = d.WaitExit(5s);
+  ASSERT_TRUE(status) << d.Log();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << d.Log();
+  EXPECT_LT(ToSeconds(std::chrono::steady_clock::now() - stop), 1.5);
+}
+
 // A journal grown to 100 MB is read from its end only, at start and never again:
 // the action is not held back and memory stays small; the next append rotates it.
 TEST_F(FenceSafetyTest, AHugeJournalIsNeitherReadWholeNorKept) {
