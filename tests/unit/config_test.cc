@@ -169,6 +169,13 @@ TEST(ConfigTest, IntegerAndFloatDurationsAreBothAccepted) {
   EXPECT_EQ(fence.fence.systemctl_timeout, 1s);
 }
 
+TEST(ConfigTest, SecondsAreRoundedToTheNearestNanosecond) {
+  // 1.001 is 1.000999999999999889… as a double: truncated, it would be 1000999999 ns.
+  const Config c = MustParse(WithMinimal("[heartbeat]\ninterval_seconds = 1.001\ntimeout_seconds = 0.3\nlease_seconds = 1.701"));
+  EXPECT_EQ(c.heartbeat.interval, 1001ms);
+  EXPECT_EQ(c.heartbeat.lease, 1701ms);
+}
+
 TEST(ConfigTest, DefaultsWhenTablesAreMissing) {
   const Config c = MustParse(WithMinimal(""));
   const HeartbeatConfig hb_default;
