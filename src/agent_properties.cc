@@ -392,10 +392,12 @@ class AgentMapper {
       if (!value) return;
       source += (source.empty() ? "" : ", ") + Where(*key);
     };
-    add(frequency, frequency_key);
+    // The lease's own keys first: an error about the lease points at the first line
+    // listed, and frequency and timeout are already the sources of interval and timeout.
     add(tries, tries_key);
-    add(timeout, timeout_key);
     add(sleep, sleep_key);
+    add(frequency, frequency_key);
+    add(timeout, timeout_key);
     if (!frequency || !tries || !sleep || !timeout) source += " + CloudStack defaults";
     out_.sources["heartbeat.lease_seconds"] = source;
   }

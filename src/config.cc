@@ -245,21 +245,27 @@ class Parser {
     }
     if (err_) return;
     // Checked even without a [heartbeat] table: agent.properties may have set them.
-    const std::string lease = FormatSeconds(ToSeconds(hb.lease));
-    if (hb.timeout >= hb.lease) {
-      FailAtHeartbeatKey(root, {"timeout_seconds", "lease_seconds"},
-                         "heartbeat.timeout_seconds (" + FormatSeconds(ToSeconds(hb.timeout)) +
-                             ") must be less than lease_seconds (" + lease + ")");
+    // The rule implies timeout < lease and interval < lease, which it replaces.
+    const LeaseRule rule = CheckLease(hb);
+    if (rule.satisfied) return;
+    std::string message = "heartbeat.lease_seconds (" + ExactSeconds(hb.lease) + ") must be at least " +
+                          ExactSeconds(rule.minimum) + ", the longest healthy storage can go between lease renewals " +
+                          "with interval_seconds " + ExactSeconds(hb.interval) + " and timeout_seconds " +
+                          ExactSeconds(hb.timeout) + ": the next write may start " +
+                          ExactSeconds(rule.next_write_within) + " s after one began, then take up to the timeout, " +
+                          "plus 2 × " + ExactSeconds(kSchedulingAllowance) + " s scheduling allowance " +
+                          "(fence/timings.h)";
+    if (AgentLine("heartbeat.lease_seconds")) {
+      message += "; this lease is agent.properties' frequency + max.tries × (timeout + retry.sleep): raise "
+                 "kvm.heartbeat.update.max.tries or kvm.heartbeat.update.retry.sleep, or set [heartbeat] "
+                 "lease_seconds in hbfence.toml";
     }
-    if (hb.interval >= hb.lease) {
-      FailAtHeartbeatKey(root, {"interval_seconds", "lease_seconds"},
-                         "heartbeat.interval_seconds (" + FormatSeconds(ToSeconds(hb.interval)) +
-                             ") must be less than lease_seconds (" + lease + ")");
-    }
+    FailAtHeartbeatKey(root, {"lease_seconds", "interval_seconds", "timeout_seconds"}, std::move(message));
   }
 
   // Points an error about heartbeat values at the first of `keys` set in the TOML,
-  // else at the first one agent.properties supplied.
+  // else at the line of the first one agent.properties supplied (for the lease, the
+  // first key its source lists: max.tries when set, see MapAgentProperties).
   void FailAtHeartbeatKey(const toml::table& root, std::initializer_list<std::string_view> keys, std::string message) {
     const toml::table* t = root.get_as<toml::table>("heartbeat");
     for (auto key : keys) {

@@ -650,7 +650,7 @@ MonoTime Daemon::NextWakeup(MonoTime now, std::span<const TargetObservation> obs
   if (deps_.notifier.WatchdogPeriod()) next = std::min(next, next_notify_alive_);
   for (const auto& t : targets_) {
     next = std::min(next, t.next_tick);
-    if (auto d = TimeoutDeadline(t.state, timings_.timeout)) {
+    if (auto d = TimeoutDeadline(t.state, timings_.stuck_after)) {
       next = std::min(next, *d);
       if (spread_at_) next = std::min(next, *spread_at_);  // a write is in flight
     }
@@ -699,10 +699,13 @@ void Daemon::Run() {
     std::vector<WriteRequest> run;
     run.reserve(targets_.size());
     for (auto& t : targets_) {
-      if (OnTimeoutCheck(t.state, now, timings_.timeout)) {
+      // Not at the timeout itself: a write that finished within it may still be on
+      // its way from its pool thread, and must renew the lease (fence/timings.h).
+      if (OnTimeoutCheck(t.state, now, timings_.stuck_after)) {
         target_snapshot_stale_ = true;
         t.metrics->CountTimeout();
-        spdlog::warn("target {}: heartbeat write still running after {}s (timeout)", t.cfg.name, ToSeconds(timings_.timeout));
+        spdlog::warn("target {}: heartbeat write still running after {}s (timeout {}s)", t.cfg.name,
+                     ToSeconds(timings_.stuck_after), ToSeconds(timings_.timeout));
       }
       if (now >= t.next_tick) Tick(t, now, wall_now, run);
       t.metrics->SetStuckWrites(t.state.stuck() ? 1 : 0);

@@ -12,8 +12,10 @@ using WallTime = std::chrono::system_clock::time_point;   // file contents, *_ti
 
 inline double ToSeconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
+// To the nearest nanosecond: a cast would truncate 1.001 (1.000999999999999889…) to
+// 1000999999 ns, and a lease typed as exactly a printed minimum would fall 1 ns short.
 inline Duration FromSeconds(double seconds) {
-  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
+  return std::chrono::round<Duration>(std::chrono::duration<double>(seconds));
 }
 
 inline double ToUnixSeconds(WallTime t) { return ToSeconds(t.time_since_epoch()); }

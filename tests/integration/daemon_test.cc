@@ -230,7 +230,9 @@ TEST_F(DaemonTest, AReloadThatChangesTheTimeoutKeepsTheLastSuccessTime) {
                             [](double v) { return v >= 1; }));
   const double before = Metric(Scrape(*d), last_success);
 
-  WriteFile(config(), ConfigText({.timeout = kTimeout * 2}));  // new histogram buckets: the series are re-created
+  // New histogram buckets: the series are re-created. Shorter, not longer: with interval
+  // 0.1 and lease 1, the lease rule (fence/timings.h) allows a timeout of at most 0.3.
+  WriteFile(config(), ConfigText({.timeout = kTimeout / 2}));
   d->Signal(SIGHUP);
   ASSERT_EQ(WaitForMetric(d->Port(), "hbfence_config_reloads_total{result=\"success\"}", [](double v) { return v == 1; }), 1);
   EXPECT_EQ(MetricValue(Scrape(*d), last_success), before) << "a reload is not a lost heartbeat";
@@ -302,12 +304,18 @@ TEST_F(DaemonTest, CheckConfigPrintsEffectiveValuesOrFileLineColumn) {
   EXPECT_NE(ok_out.find("action = \"log-only\"  # " + config().string() + ":"), std::string::npos) << ok_out;
   EXPECT_NE(ok_out.find("agent_unit = \"cloudstack-agent\"  # default"), std::string::npos) << ok_out;
   EXPECT_NE(ok_out.find("DISARMED"), std::string::npos);
+  // interval 0.1, timeout 0.3, lease 1: exactly the minimum the lease rule allows.
+  EXPECT_NE(ok_out.find("# worst_renewal_gap (the minimum lease) = 1s\n"), std::string::npos) << ok_out;
+  EXPECT_NE(ok_out.find("# lease_margin (lease - worst_renewal_gap) = 0s\n"), std::string::npos) << ok_out;
 
   WriteFile(config(), "[host]\nid = \"h\"\n[heartbeat]\nlease_seconds = 60\ntimeout_seconds = 70\n");
   const auto [bad_rc, bad_out] = RunCapture({HBFENCE_BIN, "check-config", "--config", config().string()});
   EXPECT_EQ(bad_rc, 2);
   EXPECT_EQ(bad_out, config().string() +
-                         ":5:19: heartbeat.timeout_seconds (70) must be less than lease_seconds (60)\n");
+                         ":4:17: heartbeat.lease_seconds (60) must be at least 145.2, the longest healthy storage can go "
+                         "between lease renewals with interval_seconds 5 and timeout_seconds 70: the next write may "
+                         "start 75 s after one began, then take up to the timeout, plus 2 × 0.1 s scheduling allowance "
+                         "(fence/timings.h)\n");
 
   const auto [run_rc, run_out] = RunCapture({HBFENCE_BIN, "--config", config().string()});
   EXPECT_EQ(run_rc, 2) << "run refuses a bad config the same way";

@@ -388,9 +388,10 @@ TEST(MapAgentPropertiesTest, SourcesNameFileLineAndProperty) {
   EXPECT_EQ(d.sources.at("heartbeat.interval_seconds"), std::string(kFile) + ":2 (kvm.heartbeat.update.frequency)");
   EXPECT_EQ(d.sources.at("heartbeat.timeout_seconds"), std::string(kFile) + ":3 (heartbeat.update.timeout)");
   EXPECT_EQ(d.sources.at("heartbeat.lease_seconds"),
-            std::string(kFile) + ":2 (kvm.heartbeat.update.frequency), " + kFile +
-                ":4 (kvm.heartbeat.update.max.tries), " + kFile + ":3 (heartbeat.update.timeout), " + kFile +
-                ":5 (kvm.heartbeat.update.retry.sleep)");
+            std::string(kFile) + ":4 (kvm.heartbeat.update.max.tries), " + kFile +
+                ":5 (kvm.heartbeat.update.retry.sleep), " + kFile + ":2 (kvm.heartbeat.update.frequency), " + kFile +
+                ":3 (heartbeat.update.timeout)")
+      << "the lease's own keys first: an error about the lease points at max.tries";
   EXPECT_EQ(d.sources.at("fence.action"), std::string(kFile) + ":6 (kvm.heartbeat.fence.action)");
   EXPECT_EQ(d.sources.size(), 4u);
 }

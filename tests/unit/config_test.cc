@@ -5,9 +5,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <map>
+#include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -20,6 +23,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr char kFile[] = "hbfence.toml";
@@ -169,6 +173,13 @@ TEST(ConfigTest, IntegerAndFloatDurationsAreBothAccepted) {
   EXPECT_EQ(fence.fence.graceful_escalation, 600s);
   EXPECT_EQ(fence.fence.sync_grace, 750ms);
   EXPECT_EQ(fence.fence.systemctl_timeout, 1s);
+}
+
+TEST(ConfigTest, SecondsAreRoundedToTheNearestNanosecond) {
+  // 1.001 is 1.000999999999999889… as a double: truncated, it would be 1000999999 ns.
+  const Config c = MustParse(WithMinimal("[heartbeat]\ninterval_seconds = 1.001\ntimeout_seconds = 0.3\nlease_seconds = 1.701"));
+  EXPECT_EQ(c.heartbeat.interval, 1001ms);
+  EXPECT_EQ(c.heartbeat.lease, 1701ms);
 }
 
 TEST(ConfigTest, DefaultsWhenTablesAreMissing) {
@@ -337,32 +348,82 @@ TEST(ConfigErrorTest, IntegerBeyondDoublePrecisionIsRejected) {
                       "heartbeat.startup_grace_seconds (9");
 }
 
-TEST(ConfigErrorTest, TimeoutNotBelowLeasePointsAtTimeout) {
-  const ConfigError e = MustFail(WithMinimal("[heartbeat]\ntimeout_seconds = 70\nlease_seconds = 60"));
-  EXPECT_EQ(e.line, 2u);
-  EXPECT_EQ(e.column, 19u);
-  EXPECT_EQ(e.message, "heartbeat.timeout_seconds (70) must be less than lease_seconds (60)");
-  EXPECT_EQ(e.ToString(), "hbfence.toml:2:19: heartbeat.timeout_seconds (70) must be less than lease_seconds (60)");
-
-  // Equal is not less.
-  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\nlease_seconds = 30\ntimeout_seconds = 30"), 3, 19,
-                      "heartbeat.timeout_seconds (30) must be less than lease_seconds (30)");
-  // Fractions are printed as given.
-  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\ntimeout_seconds = 2.5\nlease_seconds = 1.5\ninterval_seconds = 1"), 2,
-                      19, "heartbeat.timeout_seconds (2.5) must be less than lease_seconds (1.5)");
+// The lease rule (fence/timings.h): lease >= W + timeout + 2 × 0.1 s, where W is how long
+// after one write began the next may start. It implies timeout < lease and interval <
+// lease, the two checks it replaces.
+TEST(LeaseRuleConfigTest, TheReportedFastConfigurationIsRejectedAtTheLease) {
+  // interval 1 / timeout 0.5 / lease 1.001: 3-4 decisions in 20 s with 1 ms writes.
+  const ConfigError e =
+      MustFail(WithMinimal("[heartbeat]\ninterval_seconds = 1\ntimeout_seconds = 0.5\nlease_seconds = 1.001"));
+  EXPECT_EQ(e.ToString(),
+            "hbfence.toml:4:17: heartbeat.lease_seconds (1.001) must be at least 1.7, the longest healthy storage can "
+            "go between lease renewals with interval_seconds 1 and timeout_seconds 0.5: the next write may start 1 s "
+            "after one began, then take up to the timeout, plus 2 × 0.1 s scheduling allowance (fence/timings.h)");
 }
 
-TEST(ConfigErrorTest, DefaultTimeoutNotBelowLeasePointsAtLease) {
-  // timeout_seconds is the default 10 here: the only line to point at is the lease.
+TEST(LeaseRuleConfigTest, TheReportedSlowConfigurationIsRejectedAtTheLease) {
+  // interval 0.5 / timeout 1 / lease 1.2: 10 decisions in 10 s with 0.85 s writes, no timeouts.
+  const ConfigError e =
+      MustFail(WithMinimal("[heartbeat]\ninterval_seconds = 0.5\ntimeout_seconds = 1\nlease_seconds = 1.2"));
+  EXPECT_EQ(e.line, 4u);
+  EXPECT_EQ(e.column, 17u);
+  EXPECT_EQ(e.message,
+            "heartbeat.lease_seconds (1.2) must be at least 2.7, the longest healthy storage can go between lease "
+            "renewals with interval_seconds 0.5 and timeout_seconds 1: the next write may start 1.5 s after one "
+            "began, then take up to the timeout, plus 2 × 0.1 s scheduling allowance (fence/timings.h)");
+}
+
+TEST(LeaseRuleConfigTest, ALeaseOfExactlyThePrintedMinimumIsAccepted) {
+  // interval, timeout, minimum lease as check-config prints it.
+  const std::tuple<const char*, const char*, const char*> cases[] = {
+      {"1", "0.5", "1.7"},       {"0.5", "1", "2.7"},   {"5", "10", "25.2"},  {"1", "0.85", "3"},
+      {"0.1", "0.3", "1"},       {"0.2", "0.5", "1.5"}, {"2.5", "8", "18.2"}, {"0.7", "2", "5"},
+      {"1.001", "0.3", "1.501"}, {"0.3", "0.7", "1.8"}, {"60", "60", "180.2"},
+  };
+  for (const auto& [interval, timeout, minimum] : cases) {
+    const std::string timings = std::string("[heartbeat]\ninterval_seconds = ") + interval + "\ntimeout_seconds = " + timeout;
+    SCOPED_TRACE(timings);
+    const Config c = MustParse(WithMinimal(timings + "\nlease_seconds = " + minimum));
+    EXPECT_EQ(Derive(c.heartbeat).lease_margin, Duration::zero());
+    EXPECT_EQ(ExactSeconds(Derive(c.heartbeat).worst_renewal_gap), minimum);
+    const std::string just_below = ExactSeconds(Derive(c.heartbeat).worst_renewal_gap - 1ms);
+    EXPECT_THAT(MustFail(WithMinimal(timings + "\nlease_seconds = " + just_below)).message,
+                StartsWith("heartbeat.lease_seconds (" + just_below + ") must be at least " + minimum + ", "));
+  }
+}
+
+TEST(LeaseRuleConfigTest, TimeoutAboveTheLeasePointsAtTheLease) {
+  // Formerly "timeout_seconds (70) must be less than lease_seconds (60)" at the timeout:
+  // the rule names the lease, the value that must change.
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\ntimeout_seconds = 70\nlease_seconds = 60"), 3, 17,
+                      "heartbeat.lease_seconds (60) must be at least 145.2, the longest healthy storage can go between "
+                      "lease renewals with interval_seconds 5 and timeout_seconds 70: the next write may start 75 s");
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\nlease_seconds = 30\ntimeout_seconds = 30"), 2, 17,
+                      "heartbeat.lease_seconds (30) must be at least 65.2,");
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\ntimeout_seconds = 2.5\nlease_seconds = 1.5\ninterval_seconds = 1"), 3,
+                      17, "heartbeat.lease_seconds (1.5) must be at least 5.7,");
+  // The default timeout (10) against a short lease.
   EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\ninterval_seconds = 1\nlease_seconds = 8"), 3, 17,
-                      "heartbeat.timeout_seconds (10) must be less than lease_seconds (8)");
+                      "heartbeat.lease_seconds (8) must be at least 21.2,");
 }
 
-TEST(ConfigErrorTest, IntervalNotBelowLeasePointsAtInterval) {
-  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\ninterval_seconds = 60\nlease_seconds = 60"), 2, 20,
-                      "heartbeat.interval_seconds (60) must be less than lease_seconds (60)");
+TEST(LeaseRuleConfigTest, WithoutALeaseInTheTomlTheErrorPointsAtIntervalThenTimeout) {
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\ninterval_seconds = 60\nlease_seconds = 60"), 3, 17,
+                      "heartbeat.lease_seconds (60) must be at least 70.2,");
+  // The default lease (60): the interval, the first of interval and timeout set.
   EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\ntimeout_seconds = 5\ninterval_seconds = 90"), 3, 20,
-                      "heartbeat.interval_seconds (90) must be less than lease_seconds (60)");
+                      "heartbeat.lease_seconds (60) must be at least 95.2, the longest healthy storage can go between "
+                      "lease renewals with interval_seconds 90 and timeout_seconds 5");
+  EXPECT_CONFIG_ERROR(WithMinimal("[heartbeat]\ntimeout_seconds = 40"), 2, 19,
+                      "heartbeat.lease_seconds (60) must be at least 85.2,");
+}
+
+TEST(LeaseRuleConfigTest, AJustLongEnoughLeaseIsAcceptedAndItsMarginIsZero) {
+  const Config c = MustParse(WithMinimal("[heartbeat]\ninterval_seconds = 0.5\ntimeout_seconds = 1\nlease_seconds = 2.7"));
+  const Timings t = Derive(c.heartbeat);
+  EXPECT_EQ(t.worst_renewal_gap, 2700ms);
+  EXPECT_EQ(t.lease_margin, Duration::zero());
+  EXPECT_TRUE(Contains(DescribeConfig(c), "# lease_margin (lease - worst_renewal_gap) = 0s"));
 }
 
 TEST(ConfigErrorTest, UnknownFenceAction) {
@@ -943,7 +1004,94 @@ TEST(AgentPropertiesConfigTest, ErrorsNameTheFileThatHoldsTheValue) {
   const ConfigError toml_lease = MustFailWith(WithCloudStack(kAgentKeys, "[heartbeat]\nlease_seconds = 30\n" + kOneTarget), slow);
   EXPECT_EQ(toml_lease.file, kFile);
   EXPECT_EQ(toml_lease.line, 6u);
-  EXPECT_THAT(toml_lease.message, HasSubstr("timeout_seconds (60) must be less than lease_seconds (30)"));
+  EXPECT_EQ(toml_lease.column, 17u);
+  EXPECT_THAT(toml_lease.message, StartsWith("heartbeat.lease_seconds (30) must be at least 125.2, the longest healthy "
+                                             "storage can go between lease renewals with interval_seconds 5 and "
+                                             "timeout_seconds 60:"));
+  EXPECT_THAT(toml_lease.message, Not(HasSubstr("agent.properties"))) << "the lease is hbfence.toml's";
+}
+
+// lease = frequency + max.tries × (timeout + retry.sleep) must satisfy the lease rule.
+TEST(AgentPropertiesConfigTest, CloudStackDefaultsSatisfyTheLeaseRule) {
+  Files files{{{kAgentFile,
+                "kvm.heartbeat.update.frequency=60000\n"
+                "kvm.heartbeat.update.max.tries=5\n"
+                "kvm.heartbeat.update.retry.sleep=10000\n"
+                "heartbeat.update.timeout=60000\n"}}};
+  const Config c = MustParseWith(WithCloudStack(kAgentKeys, kOneTarget), files);
+  EXPECT_EQ(c.heartbeat.lease, 410s);
+  const Timings t = Derive(c.heartbeat);
+  EXPECT_EQ(t.worst_renewal_gap, 180200ms);  // 120 + 60 + 0.2
+  EXPECT_EQ(t.lease_margin, 229800ms);
+  // Each key alone, the others CloudStack's defaults (or hbfence's for interval and timeout).
+  for (const char* one : {"kvm.heartbeat.update.frequency=60000\n", "kvm.heartbeat.update.max.tries=2\n",
+                          "kvm.heartbeat.update.retry.sleep=1\n", "heartbeat.update.timeout=60000\n"}) {
+    SCOPED_TRACE(one);
+    MustParseWith(WithCloudStack(kAgentKeys, kOneTarget), Files{{{kAgentFile, one}}});
+  }
+}
+
+// docs/agent-properties.md: with max.tries >= 2 and retry.sleep >= 150 ms the lease is at
+// least frequency + 2 × timeout + 0.3 s, never below the minimum.
+TEST(AgentPropertiesConfigTest, TwoTriesAndARetrySleepOf150MsAlwaysSatisfyTheLeaseRule) {
+  std::mt19937_64 rng(410);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  for (int i = 0; i < 2000; ++i) {
+    const int64_t decade = std::array<int64_t, 6>{1, 10, 100, 1000, 10'000, 100'000}[pick(0, 5)];
+    const std::string text = "kvm.heartbeat.update.frequency=" + std::to_string(pick(1, 100) * decade) +
+                             "\nheartbeat.update.timeout=" + std::to_string(pick(1, 100) * decade) +
+                             "\nkvm.heartbeat.update.max.tries=" + std::to_string(pick(2, 4)) +
+                             "\nkvm.heartbeat.update.retry.sleep=" + std::to_string(pick(150, 2000)) + "\n";
+    SCOPED_TRACE(text);
+    const Config c = MustParseWith(WithCloudStack(kAgentKeys, kOneTarget), Files{{{kAgentFile, text}}});
+    ASSERT_GE(Derive(c.heartbeat).lease_margin, Duration::zero());
+  }
+}
+
+TEST(AgentPropertiesConfigTest, ALeaseTooShortFromAgentPropertiesPointsAtMaxTries) {
+  // One try: 60 + 1 × (60 + 10) = 130 s, but a 60 s write can make the next wait for the
+  // 120 s tick: 180.2 s.
+  Files files{{{kAgentFile,
+                "# agent\n"
+                "kvm.heartbeat.update.frequency=60000\n"
+                "kvm.heartbeat.update.max.tries=1\n"
+                "heartbeat.update.timeout=60000\n"}}};
+  const ConfigError e = MustFailWith(WithCloudStack(kAgentKeys, kOneTarget), files);
+  EXPECT_EQ(e.file, kAgentFile);
+  EXPECT_EQ(e.line, 3u) << "kvm.heartbeat.update.max.tries";
+  EXPECT_EQ(e.column, 1u);
+  EXPECT_EQ(e.message,
+            "heartbeat.lease_seconds (130) must be at least 180.2, the longest healthy storage can go between lease "
+            "renewals with interval_seconds 60 and timeout_seconds 60: the next write may start 120 s after one "
+            "began, then take up to the timeout, plus 2 × 0.1 s scheduling allowance (fence/timings.h); this lease is "
+            "agent.properties' frequency + max.tries × (timeout + retry.sleep): raise kvm.heartbeat.update.max.tries "
+            "or kvm.heartbeat.update.retry.sleep, or set [heartbeat] lease_seconds in hbfence.toml");
+
+  // Without max.tries (5), a 1 ms retry.sleep and timeout: 1 + 5 × 0.002 = 1.01 s < 1.201 s.
+  Files sleepy{{{kAgentFile,
+                 "kvm.heartbeat.update.frequency=1000\n"
+                 "heartbeat.update.timeout=1\n"
+                 "kvm.heartbeat.update.retry.sleep=1\n"}}};
+  const ConfigError s = MustFailWith(WithCloudStack(kAgentKeys, kOneTarget), sleepy);
+  EXPECT_EQ(s.file, kAgentFile);
+  EXPECT_EQ(s.line, 3u) << "kvm.heartbeat.update.retry.sleep";
+  EXPECT_THAT(s.message, StartsWith("heartbeat.lease_seconds (1.01) must be at least 1.201,"));
+
+  // A lease in hbfence.toml fixes it, and check-config names the margin.
+  const Config fixed = MustParseWith(WithCloudStack(kAgentKeys, "[heartbeat]\nlease_seconds = 190\n" + kOneTarget), files);
+  EXPECT_TRUE(Contains(DescribeConfig(fixed), "# lease_margin (lease - worst_renewal_gap) = 9.8s"));
+}
+
+TEST(AgentPropertiesConfigTest, AnIntervalFromTheTomlAgainstTheAgentLeasePointsAtTheInterval) {
+  // max.tries alone: lease 60 + 2 × 70 = 200 s; hbfence.toml's interval 200 needs 210.2 s.
+  Files files{{{kAgentFile, "kvm.heartbeat.update.max.tries=2\n"}}};
+  const ConfigError e =
+      MustFailWith(WithCloudStack(kAgentKeys, "[heartbeat]\ninterval_seconds = 200\n" + kOneTarget), files);
+  EXPECT_EQ(e.file, kFile);
+  EXPECT_EQ(e.line, 6u);
+  EXPECT_EQ(e.column, 20u);
+  EXPECT_THAT(e.message, StartsWith("heartbeat.lease_seconds (200) must be at least 210.2,"));
+  EXPECT_THAT(e.message, HasSubstr("this lease is agent.properties'"));
 }
 
 const std::string kMountInfo =

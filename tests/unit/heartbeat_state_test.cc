@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "fence/timings.h"
+
 namespace hbfence {
 namespace {
 
@@ -250,19 +252,23 @@ TEST(HeartbeatStateTest, CompletionJustInsideTheTimeoutIsASuccess) {
   EXPECT_EQ(s.consecutive_failures, 0);
 }
 
-// The worked timeline from fence/timings.h: storage dies at T3 (defaults 5/10/60).
+// The worked timeline from fence/timings.h: storage dies at T3 (defaults 5/10/60). The
+// scheduler checks outstanding writes at Timings::stuck_after (timeout + allowance).
 TEST(HeartbeatStateTest, WorkedTimelineFromTimingsHeader) {
+  const Duration stuck_after = Derive(HeartbeatConfig{}).stuck_after;
+  ASSERT_EQ(stuck_after, 10100ms);
   HeartbeatState s = HeartbeatState::Start(t0);
   ASSERT_EQ(OnTick(s, t0), TickAction::kStartWrite);
   ASSERT_TRUE(OnCompletion(s, Ok(), t0, t0 + 2ms, w0, kTimeout).success);
   ASSERT_EQ(OnTick(s, t0 + 5s), TickAction::kStartWrite);   // #2 blocks in the kernel
   ASSERT_EQ(OnTick(s, t0 + 10s), TickAction::kCoalesce);    // younger than the timeout
+  ASSERT_FALSE(OnTimeoutCheck(s, t0 + 15s, stuck_after));   // #2 has run for `timeout`: its completion may be on its way
+  ASSERT_EQ(OnTick(s, t0 + 15s), TickAction::kCoalesce);
   ASSERT_EQ(s.consecutive_failures, 0);
-  ASSERT_TRUE(OnTimeoutCheck(s, t0 + 15s, kTimeout));        // #2 has run for `timeout`
-  ASSERT_EQ(OnTick(s, t0 + 15s), TickAction::kFailStuck);
+  ASSERT_TRUE(OnTimeoutCheck(s, t0 + 15100ms, stuck_after));  // none came: a timeout
   for (auto t = t0 + 20s; t <= t0 + 55s; t += 5s) ASSERT_EQ(OnTick(s, t), TickAction::kFailStuck);
-  EXPECT_EQ(s.consecutive_failures, 10);  // the timeout + ticks at 15, 20, …, 55
-  EXPECT_EQ(s.last_success, t0);          // so the lease expires at T60
+  EXPECT_EQ(s.consecutive_failures, 9);  // the timeout + ticks at 20, 25, …, 55
+  EXPECT_EQ(s.last_success, t0);         // so the lease expires at T60
 }
 
 }  // namespace
