@@ -38,7 +38,7 @@ Step Decide(const DecisionConfig& cfg, const EngineState& state, std::span<const
             MonoTime now) {
   std::vector<const TargetObservation*> failed;
   for (const auto& t : obs) {
-    if (TargetFailed(cfg.lease, t.last_success, now)) failed.push_back(&t);
+    if (TargetFailed(LeaseOf(cfg, t), t.last_success, now)) failed.push_back(&t);
   }
   Step step{state, std::nullopt, false};
   const bool failing = HostFails(cfg.policy, failed.size(), obs.size());
@@ -65,7 +65,7 @@ std::optional<MonoTime> NextDecisionDeadline(const DecisionConfig& cfg, const En
   auto consider = [&](MonoTime t) {
     if (t > now && (!next || t < *next)) next = t;
   };
-  for (const auto& t : obs) consider(t.last_success + cfg.lease);
+  for (const auto& t : obs) consider(t.last_success + LeaseOf(cfg, t));
   consider(state.started + cfg.startup_grace);
   return next;
 }

@@ -2,6 +2,7 @@
 // No clock, no I/O, no logging, so every lease edge is a unit test with plain numbers.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <span>
 #include <string>
@@ -23,6 +24,9 @@ struct TargetObservation {
   std::string_view name;
   MonoTime last_success;        // daemon start until the first successful write
   std::string_view last_error;  // "timeout", "io_error", …; empty when none
+  // A longer lease for this target alone, while timings changed by a reload take
+  // over (see Daemon::ApplyConfig); zero: none. The target's lease is the longer one.
+  Duration lease_floor = Duration::zero();
 };
 
 struct Decision {
@@ -52,6 +56,10 @@ struct Step {
 
 // A target fails when now - last_success >= lease.
 bool TargetFailed(Duration lease, MonoTime last_success, MonoTime now);
+// The lease that applies to one observed target.
+inline Duration LeaseOf(const DecisionConfig& cfg, const TargetObservation& t) {
+  return std::max(cfg.lease, t.lease_floor);
+}
 
 Step Decide(const DecisionConfig& cfg, const EngineState& state, std::span<const TargetObservation> obs,
             MonoTime now);

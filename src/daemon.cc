@@ -127,7 +127,7 @@ void Daemon::RestoreLeases(MonoTime now) {
       ++continued;
       spdlog::warn("target {}: continuing the lease of the previous instance: last success {:.3f} s ago{}", t.cfg.name,
                    ToSeconds(now - t.state.last_success),
-                   TargetFailed(timings_.lease, t.state.last_success, now) ? ", the lease has EXPIRED" : "");
+                   Down(t, now) ? ", the lease has EXPIRED" : "");
     }
     spdlog::warn("restarted within this boot: {} of {} target(s) continue their lease, first started {:.3f} s ago",
                  continued, targets_.size(), ToSeconds(now - engine_.started));
@@ -259,6 +259,7 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
     spdlog::warn("control.socket_path changed to {}; it takes effect at the next restart", cfg->control.socket_path.string());
   }
   const std::string previous_host_id = cfg_ ? cfg_->host.id : cfg->host.id;
+  const std::optional<Timings> before = cfg_ ? std::optional(timings_) : std::nullopt;
   cfg_ = std::move(cfg);
   timings_ = Derive(cfg_->heartbeat);
   target_snapshot_stale_ = true;
@@ -314,6 +315,23 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
       // The re-created series must not read as a heartbeat last written in 1970.
       if (t.state.last_success_wall) t.metrics->SetLastSuccess(*t.state.last_success_wall);
     }
+    // New timings are only proven for writes started under them. Until a target's
+    // first such write succeeds, its last success may be as old as the old timings
+    // allowed, so it keeps the old lease and the new one together (the longest gap
+    // across the change), and writes at once rather than at the old grid's next tick.
+    // So a shorter lease cannot fence a healthy target. A target already down under
+    // the old lease gets no floor: the new lease alone judges it.
+    if (before && (before->interval != timings_.interval || before->timeout != timings_.timeout ||
+                   before->lease != timings_.lease)) {
+      const Duration old_lease = std::max(before->lease, t.lease_floor);
+      if (!TargetFailed(old_lease, t.state.last_success, now)) {
+        t.lease_floor = old_lease + timings_.lease;
+        t.lease_floor_since = now;
+      } else {
+        t.lease_floor = Duration::zero();
+      }
+      t.next_tick = std::min(t.next_tick, now);
+    }
     if (c != t.cfg || built_with_old_settings(c)) {
       StopWorkers(t);
       t.cfg = c;
@@ -342,7 +360,7 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
   if (engine_.decided && standing_action_ == FenceActionKind::kLogOnly && f.action != FenceActionKind::kLogOnly) {
     Decision d;
     for (const auto& t : targets_) {
-      if (TargetFailed(timings_.lease, t.state.last_success, now)) d.failed_targets.push_back(t.cfg.name);
+      if (Down(t, now)) d.failed_targets.push_back(t.cfg.name);
     }
     if (!d.failed_targets.empty()) {
       d.reason = "fence.action changed from log-only to " + std::string(Name(f.action)) +
@@ -355,7 +373,7 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
 std::vector<TargetObservation> Daemon::Observations() const {
   std::vector<TargetObservation> obs;
   obs.reserve(targets_.size());
-  for (const auto& t : targets_) obs.push_back({t.cfg.name, t.state.last_success, t.state.last_error});
+  for (const auto& t : targets_) obs.push_back({t.cfg.name, t.state.last_success, t.state.last_error, t.lease_floor});
   return obs;
 }
 
@@ -380,6 +398,7 @@ void Daemon::HandleCompletion(const WriteCompletion& c) {
   // or it could call a target failing up to one publishing cadence before the engine does.
   if (effect.success || LastWriteOk(t.state) != was_ok) target_snapshot_stale_ = true;
   if (effect.success) {
+    if (t.lease_floor > Duration::zero() && c.started >= t.lease_floor_since) t.lease_floor = Duration::zero();
     t.metrics->SetLastSuccess(c.content_time);
     leases_.SetSuccess(static_cast<size_t>(&t - targets_.data()), t.state.last_success, c.content_time);
     if (t.peer_watcher) t.peer_watcher->RequestScan();
@@ -489,7 +508,7 @@ void Daemon::Fence(Decision decision, WallTime wall_now) {
 
 bool Daemon::AnyTargetFailed(MonoTime now) const {
   return std::any_of(targets_.begin(), targets_.end(),
-                     [&](const Target& t) { return TargetFailed(timings_.lease, t.state.last_success, now); });
+                     [&](const Target& t) { return Down(t, now); });
 }
 
 // The agent asks after its own checks failed, but hbfence decides by its own leases:
@@ -505,7 +524,7 @@ std::string Daemon::AnswerFenceRequest(const std::string& reason, MonoTime now) 
   if (engine_.decided) return "refused hbfence already decided to fence in this failure episode";
   Decision d;
   for (const auto& t : targets_) {
-    if (TargetFailed(timings_.lease, t.state.last_success, now)) d.failed_targets.push_back(t.cfg.name);
+    if (Down(t, now)) d.failed_targets.push_back(t.cfg.name);
   }
   if (d.failed_targets.empty()) {
     return "refused every target is within its lease: hbfence fences on its own when one is not";
@@ -557,7 +576,7 @@ std::string Daemon::ControlStatus(std::string_view target) const {
   // The agent fences on a few non-zero answers in a row, so the verdict is the
   // engine's (the lease), never the last write alone: intermittent storage that keeps
   // renewing the lease answers ok, with the failure appended for the operator.
-  if (!TargetFailed(snapshot_lease_, it->last_success, now)) {
+  if (!TargetFailed(it->lease, it->last_success, now)) {
     const std::string failed = it->last_error.empty() ? "" : "; last write failed: " + it->last_error;
     if (!it->ever_succeeded) {
       return fmt::format("ok {} within its first lease: no successful write yet, hbfence started {} ago{}", it->name,
@@ -574,12 +593,11 @@ std::string Daemon::ControlStatus(std::string_view target) const {
 
 void Daemon::PublishTargetSnapshot() {
   std::lock_guard lock(mu_);
-  snapshot_lease_ = timings_.lease;
   // Names and paths change only with the configuration; the rest is updated in
   // place, without allocating, after every batch of successes.
   if (target_snapshot_names_stale_) {
     target_snapshot_.clear();
-    for (const auto& t : targets_) target_snapshot_.push_back({t.cfg.name, t.cfg.path, t.cfg.mount, {}, false, {}});
+    for (const auto& t : targets_) target_snapshot_.push_back({t.cfg.name, t.cfg.path, t.cfg.mount, {}, false, {}, {}});
     target_snapshot_names_stale_ = false;
   }
   for (size_t i = 0; i < targets_.size(); ++i) {
@@ -588,6 +606,7 @@ void Daemon::PublishTargetSnapshot() {
     shown.last_success = state.last_success;
     shown.ever_succeeded = state.last_success_wall.has_value();
     shown.last_error = state.last_error;
+    shown.lease = LeaseOf(targets_[i]);
   }
 }
 
@@ -613,7 +632,7 @@ void Daemon::KeepAlive(MonoTime now) {
   // Built only when what it shows may have changed: building it allocates, and
   // this runs on every wake-up.
   const auto down = std::count_if(targets_.begin(), targets_.end(), [&](const Target& t) {
-    return TargetFailed(timings_.lease, t.state.last_success, now);
+    return Down(t, now);
   });
   const StatusKey key{engine_.decided, targets_.size(), cfg_->fence.action};
   if (down > 0 || key != last_status_key_) {
@@ -628,7 +647,7 @@ void Daemon::KeepAlive(MonoTime now) {
 std::string Daemon::StatusLine(MonoTime now) const {
   std::vector<std::string> down;
   for (const auto& t : targets_) {
-    if (TargetFailed(timings_.lease, t.state.last_success, now)) down.push_back(t.cfg.name);
+    if (Down(t, now)) down.push_back(t.cfg.name);
   }
   std::string line;
   if (engine_.decided) {
@@ -672,7 +691,7 @@ void Daemon::PublishStatus(MonoTime now) {
        << "<th>consecutive failures</th><th>last error</th></tr>";
   for (const auto& t : targets_) {
     html << "<tr><td>" << HtmlEscape(t.cfg.name) << "</td><td>" << HtmlEscape(t.cfg.path.string()) << "</td><td>"
-         << (TargetFailed(timings_.lease, t.state.last_success, now) ? "DOWN" : "up") << "</td><td>"
+         << (Down(t, now) ? "DOWN" : "up") << "</td><td>"
          << static_cast<int64_t>(ToSeconds(now - t.state.last_success)) << "</td><td>" << t.state.consecutive_failures
          << "</td><td>" << HtmlEscape(t.state.last_error) << "</td></tr>";
   }
@@ -710,7 +729,7 @@ void Daemon::Run() {
       if (now >= t.next_tick) Tick(t, now, wall_now, run);
       t.metrics->SetStuckWrites(t.state.stuck() ? 1 : 0);
       t.metrics->SetConsecutiveFailures(t.state.consecutive_failures);
-      t.metrics->SetUp(!TargetFailed(timings_.lease, t.state.last_success, now));
+      t.metrics->SetUp(!Down(t, now));
       PublishPeerAges(t, now);
     }
     if (!run.empty()) {

@@ -81,6 +81,10 @@ class Daemon {
     std::unique_ptr<PeerWatcher> peer_watcher;
     std::optional<PeerScan> peers;
     PeerAgeTracker peer_ages;
+    // Set by a reload that changed the timings, until a write started after it
+    // succeeds: the old and new leases together (see ApplyConfig).
+    Duration lease_floor = Duration::zero();
+    MonoTime lease_floor_since{};
   };
 
   void AddTarget(const TargetConfig& cfg, MonoTime now);
@@ -98,6 +102,8 @@ class Daemon {
   LeaseRecord CurrentLeaseRecord() const;
   void TakeJournalTail(MonoTime now);
   bool AnyTargetFailed(MonoTime now) const;
+  Duration LeaseOf(const Target& t) const { return std::max(timings_.lease, t.lease_floor); }
+  bool Down(const Target& t, MonoTime now) const { return TargetFailed(LeaseOf(t), t.state.last_success, now); }
   std::string AnswerFenceRequest(const std::string& reason, MonoTime now);
   void HandleFenceRequests(MonoTime now);
   void PublishTargetSnapshot();
@@ -175,6 +181,7 @@ class Daemon {
     MonoTime last_success;
     bool ever_succeeded;
     std::string last_error;  // empty unless a write failed or stuck since the last success
+    Duration lease;
   };
   struct FenceRequest {
     std::string reason;
@@ -185,7 +192,6 @@ class Daemon {
   std::shared_ptr<const Config> pending_reload_;
   std::string status_html_;
   std::vector<TargetSnapshot> target_snapshot_;
-  Duration snapshot_lease_{};
   std::deque<std::shared_ptr<FenceRequest>> fence_requests_;
   std::optional<JournalTail> journal_tail_;
   std::condition_variable fence_answered_;

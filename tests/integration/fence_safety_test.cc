@@ -395,6 +395,41 @@ TEST_F(FenceSafetyTest, ArmingByReloadRunsTheActionForAStandingDecision) {
   EXPECT_NE(entries[1].reason.find("changed from log-only to restart-agent by a reload"), std::string::npos);
 }
 
+// A reload that shortens the timings, 1.5 s after the last success under a 2 s
+// interval: the new 1 s lease alone would call the healthy target down at once (its
+// next write was due at the old interval's tick). The old and new leases hold
+// together until a write under the new timings succeeds.
+TEST_F(FenceSafetyTest, AReloadThatShortensTheLeaseFencesNoHealthyTarget) {
+  setup.action = "log-only";
+  setup.interval = 2;
+  setup.timeout = 1;
+  setup.lease = 10;
+  auto d = Start();
+  ASSERT_GT(d->Port(), 0) << d->Log();
+  const std::string writes = "hbfence_heartbeat_writes_total{target=\"pool\"}";
+  ASSERT_TRUE(WaitForMetric(d->Port(), writes, [](double v) { return v >= 1; }));
+  const double first = Metric(*d, writes);
+  // Right after a write: the next one is 2 s away.
+  ASSERT_TRUE(WaitForMetric(d->Port(), writes, [&](double v) { return v > first; }, 5s));
+  const auto written = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(1500ms);  // the reload's moment in the old interval, not a wait for an event
+  setup.interval = 0.1;
+  setup.timeout = 0.3;
+  setup.lease = 1;
+  Reload(*d);
+  ASSERT_TRUE(d->WaitForLog("reloaded")) << d->Log();
+  const double at_reload = Metric(*d, writes);
+  ASSERT_TRUE(WaitForMetric(d->Port(), writes, [&](double v) { return v >= at_reload + 20; }));
+  EXPECT_GT(std::chrono::steady_clock::now() - written, 2500ms) << "long past the old gap";
+  EXPECT_EQ(Metric(*d, "hbfence_fence_decisions_total{action=\"log-only\"}"), 0) << d->Log();
+  EXPECT_EQ(Metric(*d, "hbfence_target_up{target=\"pool\"}"), 1);
+  // The new lease is the one in force once a write under it has succeeded.
+  BreakTarget();
+  const auto broken = std::chrono::steady_clock::now();
+  ASSERT_EQ(WaitForMetric(d->Port(), "hbfence_fence_pending", [](double v) { return v == 1; }), 1) << d->Log();
+  EXPECT_LT(std::chrono::steady_clock::now() - broken, 3s) << "decided on the 1 s lease, not the 11 s floor";
+}
+
 // A dead target renamed by a reload is the same heartbeat, still dead: the decision
 // stands and no fresh lease is granted.
 TEST_F(FenceSafetyTest, RenamingADeadTargetIsNotARecovery) {

@@ -78,6 +78,22 @@ TEST(DecideTest, AnyLeaseEdgeExactly) {
   EXPECT_THAT(at.decision->failed_targets, ElementsAre("t0"));
 }
 
+// A reload's lease floor lengthens one target's lease (never shortens it), and the
+// wake-up deadline follows it.
+TEST(DecideTest, ALeaseFloorHoldsItsTargetLonger) {
+  auto obs = Targets(2);
+  obs[0].lease_floor = 90s;
+  obs[1].last_success = t0 + 40s;
+  const auto st = EngineState::Start(t0);
+  EXPECT_FALSE(Decide(Cfg(Policy::kAny), st, obs, t0 + 89s).decision.has_value());
+  EXPECT_EQ(NextDecisionDeadline(Cfg(Policy::kAny), st, obs, t0 + 89s), t0 + 90s);
+  const Step at = Decide(Cfg(Policy::kAny), st, obs, t0 + 90s);
+  ASSERT_TRUE(at.decision.has_value());
+  EXPECT_THAT(at.decision->failed_targets, ElementsAre("t0"));
+  obs[0].lease_floor = 30s;  // shorter than the lease: the lease holds
+  EXPECT_FALSE(Decide(Cfg(Policy::kAny), st, obs, t0 + 59s).decision.has_value());
+}
+
 TEST(DecideTest, AnyWithOneOfThreeFailed) {
   EXPECT_FALSE(Decides(Policy::kAny, 3, 0));
   EXPECT_TRUE(Decides(Policy::kAny, 3, 1));
