@@ -7,8 +7,11 @@
 //     time from 1970 to the end of system_clock's range) reads back as itself, with
 //     the time floored to the millisecond the journal keeps.
 //
-// Both run on every input: the raw bytes are the line for (1) and, through
-// FuzzedDataProvider, the entry for (2).
+//  3. the tail reader: ParseJournalText over any bytes (a journal's end, cut
+//     anywhere) returns only entries that read back as themselves.
+//
+// All run on every input: the raw bytes are the line for (1) and the text for (3)
+// and, through FuzzedDataProvider, the entry for (2).
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -60,10 +63,20 @@ void WriteRead(FuzzedDataProvider& in) {
   FUZZ_CHECK(Same(*back, expected), "ParseJsonLine(ToJsonLine(e)) == e (time to the millisecond)");
 }
 
+void TailEntriesReadBack(std::string_view text) {
+  for (bool cut : {false, true}) {
+    for (const auto& e : ParseJournalText(text, cut)) {
+      const auto again = ParseJsonLine(ToJsonLine(e));
+      FUZZ_CHECK(again.has_value() && Same(*again, e), "an entry of the tail reads back as itself");
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ReadWriteRead(std::string_view(reinterpret_cast<const char*>(data), size));
+  TailEntriesReadBack(std::string_view(reinterpret_cast<const char*>(data), size));
   FuzzedDataProvider in(data, size);
   WriteRead(in);
   return 0;

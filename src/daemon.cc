@@ -133,7 +133,6 @@ void Daemon::RestoreLeases(MonoTime now) {
                  continued, targets_.size(), ToSeconds(now - engine_.started));
   }
   leases_.Update(CurrentLeaseRecord());
-  leases_.Flush();
 }
 
 LeaseRecord Daemon::CurrentLeaseRecord() const {
@@ -742,7 +741,7 @@ void Daemon::Run() {
     Evaluate(now, obs);
     HandleFenceRequests(now);
     KeepAlive(now);
-    leases_.Flush();
+    if (!boot_id_.empty()) leases_.Flush();  // without the boot's id, no record could be trusted
     // The status page is for humans: refreshing it twice a second is plenty, and
     // keeps string building off the per-write path. The control snapshot goes out
     // at once after a success or when writes start failing, so the drop-ins never read a stale verdict.
