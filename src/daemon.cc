@@ -299,6 +299,10 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
     if (!match[k]) {
       spdlog::info("target {} stopped (removed from the configuration)", t.cfg.name);
       StopWorkers(t);
+      if (t.state.outstanding_since) {
+        t.metrics = nullptr;
+        parked_.push_back(std::move(t));
+      }
     }
     if (!match[k] || cfg_->targets[*match[k]].name != t.cfg.name) metrics_.RemoveTarget(t.cfg.name);
   }
@@ -342,9 +346,31 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
     kept.push_back(std::move(t));
   }
   targets_ = std::move(kept);
+  bool adopted = false;
   for (size_t i = 0; i < cfg_->targets.size(); ++i) {
-    if (!claimed[i]) AddTarget(cfg_->targets[i], now);
+    if (claimed[i]) continue;
+    const TargetConfig& c = cfg_->targets[i];
+    auto parked = std::find_if(parked_.begin(), parked_.end(),
+                               [&](const Target& p) { return p.identity == HeartbeatIdentity(c); });
+    if (parked == parked_.end()) {
+      AddTarget(c, now);
+      continue;
+    }
+    spdlog::warn("target {} is back while its last write is still stuck in the kernel: it waits for that write "
+                 "instead of starting another",
+                 c.name);
+    Target t = std::move(*parked);
+    parked_.erase(parked);
+    t.cfg = c;
+    t.metrics = &metrics_.AddTarget(c.name, timings_.histogram_buckets_seconds, ErrorReasons());
+    if (t.state.last_success_wall) t.metrics->SetLastSuccess(*t.state.last_success_wall);
+    t.next_tick = now;
+    StartWorkers(t);
+    targets_.push_back(std::move(t));
+    adopted = true;
   }
+  // FindTarget() looks ids up by bisection.
+  if (adopted) std::sort(targets_.begin(), targets_.end(), [](const Target& a, const Target& b) { return a.id < b.id; });
   leases_.Update(CurrentLeaseRecord());
   const auto& f = cfg_->fence;
   metrics_.SetConfig(Name(f.action), Name(f.policy), f.action != FenceActionKind::kLogOnly,
@@ -385,7 +411,10 @@ Daemon::Target* Daemon::FindTarget(uint64_t id) {
 
 void Daemon::HandleCompletion(const WriteCompletion& c) {
   Target* found = FindTarget(c.target_id);
-  if (!found) return;  // its target was removed by a reload
+  if (!found) {  // its target was removed by a reload: a parked one is free to go
+    std::erase_if(parked_, [&](const Target& p) { return p.id == c.target_id; });
+    return;
+  }
   Target& t = *found;
   const int failures_before = t.state.consecutive_failures;
   const bool was_ok = LastWriteOk(t.state);

@@ -124,6 +124,10 @@ class Daemon {
   // When to look for a slow write holding up the others of its run (WritePool::Spread).
   std::optional<MonoTime> spread_at_;
   std::vector<Target> targets_;
+  // Targets a reload removed while their write was stuck in the kernel, until it
+  // returns. Re-added, the heartbeat takes its slot back (its id, state and write in
+  // flight) instead of starting another write that would hang a second thread.
+  std::vector<Target> parked_;
   uint64_t next_target_id_ = 1;
   int abandoned_peer_watchers_ = 0;  // dropped by a reload while stuck in the kernel
   EngineState engine_;

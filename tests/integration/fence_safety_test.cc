@@ -430,6 +430,52 @@ TEST_F(FenceSafetyTest, AReloadThatShortensTheLeaseFencesNoHealthyTarget) {
   EXPECT_LT(std::chrono::steady_clock::now() - broken, 3s) << "decided on the 1 s lease, not the 11 s floor";
 }
 
+// Removing and re-adding a target whose write hangs in the kernel, over and over:
+// the re-added heartbeat takes its stuck write's slot back instead of hanging one
+// more thread per cycle, and keeps its lease (no fresh one for a dead target).
+TEST_F(FenceSafetyTest, ReAddingAHungTargetReusesItsStuckWrite) {
+  std::string why;
+  if (!FaultFsMount::Available(&why)) GTEST_SKIP() << why;
+  auto fs = FaultFsMount::Start(dir / "fuse", &why);
+  ASSERT_TRUE(fs) << why;
+  setup.action = "log-only";
+  const std::string healthy = ConfigText();
+  const std::string hung_target =
+      "[[target]]\nname = \"hung\"\npath = \"" + (fs->mount_point() / "hb").string() + "\"\n";
+  WriteFile(dir / "hbfence.toml", healthy + hung_target);
+  DaemonProcess d({"--config", (dir / "hbfence.toml").string()}, dir / "daemon.log");
+  ASSERT_GT(d.Port(), 0) << d.Log();
+  ASSERT_TRUE(fs->SetMode("hang", &why)) << why;
+  ASSERT_EQ(WaitForMetric(d.Port(), "hbfence_target_up{target=\"hung\"}", [](double v) { return v == 0; }), 0)
+      << d.Log();
+  auto writer_threads = [&] {
+    int n = 0;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(d.pid()) + "/task")) {
+      n += ReadAll(task.path() / "comm") == "hbfence-writer\n";
+    }
+    return n;
+  };
+  const int before = writer_threads();
+  for (int cycle = 1; cycle <= 10; ++cycle) {
+    WriteFile(dir / "hbfence.toml", healthy);
+    d.Signal(SIGHUP);
+    ASSERT_TRUE(WaitForMetric(d.Port(), "hbfence_config_reloads_total{result=\"success\"}",
+                              [&](double v) { return v >= 2 * cycle - 1; }));
+    WriteFile(dir / "hbfence.toml", healthy + hung_target);
+    d.Signal(SIGHUP);
+    ASSERT_TRUE(WaitForMetric(d.Port(), "hbfence_config_reloads_total{result=\"success\"}",
+                              [&](double v) { return v >= 2 * cycle; }));
+    ASSERT_TRUE(WaitForMetric(d.Port(), "hbfence_heartbeat_stuck_writes{target=\"hung\"}",
+                              [](double v) { return v == 1; }));
+  }
+  const int after = writer_threads();
+  std::printf("writer threads: %d before 10 remove/re-add cycles of a hung target, %d after\n", before, after);
+  EXPECT_LE(after, before) << d.Log();
+  EXPECT_EQ(MetricValue(HttpGet(d.Port(), "/metrics").body, "hbfence_target_up{target=\"hung\"}"), 0)
+      << "the re-added target kept its expired lease";
+  EXPECT_NE(d.Log().find("waits for that write instead of starting another"), std::string::npos);
+}
+
 // A dead target renamed by a reload is the same heartbeat, still dead: the decision
 // stands and no fresh lease is granted.
 TEST_F(FenceSafetyTest, RenamingADeadTargetIsNotARecovery) {
