@@ -27,11 +27,33 @@ hbfence_install_packages() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Configures and builds into $HBFENCE_BUILD (default build/).
+# Configures and builds into $HBFENCE_BUILD (default build/), warnings as errors
+# (a development build; a packager's build leaves HBFENCE_WERROR off).
 hbfence_build() {
   local root build
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
   build=${HBFENCE_BUILD:-$root/build}
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHBFENCE_WERROR=ON >/dev/null
   cmake --build "$build" -j "$(nproc)"
+}
+
+# The daemon in the other modes users and packagers build, warnings as errors:
+# Release with gcc (-O3 warns about more) and RelWithDebInfo with clang. Without
+# the tests, which the main build ran. Builds into build-release/ and build-clang/.
+hbfence_build_modes() {
+  local root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  local mode compiler dir
+  for spec in "Release gcc release" "RelWithDebInfo clang clang"; do
+    read -r mode compiler dir <<<"$spec"
+    echo "== build: $mode with $compiler"
+    if [ "$compiler" = clang ]; then
+      CC=clang CXX=clang++ cmake -S "$root" -B "$root/build-$dir" -DCMAKE_BUILD_TYPE="$mode" -DHBFENCE_WERROR=ON \
+        -DBUILD_TESTING=OFF >/dev/null
+    else
+      CC=gcc CXX=g++ cmake -S "$root" -B "$root/build-$dir" -DCMAKE_BUILD_TYPE="$mode" -DHBFENCE_WERROR=ON \
+        -DBUILD_TESTING=OFF >/dev/null
+    fi
+    cmake --build "$root/build-$dir" -j "$(nproc)" --target hbfence
+  done
 }

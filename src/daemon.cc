@@ -258,7 +258,10 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
     spdlog::warn("control.socket_path changed to {}; it takes effect at the next restart", cfg->control.socket_path.string());
   }
   const std::string previous_host_id = cfg_ ? cfg_->host.id : cfg->host.id;
-  const std::optional<Timings> before = cfg_ ? std::optional(timings_) : std::nullopt;
+  const bool timings_changed =
+      cfg_ && (cfg_->heartbeat.interval != cfg->heartbeat.interval ||
+               cfg_->heartbeat.timeout != cfg->heartbeat.timeout || cfg_->heartbeat.lease != cfg->heartbeat.lease);
+  const Duration lease_before = cfg_ ? cfg_->heartbeat.lease : Duration::zero();
   cfg_ = std::move(cfg);
   timings_ = Derive(cfg_->heartbeat);
   target_snapshot_stale_ = true;
@@ -324,9 +327,8 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
     // across the change), and writes at once rather than at the old grid's next tick.
     // So a shorter lease cannot fence a healthy target. A target already down under
     // the old lease gets no floor: the new lease alone judges it.
-    if (before && (before->interval != timings_.interval || before->timeout != timings_.timeout ||
-                   before->lease != timings_.lease)) {
-      const Duration old_lease = std::max(before->lease, t.lease_floor);
+    if (timings_changed) {
+      const Duration old_lease = std::max(lease_before, t.lease_floor);
       if (!TargetFailed(old_lease, t.state.last_success, now)) {
         t.lease_floor = old_lease + timings_.lease;
         t.lease_floor_since = now;

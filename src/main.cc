@@ -241,8 +241,9 @@ int Run(const CliOptions& cli) {
   // journal timeout is reported and the start goes on (the other lock may still keep
   // a twin out), since a daemon that never starts never fences.
   static std::unique_ptr<InstanceLock> runtime_lock, journal_lock;
-  for (auto [dir, lock] : {std::pair{cfg->fence.runtime_directory, &runtime_lock},
-                           std::pair{cfg->fence.journal_path.parent_path(), &journal_lock}}) {
+  for (const auto& [where, lock] : {std::pair{cfg->fence.runtime_directory, &runtime_lock},
+                                    std::pair{cfg->fence.journal_path.parent_path(), &journal_lock}}) {
+    const std::filesystem::path dir = where;  // a lambda below captures it (clang: not a binding)
     if (lock == &journal_lock && dir.lexically_normal() == cfg->fence.runtime_directory.lexically_normal()) break;
     using Locked = std::pair<Result<std::unique_ptr<InstanceLock>, std::string>, bool>;
     auto locked = CallWithin<Locked>(
