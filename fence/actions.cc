@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "fence/destroy_vms.h"
 #include "src/sys/io_worker.h"
 
 namespace hbfence {
@@ -150,15 +151,23 @@ ActionPlan PlanAction(const FenceConfig& cfg, std::span<const JournalEntry> hist
                                 std::string(Name(cfg.restart_agent_escalation))});
     plan.run = cfg.restart_agent_escalation;
   }
-  if (RebootsHost(plan.run) && cfg.max_fences_per_hour > 0 &&
-      in_last_hour([](const std::string& a) {
+  const bool reboots_capped =
+      cfg.max_fences_per_hour > 0 && in_last_hour([](const std::string& a) {
         const auto kind = ParseFenceAction(a);
         return kind && RebootsHost(*kind);
-      }) >= cfg.max_fences_per_hour) {
-    plan.limited.push_back({plan.run, "rate_limited",
-                            std::to_string(cfg.max_fences_per_hour) +
-                                " reboots in the past hour: not rebooting again (log-only); the host needs a human"});
+      }) >= cfg.max_fences_per_hour;
+  const std::string capped = std::to_string(cfg.max_fences_per_hour) + " reboots in the past hour: ";
+  if (RebootsHost(plan.run) && reboots_capped) {
+    plan.limited.push_back({plan.run, "rate_limited", capped + "not rebooting again (log-only); the host needs a human"});
     plan.run = FenceActionKind::kLogOnly;
+  }
+  // destroy-vms is no reboot and has no cap (each pool's failure is real); the reboot
+  // it escalates to has the reboots' cap.
+  plan.escalation = cfg.destroy_escalation;
+  if (plan.run == FenceActionKind::kDestroyVms && RebootsHost(plan.escalation) && reboots_capped) {
+    plan.limited.push_back({plan.escalation, "rate_limited",
+                            capped + "should destroy-vms have to escalate, it will only log; the host needs a human"});
+    plan.escalation = FenceActionKind::kLogOnly;
   }
   return plan;
 }
@@ -170,6 +179,7 @@ std::unique_ptr<FenceAction> MakeFenceAction(const FenceConfig& cfg, ActionDeps 
     case FenceActionKind::kRestartAgent: return std::make_unique<RestartAgent>(cfg, deps);
     case FenceActionKind::kLogOnly: return std::make_unique<LogOnly>();
     case FenceActionKind::kCustom: return std::make_unique<CustomScript>(cfg, deps);
+    case FenceActionKind::kDestroyVms: return MakeDestroyVms(cfg, deps);
   }
   return std::make_unique<LogOnly>();
 }

@@ -4,6 +4,7 @@
 // graceful escalation); they never run on the scheduler thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -12,8 +13,10 @@
 #include "fence/decide.h"
 #include "fence/fence_config.h"
 #include "fence/journal.h"
+#include "fence/vm_selection.h"
 #include "src/sys/clock.h"
 #include "src/sys/fence_io.h"
+#include "src/sys/hypervisor.h"
 #include "src/sys/process_runner.h"
 
 namespace hbfence {
@@ -33,10 +36,33 @@ class FenceAction {
   virtual std::vector<ActionStep> Execute(const Decision& decision) = 0;
 };
 
+// What destroy-vms did on one pool, for metrics. `escalation` is a label from a fixed
+// set (kVmFenceEscalations), empty when the pool was fenced without the host.
+struct VmFenceReport {
+  std::string target;
+  int destroyed = 0;
+  std::string escalation;
+  Duration select{}, destroy{}, unmount{};  // how long each step took (zero: not reached)
+};
+
+inline constexpr std::string_view kVmFenceEscalations[] = {
+    "no_mount", "libvirt_error", "host_page_cache", "unknown_source", "processes_survived", "unmount_failed",
+};
+
+// An extra journal record written during an action (destroy-vms: the domains before
+// the first destructive step, the results after), durable within the journal timeout.
+using ActionJournal = std::function<Status(FenceActionKind as, const std::string& note,
+                                           std::vector<std::string> domains, std::vector<std::string> steps)>;
+
 struct ActionDeps {
   FenceIo& io;
   ProcessRunner& runner;
   const Clock& clock;
+  // destroy-vms only:
+  HypervisorFactory connect = {};
+  std::function<Result<MountOf, std::string>()> mounts = {};  // the mount table, now
+  ActionJournal journal = {};
+  std::function<void(const VmFenceReport&)> report = {};
 };
 
 std::unique_ptr<FenceAction> MakeFenceAction(const FenceConfig& cfg, ActionDeps deps);
@@ -49,6 +75,9 @@ std::unique_ptr<FenceAction> MakeFenceAction(const FenceConfig& cfg, ActionDeps 
 struct ActionPlan {
   FenceActionKind run;
   std::vector<ActionStep> limited;
+  // destroy-vms: what runs when the VMs cannot be fenced safely (destroy_escalation,
+  // or log-only beyond max_fences_per_hour, with its step in `limited`).
+  FenceActionKind escalation = FenceActionKind::kHardReboot;
 };
 ActionPlan PlanAction(const FenceConfig& cfg, std::span<const JournalEntry> history, WallTime now);
 

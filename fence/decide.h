@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
@@ -14,10 +15,16 @@
 
 namespace hbfence {
 
+// kHost: the failed targets together decide for the host, per the policy, once per
+// failure episode. kTarget (destroy-vms): each target's lease failure is a decision
+// of its own, once per that target's failure, whatever the policy.
+enum class Scope { kHost, kTarget };
+
 struct DecisionConfig {
   Duration lease;
   Duration startup_grace;
   Policy policy;
+  Scope scope = Scope::kHost;
 };
 
 struct TargetObservation {
@@ -29,17 +36,28 @@ struct TargetObservation {
   Duration lease_floor = Duration::zero();
 };
 
+// Where a failed target's storage is. The engine knows targets by name only: the
+// daemon fills these in for actions that fence what one pool holds (destroy-vms).
+struct TargetPlace {
+  std::string target;
+  std::string kind;                            // "file", "block", "exec"
+  std::optional<std::filesystem::path> mount;  // file targets with a mount
+};
+
 struct Decision {
   std::vector<std::string> failed_targets;
   std::string reason;  // one human line: which targets, for how long, why
+  std::vector<TargetPlace> places;  // one per failed target, when the daemon filled them in
 };
 
 // One failure episode runs from the moment the host fails (per policy) until it
-// recovers; it yields at most one decision.
+// recovers; it yields at most one decision. In target scope an episode runs while
+// any target's own decision stands, and yields one decision per failed target.
 struct EngineState {
   MonoTime started;
   bool host_failing = false;
-  bool decided = false;  // this episode's decision has been made
+  bool decided = false;  // a decision stands: this episode's (host scope), any target's (target scope)
+  std::vector<std::string> decided_targets;  // target scope: targets whose own decision stands
 
   static EngineState Start(MonoTime t0) {
     EngineState s;
@@ -50,8 +68,10 @@ struct EngineState {
 
 struct Step {
   EngineState next;
-  std::optional<Decision> decision;  // set on the one step that decides
-  bool episode_ended = false;        // the host recovered on this step
+  // Set on a step that decides. Target scope may owe several decisions at one
+  // instant: each call yields one, so call again with `next` until none comes.
+  std::optional<Decision> decision;
+  bool episode_ended = false;  // the host recovered on this step (every decision ended)
 };
 
 // A target fails when now - last_success >= lease.

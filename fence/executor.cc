@@ -80,7 +80,23 @@ void FenceExecutor::Run(const Request& r) {
   for (const auto& step : r.plan.limited) report(step);
   FenceConfig effective = *r.cfg;
   effective.action = r.plan.run;
-  auto action = MakeFenceAction(effective, deps_);
+  effective.destroy_escalation = r.plan.escalation;
+  ActionDeps deps = deps_;
+  // Records an action writes on its way (destroy-vms), as entries of this decision.
+  deps.journal = [&](FenceActionKind as, const std::string& note, std::vector<std::string> domains,
+                     std::vector<std::string> steps) {
+    JournalEntry e = r.entry;
+    e.time = deps_.clock.WallNow();
+    e.action = std::string(Name(as));
+    e.reason = note;
+    e.domains = std::move(domains);
+    e.steps = std::move(steps);
+    const Status st = journal_.Append(r.cfg->journal_path, e, r.cfg->journal_rotate_bytes, r.cfg->journal_timeout);
+    if (!st) spdlog::error("fence journal: {}; going on", st.error());
+    if (callbacks_.on_journal) callbacks_.on_journal(st, e);
+    return st;
+  };
+  auto action = MakeFenceAction(effective, deps);
   for (const auto& step : action->Execute(r.decision)) report(step);
 }
 

@@ -6,12 +6,13 @@
 namespace hbfence {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, FenceActionKind>, 6> kActionNames{{
+constexpr std::array<std::pair<std::string_view, FenceActionKind>, 7> kActionNames{{
     {"hard-reboot", FenceActionKind::kHardReboot},
     {"graceful-reboot", FenceActionKind::kGracefulReboot},
     {"restart-agent", FenceActionKind::kRestartAgent},
     {"log-only", FenceActionKind::kLogOnly},
     {"custom", FenceActionKind::kCustom},
+    {"destroy-vms", FenceActionKind::kDestroyVms},
     {"reboot", FenceActionKind::kHardReboot},  // alias last, so Name() finds the canonical one
 }};
 

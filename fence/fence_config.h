@@ -12,10 +12,11 @@
 
 namespace hbfence {
 
-enum class FenceActionKind { kHardReboot, kGracefulReboot, kRestartAgent, kLogOnly, kCustom };
+enum class FenceActionKind { kHardReboot, kGracefulReboot, kRestartAgent, kLogOnly, kCustom, kDestroyVms };
 enum class Policy { kAny, kAll, kQuorum };
 
-// Canonical names: "hard-reboot", "graceful-reboot", "restart-agent", "log-only", "custom".
+// Canonical names: "hard-reboot", "graceful-reboot", "restart-agent", "log-only",
+// "custom", "destroy-vms".
 std::string_view Name(FenceActionKind action);
 std::string_view Name(Policy policy);
 // Accepts the canonical names and the alias "reboot" (= hard-reboot).
@@ -46,6 +47,12 @@ struct FenceConfig {
   int restart_agent_max_per_hour = 3;  // then restart_agent_escalation runs instead; 0: no limit
   FenceActionKind restart_agent_escalation = FenceActionKind::kHardReboot;
   int max_fences_per_hour = 3;         // reboot-type fences; beyond it: log-only; 0: no limit
+  // destroy-vms (fence/destroy_vms.h): the VMs on a failed pool must be gone (and the
+  // pool force-unmounted) within this, or the escalation runs.
+  Duration destroy_timeout = std::chrono::seconds(30);
+  bool force_unmount = true;  // abort the pool's in-flight I/O after the VMs are destroyed
+  FenceActionKind destroy_escalation = FenceActionKind::kHardReboot;
+  std::string libvirt_uri = "qemu:///system";  // [libvirt] uri
 };
 
 // hard-reboot, graceful-reboot and custom take the host down; the others do not.

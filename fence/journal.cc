@@ -186,6 +186,17 @@ std::string ToJsonLine(const JournalEntry& e) {
   }
   out += "],\"reason\":";
   AppendQuoted(out, e.reason);
+  for (const auto& [key, items] : {std::pair{"domains", &e.domains}, std::pair{"steps", &e.steps}}) {
+    if (items->empty()) continue;
+    out += ",\"";
+    out += key;
+    out += "\":[";
+    for (size_t i = 0; i < items->size(); ++i) {
+      if (i) out += ',';
+      AppendQuoted(out, (*items)[i]);
+    }
+    out += ']';
+  }
   out += '}';
   return out;
 }
@@ -208,6 +219,8 @@ std::optional<JournalEntry> ParseJsonLine(std::string_view line) {
   if (const auto* v = Field<std::string>(*fields, "policy")) e.policy = *v;
   if (const auto* v = Field<std::string>(*fields, "reason")) e.reason = *v;
   if (const auto* v = Field<std::vector<std::string>>(*fields, "failed_targets")) e.failed_targets = *v;
+  if (const auto* v = Field<std::vector<std::string>>(*fields, "domains")) e.domains = *v;
+  if (const auto* v = Field<std::vector<std::string>>(*fields, "steps")) e.steps = *v;
   return e;
 }
 

@@ -22,6 +22,10 @@ struct JournalEntry {
   std::string policy;
   std::vector<std::string> failed_targets;
   std::string reason;
+  // destroy-vms records: the domains ("name uuid") and the steps so far. Written only
+  // when not empty, so other entries read as before.
+  std::vector<std::string> domains;
+  std::vector<std::string> steps;
 };
 
 std::string ToJsonLine(const JournalEntry& e);                       // no trailing newline

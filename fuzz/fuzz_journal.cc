@@ -29,7 +29,8 @@ namespace {
 
 bool Same(const JournalEntry& a, const JournalEntry& b) {
   return a.time == b.time && a.host == b.host && a.action == b.action && a.policy == b.policy &&
-         a.failed_targets == b.failed_targets && a.reason == b.reason;
+         a.failed_targets == b.failed_targets && a.reason == b.reason && a.domains == b.domains &&
+         a.steps == b.steps;
 }
 
 void ReadWriteRead(std::string_view line) {
@@ -52,6 +53,10 @@ void WriteRead(FuzzedDataProvider& in) {
   e.policy = in.ConsumeRandomLengthString(64);
   const int targets = in.ConsumeIntegralInRange(0, 8);
   for (int i = 0; i < targets; ++i) e.failed_targets.push_back(in.ConsumeRandomLengthString(160));
+  const int domains = in.ConsumeIntegralInRange(0, 4);
+  for (int i = 0; i < domains; ++i) e.domains.push_back(in.ConsumeRandomLengthString(80));
+  const int steps = in.ConsumeIntegralInRange(0, 4);
+  for (int i = 0; i < steps; ++i) e.steps.push_back(in.ConsumeRandomLengthString(120));
   e.reason = in.ConsumeRemainingBytesAsString();
 
   const std::string line = ToJsonLine(e);

@@ -110,7 +110,21 @@ struct Metrics::Families {
                      .Name("hbfence_peer_heartbeat_age_seconds")
                      .Help("Seconds since another host's hb-* file on this target last advanced, on the local "
                            "monotonic clock (peer_watch).")
-                     .Register(r)) {}
+                     .Register(r)),
+        vm_destroyed(BuildCounter()
+                         .Name("hbfence_fence_vm_domains_destroyed_total")
+                         .Help("Domains (VMs) destroy-vms destroyed, by the target whose pool failed.")
+                         .Register(r)),
+        vm_escalations(BuildCounter()
+                           .Name("hbfence_fence_vm_escalations_total")
+                           .Help("destroy-vms fences that could not be done safely and escalated to the host, by "
+                                 "reason.")
+                           .Register(r)),
+        vm_step_duration(BuildHistogram()
+                             .Name("hbfence_fence_vm_step_duration_seconds")
+                             .Help("destroy-vms steps: select (find the pool's domains), unmount (force-unmount the "
+                                   "pool), destroy (from the kill until every QEMU process is gone).")
+                             .Register(r)) {}
 
   Family<Histogram>& write_duration;
   Family<Counter>& writes;
@@ -135,6 +149,9 @@ struct Metrics::Families {
   Family<Gauge>& last_reload_ok;
   Family<Gauge>& unknown_fence_action;
   Family<Gauge>& peer_age;
+  Family<Counter>& vm_destroyed;
+  Family<Counter>& vm_escalations;
+  Family<Histogram>& vm_step_duration;
   Gauge* current_config_info = nullptr;
 };
 
@@ -202,6 +219,7 @@ TargetMetrics& Metrics::AddTarget(const std::string& name, const std::vector<dou
   t.stuck_ = &f_->stuck.Add(labels);
   t.up_ = &f_->up.Add(labels);
   t.up_->Set(t.up_shown_);
+  t.vm_destroyed_ = &f_->vm_destroyed.Add(labels);
   t.name_ = name;
   t.peer_age_family_ = &f_->peer_age;
   return t;
@@ -220,6 +238,7 @@ void Metrics::RemoveTarget(const std::string& name) {
   f_->stuck.Remove(t.stuck_);
   f_->up.Remove(t.up_);
   for (auto& [peer, gauge] : t.peer_ages_) f_->peer_age.Remove(gauge);
+  f_->vm_destroyed.Remove(t.vm_destroyed_);
   targets_.erase(it);
 }
 
@@ -250,6 +269,29 @@ void Metrics::SetLastFence(WallTime t) { f_->last_fence.Add({}).Set(ToUnixSecond
 void Metrics::CountReload(bool ok) {
   f_->reloads.Add({{"result", ok ? "success" : "failure"}}).Increment();
   f_->last_reload_ok.Add({}).Set(ok ? 1 : 0);
+}
+
+void Metrics::InitVmFence(const std::vector<std::string_view>& escalation_reasons,
+                          const std::vector<std::string_view>& steps) {
+  for (auto reason : escalation_reasons) f_->vm_escalations.Add({{"reason", std::string(reason)}});
+  for (auto step : steps) f_->vm_step_duration.Add({{"step", std::string(step)}}, VmStepBuckets());
+}
+
+void Metrics::CountVmsDestroyed(const std::string& target, int n) {
+  if (auto it = targets_.find(target); it != targets_.end()) it->second.vm_destroyed_->Increment(n);
+}
+
+void Metrics::CountVmFenceEscalation(std::string_view reason) {
+  f_->vm_escalations.Add({{"reason", std::string(reason)}}).Increment();
+}
+
+void Metrics::ObserveVmFenceStep(std::string_view step, Duration d) {
+  f_->vm_step_duration.Add({{"step", std::string(step)}}, VmStepBuckets()).Observe(ToSeconds(d));
+}
+
+std::vector<double> Metrics::VmStepBuckets() {
+  // From a kill that takes effect at once to the 30 s destroy timeout and beyond.
+  return {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60};
 }
 
 std::vector<std::weak_ptr<prometheus::Collectable>> Metrics::Collectables() const { return {registry_, process_}; }

@@ -59,6 +59,7 @@ class TargetMetrics {
   prometheus::Gauge* consecutive_ = nullptr;
   prometheus::Gauge* stuck_ = nullptr;
   prometheus::Gauge* up_ = nullptr;
+  prometheus::Counter* vm_destroyed_ = nullptr;
   double consecutive_shown_ = 0, stuck_shown_ = 0, up_shown_ = 1;  // what AddTarget sets
 };
 
@@ -95,11 +96,18 @@ class Metrics {
   void SetLastFence(WallTime t);
   void CountReload(bool ok);
 
+  // destroy-vms: every escalation reason and step exported from the start, at zero.
+  void InitVmFence(const std::vector<std::string_view>& escalation_reasons, const std::vector<std::string_view>& steps);
+  void CountVmsDestroyed(const std::string& target, int n);  // a target given to AddTarget
+  void CountVmFenceEscalation(std::string_view reason);
+  void ObserveVmFenceStep(std::string_view step, Duration d);
+
   // What the HTTP endpoint serves: the registry and the /proc/self collector.
   std::vector<std::weak_ptr<prometheus::Collectable>> Collectables() const;
 
  private:
   struct Families;
+  static std::vector<double> VmStepBuckets();
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<prometheus::Collectable> process_;
   std::unique_ptr<Families> f_;

@@ -74,7 +74,7 @@ class Parser {
 
   Result<Config, ConfigError> Run(const toml::table& root) {
     cfg_.file = file_;
-    Known(root, "", {"host", "web", "log", "heartbeat", "fence", "watchdog", "control", "cloudstack", "target"});
+    Known(root, "", {"host", "web", "log", "heartbeat", "fence", "watchdog", "control", "cloudstack", "libvirt", "target"});
     if (auto* t = Table(root, "host")) {
       Known(*t, "host", {"id"});
       String(*t, "host", "id", cfg_.host.id);
@@ -136,8 +136,14 @@ class Parser {
     }
     ParseHeartbeat(root);
     ParseFence(root);
+    if (auto* t = Table(root, "libvirt")) {
+      Known(*t, "libvirt", {"uri"});
+      String(*t, "libvirt", "uri", cfg_.fence.libvirt_uri);
+      if (!err_ && cfg_.fence.libvirt_uri.empty()) Fail(Source(*t, "uri"), "libvirt.uri must not be empty");
+    }
     ParseTargets(root);
     DiscoverPools();
+    WarnAboutDestroyVms();
     if (err_) return Err{*err_};
     return std::move(cfg_);
   }
@@ -388,7 +394,8 @@ class Parser {
           {"action", "policy", "journal_path", "journal_timeout_seconds", "journal_rotate_bytes", "runtime_directory",
            "sysrq_trigger_path", "systemctl_path", "agent_unit", "custom_script", "custom_timeout_seconds",
            "graceful_escalation_seconds", "sync_grace_seconds", "systemctl_timeout_seconds",
-           "restart_agent_max_per_hour", "restart_agent_escalation", "max_fences_per_hour"});
+           "restart_agent_max_per_hour", "restart_agent_escalation", "max_fences_per_hour", "destroy_timeout_seconds",
+           "force_unmount", "destroy_escalation"});
     auto& f = cfg_.fence;
     std::string text;
     if (String(*t, "fence", "action", text)) {
@@ -398,7 +405,7 @@ class Parser {
       } else {
         Fail(Source(*t, "action"), "fence.action \"" + text +
                                        "\" is not one of hard-reboot, reboot, graceful-reboot, restart-agent, "
-                                       "log-only, custom");
+                                       "log-only, custom, destroy-vms");
       }
     }
     if (String(*t, "fence", "policy", text)) {
@@ -439,6 +446,18 @@ class Parser {
     Seconds(*t, "fence", "systemctl_timeout_seconds", f.systemctl_timeout, false);
     Count(*t, "fence", "restart_agent_max_per_hour", f.restart_agent_max_per_hour);
     Count(*t, "fence", "max_fences_per_hour", f.max_fences_per_hour);
+    Seconds(*t, "fence", "destroy_timeout_seconds", f.destroy_timeout, false);
+    Bool(*t, "fence", "force_unmount", f.force_unmount);
+    if (String(*t, "fence", "destroy_escalation", text)) {
+      const auto a = ParseFenceAction(text);
+      if (a && (*a == FenceActionKind::kHardReboot || *a == FenceActionKind::kGracefulReboot ||
+                *a == FenceActionKind::kCustom || *a == FenceActionKind::kLogOnly)) {
+        f.destroy_escalation = *a;
+      } else {
+        Fail(Source(*t, "destroy_escalation"),
+             "fence.destroy_escalation \"" + text + "\" is not one of hard-reboot, graceful-reboot, custom, log-only");
+      }
+    }
     if (String(*t, "fence", "restart_agent_escalation", text)) {
       const auto a = ParseFenceAction(text);
       if (a && (*a == FenceActionKind::kHardReboot || *a == FenceActionKind::kGracefulReboot ||
@@ -447,6 +466,21 @@ class Parser {
       } else {
         Fail(Source(*t, "restart_agent_escalation"),
              "fence.restart_agent_escalation \"" + text + "\" is not one of hard-reboot, graceful-reboot, log-only");
+      }
+    }
+  }
+
+  // destroy-vms scopes a fence by a target's mount: a target it cannot scope
+  // escalates to destroy_escalation when it fails. Worth knowing before it does.
+  void WarnAboutDestroyVms() {
+    if (err_ || cfg_.fence.action != FenceActionKind::kDestroyVms) return;
+    for (const auto& t : cfg_.targets) {
+      if (t.kind != "file" || !t.mount) {
+        cfg_.warnings.push_back("destroy-vms: target " + t.name + " is " +
+                                (t.kind == "file" ? std::string("a file target without a mount")
+                                                  : "a " + t.kind + " target") +
+                                ": its VMs cannot be told apart, so its failure runs destroy_escalation (" +
+                                std::string(Name(cfg_.fence.destroy_escalation)) + ")");
       }
     }
   }
@@ -789,6 +823,9 @@ std::vector<std::string> DescribeConfig(const Config& c) {
       "restart_agent_escalation = \"" + std::string(Name(f.restart_agent_escalation)) + "\"" +
           src("fence.restart_agent_escalation"),
       "max_fences_per_hour = " + std::to_string(f.max_fences_per_hour) + src("fence.max_fences_per_hour"),
+      "destroy_timeout_seconds = " + secs(f.destroy_timeout) + src("fence.destroy_timeout_seconds"),
+      std::string("force_unmount = ") + (f.force_unmount ? "true" : "false") + src("fence.force_unmount"),
+      "destroy_escalation = \"" + std::string(Name(f.destroy_escalation)) + "\"" + src("fence.destroy_escalation"),
       "[watchdog]",
       "device = \"" + c.watchdog.device.string() + "\"" + (c.watchdog.device.empty() ? "  # none" : ""),
       "timeout_seconds = " + secs(c.watchdog.timeout) + src("watchdog.timeout_seconds"),
@@ -801,6 +838,8 @@ std::vector<std::string> DescribeConfig(const Config& c) {
       "mountinfo_path = " + QuoteToml(c.cloudstack.mountinfo_path.string()),
       std::string("peer_watch = ") + (c.cloudstack.peer_watch ? "true" : "false"),
       std::string("allow_local_filesystem = ") + (c.cloudstack.allow_local_filesystem ? "true" : "false"),
+      "[libvirt]",
+      "uri = " + QuoteToml(f.libvirt_uri) + src("libvirt.uri"),
       "[control]",
       "socket_path = " + QuoteToml(c.control.socket_path.string()) +
           (c.control.socket_path.empty() ? "  # none: no control socket" : ""),

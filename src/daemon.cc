@@ -7,6 +7,9 @@
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
+#include "src/sys/fs_util.h"
+#include "storage/mountinfo.h"
+
 namespace hbfence {
 namespace {
 
@@ -31,6 +34,16 @@ constexpr Duration kLeaseRecordWait = std::chrono::seconds(1);
 // Decisions kept in memory for the hourly limits, newest kept: far more than any
 // limit counts.
 constexpr size_t kMaxFenceHistory = 4096;
+
+// destroy-vms asks which mount holds a VM's file. mountinfo never blocks on storage.
+Result<MountOf, std::string> ReadMountTable() {
+  auto text = ReadRegularFile("/proc/self/mountinfo", 16 << 20);
+  if (!text) return Err{text.error()};
+  return MountOf([mounts = ParseMountInfo(text.value())](const std::filesystem::path& p) {
+    const MountEntry* m = MountContaining(mounts, p);
+    return m ? m->mount_point : std::filesystem::path();
+  });
+}
 
 bool LastWriteOk(const HeartbeatState& s) {
   return s.last_success_wall && s.consecutive_failures == 0 && !s.outstanding_timed_out;
@@ -65,7 +78,13 @@ Daemon::Daemon(std::shared_ptr<const Config> cfg, Metrics& metrics, DaemonDeps d
       pool_(deps.clock, queue_, kSlowWrite),
       engine_(EngineState::Start(deps.clock.Now())),
       leases_(cfg->fence.runtime_directory),
-      executor_(ActionDeps{deps.io, deps.runner, deps.clock}, journal_,
+      executor_(ActionDeps{.io = deps.io,
+                           .runner = deps.runner,
+                           .clock = deps.clock,
+                           .connect = deps.connect_hypervisor,
+                           .mounts = ReadMountTable,
+                           .report = [this](const VmFenceReport& r) { QueueVmFenceReport(r); }},
+                journal_,
                 ExecutorCallbacks{
                     [this](const Status& journaled, const JournalEntry& e) {
                       if (!journaled) {
@@ -79,6 +98,8 @@ Daemon::Daemon(std::shared_ptr<const Config> cfg, Metrics& metrics, DaemonDeps d
                       if (step.action == FenceActionKind::kHardReboot) StopPettingWatchdog();
                     }}) {
   const MonoTime now = deps_.clock.Now();
+  metrics_.InitVmFence(std::vector<std::string_view>(std::begin(kVmFenceEscalations), std::end(kVmFenceEscalations)),
+                       {"select", "destroy", "unmount"});
   ApplyConfig(std::move(cfg), now);
   RestoreLeases(now);
   // The journal's tail comes in on the journal thread: a journal on a hung disk must
@@ -188,6 +209,39 @@ void Daemon::TakeJournalTail(MonoTime now) {
 
 Daemon::~Daemon() = default;
 
+// On the executor thread: queued for the scheduler thread, which owns the targets'
+// series (a reload may remove one meanwhile).
+void Daemon::QueueVmFenceReport(const VmFenceReport& r) {
+  {
+    std::lock_guard lock(mu_);
+    vm_reports_.push_back(r);
+  }
+  queue_->Wake();
+}
+
+void Daemon::ReportVmFences() {
+  std::vector<VmFenceReport> reports;
+  {
+    std::lock_guard lock(mu_);
+    if (vm_reports_.empty()) return;
+    reports.swap(vm_reports_);
+  }
+  for (const auto& r : reports) ReportVmFence(r);
+}
+
+void Daemon::ReportVmFence(const VmFenceReport& r) {
+  if (r.destroyed > 0) metrics_.CountVmsDestroyed(r.target, r.destroyed);
+  if (!r.escalation.empty()) metrics_.CountVmFenceEscalation(r.escalation);
+  for (const auto& [step, took] : {std::pair{"select", r.select}, std::pair{"destroy", r.destroy},
+                                   std::pair{"unmount", r.unmount}}) {
+    if (took > Duration::zero()) metrics_.ObserveVmFenceStep(step, took);
+  }
+  spdlog::log(r.escalation.empty() ? spdlog::level::warn : spdlog::level::critical,
+              "event=vm_fence target={} destroyed={} escalation={} select_s={:.3f} destroy_s={:.3f} unmount_s={:.3f}",
+              r.target, r.destroyed, r.escalation.empty() ? "none" : r.escalation, ToSeconds(r.select),
+              ToSeconds(r.destroy), ToSeconds(r.unmount));
+}
+
 void Daemon::StopPettingWatchdog() {
   if (!reboot_standing_.exchange(true)) {
     spdlog::critical("a reboot is under way: no longer petting the hardware watchdog");
@@ -220,7 +274,9 @@ std::string Daemon::StatusHtml() const {
 }
 
 DecisionConfig Daemon::DecisionCfg() const {
-  return {cfg_->heartbeat.lease, cfg_->heartbeat.startup_grace, cfg_->fence.policy};
+  // destroy-vms fences what one pool holds: each target's failure is its own decision.
+  const Scope scope = cfg_->fence.action == FenceActionKind::kDestroyVms ? Scope::kTarget : Scope::kHost;
+  return {cfg_->heartbeat.lease, cfg_->heartbeat.startup_grace, cfg_->fence.policy, scope};
 }
 
 void Daemon::AddTarget(const TargetConfig& cfg, MonoTime now) {
@@ -490,12 +546,14 @@ void Daemon::Tick(Target& t, MonoTime now, WallTime wall_now, std::vector<WriteR
 }
 
 void Daemon::Evaluate(MonoTime now, std::span<const TargetObservation> obs) {
-  auto step = Decide(DecisionCfg(), engine_, obs, now);
+  const DecisionConfig cfg = DecisionCfg();
+  auto step = Decide(cfg, engine_, obs, now);
   engine_ = step.next;
   // An accepted control fence needs only one failed target, so the policy may never
   // call the host failing: the fence stands as this episode's decision until every
   // target is back within its lease, and the engine must not fence a second time.
-  if (control_fence_standing_) {
+  // (In target scope the engine tracks the targets the control fence decided for.)
+  if (control_fence_standing_ && cfg.scope == Scope::kHost) {
     if (AnyTargetFailed(now)) {
       engine_.decided = true;
     } else {
@@ -508,7 +566,12 @@ void Daemon::Evaluate(MonoTime now, std::span<const TargetObservation> obs) {
     control_fence_standing_ = false;
     standing_action_.reset();
   }
-  if (step.decision) Fence(std::move(*step.decision), deps_.clock.WallNow());
+  // Target scope may owe a decision for each of several targets failing at once.
+  while (step.decision) {
+    Fence(std::move(*step.decision), deps_.clock.WallNow());
+    step = Decide(cfg, engine_, obs, now);
+    engine_ = step.next;
+  }
 }
 
 // The one path from a decision to an action, for the engine's decisions and for
@@ -516,6 +579,10 @@ void Daemon::Evaluate(MonoTime now, std::span<const TargetObservation> obs) {
 // memory: nothing on the way to the action reads the journal.
 void Daemon::Fence(Decision decision, WallTime wall_now) {
   const auto& f = cfg_->fence;
+  for (const auto& name : decision.failed_targets) {
+    auto t = std::find_if(targets_.begin(), targets_.end(), [&](const Target& t) { return t.cfg.name == name; });
+    if (t != targets_.end()) decision.places.push_back({name, t->cfg.kind, t->cfg.mount});
+  }
   metrics_.CountDecision(Name(f.action));
   metrics_.SetFencePending(true);
   standing_action_ = f.action;
@@ -564,8 +631,12 @@ std::string Daemon::AnswerFenceRequest(const std::string& reason, MonoTime now) 
                        ToSeconds(grace_left));
   }
   d.reason = "requested over the control socket: " + reason;
+  // This stands for the engine's own decision until the episode ends (Evaluate); in
+  // target scope, for each failed target's.
+  if (DecisionCfg().scope == Scope::kTarget) {
+    for (const auto& name : d.failed_targets) engine_.decided_targets.push_back(name);
+  }
   Fence(std::move(d), deps_.clock.WallNow());
-  // This stands for the engine's own decision until the episode ends (Evaluate).
   engine_.decided = true;
   control_fence_standing_ = true;
   return "accepted " + std::string(Name(cfg_->fence.action));
@@ -743,6 +814,7 @@ void Daemon::Run() {
     }
     if (reload) ApplyConfig(std::move(reload), now);
     TakeJournalTail(now);
+    ReportVmFences();
     if (spread_at_ && now >= *spread_at_) spread_at_ = pool_.Spread(now);
     const WallTime wall_now = deps_.clock.WallNow();
     std::vector<WriteRequest> run;

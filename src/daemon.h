@@ -37,6 +37,7 @@ struct DaemonDeps {
   ProcessRunner& runner;
   Watchdog& watchdog;        // petted from the scheduler loop
   ServiceNotifier& notifier; // READY, STATUS, WATCHDOG for systemd
+  HypervisorFactory connect_hypervisor = {};  // destroy-vms: libvirt
 };
 
 class Daemon {
@@ -101,6 +102,9 @@ class Daemon {
   void RestoreLeases(MonoTime now);
   LeaseRecord CurrentLeaseRecord() const;
   void TakeJournalTail(MonoTime now);
+  void QueueVmFenceReport(const VmFenceReport& r);  // any thread
+  void ReportVmFences();                            // scheduler thread
+  void ReportVmFence(const VmFenceReport& r);
   bool AnyTargetFailed(MonoTime now) const;
   Duration LeaseOf(const Target& t) const { return std::max(timings_.lease, t.lease_floor); }
   bool Down(const Target& t, MonoTime now) const { return TargetFailed(LeaseOf(t), t.state.last_success, now); }
@@ -198,6 +202,7 @@ class Daemon {
   std::vector<TargetSnapshot> target_snapshot_;
   std::deque<std::shared_ptr<FenceRequest>> fence_requests_;
   std::optional<JournalTail> journal_tail_;
+  std::vector<VmFenceReport> vm_reports_;
   std::condition_variable fence_answered_;
 };
 

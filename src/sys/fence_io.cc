@@ -1,6 +1,7 @@
 #include "src/sys/fence_io.h"
 
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/reboot.h>
 #include <unistd.h>
 
@@ -27,5 +28,12 @@ Status SystemFenceIo::Reboot() {
 }
 
 void SystemFenceIo::SyncFilesystems() { ::sync(); }
+
+Status SystemFenceIo::ForceUnmount(const std::filesystem::path& mount_point) {
+  if (::umount2(mount_point.c_str(), MNT_FORCE | MNT_DETACH) == 0) return OkStatus();
+  // EINVAL: not a mount point (any more): someone unmounted it first.
+  if (errno == EINVAL) return OkStatus();
+  return Err{"umount2 " + mount_point.string() + ": " + std::strerror(errno)};
+}
 
 }  // namespace hbfence

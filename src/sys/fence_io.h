@@ -18,6 +18,10 @@ class FenceIo {
   virtual Status Reboot() = 0;
   // sync(2). May block forever on dead storage: callers run it off-thread.
   virtual void SyncFilesystems() = 0;
+  // umount2(MNT_FORCE | MNT_DETACH): the mount's outstanding requests fail (NFS
+  // client, FUSE connection) and it leaves the namespace. A path that is not a mount
+  // point any more is success. May block on dead storage: callers bound it.
+  virtual Status ForceUnmount(const std::filesystem::path& mount_point) = 0;
 };
 
 // The real thing. Stateless; safe from any thread.
@@ -26,6 +30,7 @@ class SystemFenceIo final : public FenceIo {
   Status WriteSysrq(const std::filesystem::path& trigger, char command) override;
   Status Reboot() override;
   void SyncFilesystems() override;
+  Status ForceUnmount(const std::filesystem::path& mount_point) override;
 };
 
 }  // namespace hbfence

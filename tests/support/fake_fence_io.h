@@ -38,6 +38,13 @@ class FakeFenceIo final : public FenceIo {
     sync_cv_->wait(lock, [&] { return !*sync_blocks_; });
   }
 
+  Status ForceUnmount(const std::filesystem::path& mount_point) override {
+    std::lock_guard lock(mu_);
+    events.push_back("umount:" + mount_point.string());
+    if (fail_unmount) return Err{std::string("injected umount failure")};
+    return OkStatus();
+  }
+
   void BlockSync() { *sync_blocks_ = true; }
   void ReleaseSync() {
     std::lock_guard lock(*sync_mu_);
@@ -50,6 +57,7 @@ class FakeFenceIo final : public FenceIo {
   }
 
   bool fail_sysrq = false;
+  bool fail_unmount = false;
   std::function<void()> before_sysrq;  // runs just before a sysrq write is recorded
 
  private:

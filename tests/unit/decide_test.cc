@@ -94,6 +94,66 @@ TEST(DecideTest, ALeaseFloorHoldsItsTargetLonger) {
   EXPECT_FALSE(Decide(Cfg(Policy::kAny), st, obs, t0 + 59s).decision.has_value());
 }
 
+DecisionConfig TargetScope(Duration grace = Duration::zero()) {
+  DecisionConfig c = Cfg(Policy::kAll, 60s, grace);  // the policy plays no part
+  c.scope = Scope::kTarget;
+  return c;
+}
+
+// destroy-vms: each target's lease failure is its own decision, once per failure of
+// that target; the episode (and fence_pending) lasts while any decision stands.
+TEST(DecideTest, TargetScopeDecidesOncePerFailedTarget) {
+  auto obs = Targets(3);
+  obs[1].last_success = t0 + 30s;
+  obs[2].last_success = t0 + 500s;
+  EngineState st = EngineState::Start(t0);
+  Step s = Decide(TargetScope(), st, obs, t0 + 60s);
+  ASSERT_TRUE(s.decision);
+  EXPECT_THAT(s.decision->failed_targets, ElementsAre("t0"));
+  EXPECT_THAT(s.decision->reason, HasSubstr("target scope"));
+  EXPECT_TRUE(s.next.decided);
+  st = s.next;
+  EXPECT_FALSE(Decide(TargetScope(), st, obs, t0 + 89s).decision) << "t0 stands; t1 not failed yet";
+  s = Decide(TargetScope(), st, obs, t0 + 90s);
+  ASSERT_TRUE(s.decision);
+  EXPECT_THAT(s.decision->failed_targets, ElementsAre("t1"));
+  st = s.next;
+  EXPECT_THAT(st.decided_targets, ElementsAre("t0", "t1"));
+  // t0 recovers: its episode ends, t1's stands; a later failure of t0 decides again.
+  obs[0].last_success = t0 + 100s;
+  s = Decide(TargetScope(), st, obs, t0 + 101s);
+  EXPECT_FALSE(s.decision);
+  EXPECT_FALSE(s.episode_ended);
+  EXPECT_THAT(s.next.decided_targets, ElementsAre("t1"));
+  st = s.next;
+  s = Decide(TargetScope(), st, obs, t0 + 160s);
+  ASSERT_TRUE(s.decision);
+  EXPECT_THAT(s.decision->failed_targets, ElementsAre("t0"));
+  st = s.next;
+  obs[0].last_success = obs[1].last_success = t0 + 170s;
+  s = Decide(TargetScope(), st, obs, t0 + 171s);
+  EXPECT_TRUE(s.episode_ended);
+  EXPECT_FALSE(s.next.decided);
+}
+
+TEST(DecideTest, TargetScopeOwesOneDecisionPerCall) {
+  const auto obs = Targets(2);
+  EngineState st = EngineState::Start(t0);
+  std::vector<std::string> decided;
+  for (Step s = Decide(TargetScope(), st, obs, t0 + 60s); s.decision; s = Decide(TargetScope(), st, obs, t0 + 60s)) {
+    decided.push_back(s.decision->failed_targets.at(0));
+    st = s.next;
+  }
+  EXPECT_THAT(decided, ElementsAre("t0", "t1"));
+}
+
+TEST(DecideTest, TargetScopeKeepsTheStartupGrace) {
+  const auto obs = Targets(1);
+  const auto st = EngineState::Start(t0);
+  EXPECT_FALSE(Decide(TargetScope(120s), st, obs, t0 + 100s).decision);
+  EXPECT_TRUE(Decide(TargetScope(120s), st, obs, t0 + 120s).decision);
+}
+
 TEST(DecideTest, AnyWithOneOfThreeFailed) {
   EXPECT_FALSE(Decides(Policy::kAny, 3, 0));
   EXPECT_TRUE(Decides(Policy::kAny, 3, 1));
