@@ -41,7 +41,8 @@ std::string Usage() {
       through the configured action, journaled like the daemon's own decisions;
       refused on a healthy host, in the startup grace, or when a fence already stands.
       Prints the reply; exit 0 for ok or accepted, 1 for failing, unknown or refused,
-      2 for usage or connection errors.
+      2 for usage or connection errors, and for a socket not served by root (its
+      answer is never believed, and it is sent nothing).
   hbfence --version
       Print the version and git revision.
 

@@ -226,6 +226,23 @@ Result<std::string> SendControlRequest(const std::filesystem::path& socket, std:
   if (!addr) return Err{addr.error()};
   const int fd = Connect(addr.value());
   if (fd < 0) return Err{ErrnoMessage("cannot connect to the hbfence control socket " + socket.string(), -fd)};
+  // Whoever listens on the path answers: only root's answer is hbfence's. Anyone
+  // who could bind the path first (a directory others can write) could otherwise
+  // say "ok" for a dead pool, or learn the fence reason. SO_PEERCRED names the
+  // process that called listen(), as it was then.
+  ucred server{};
+  socklen_t len = sizeof server;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &server, &len) != 0) {
+    const int err = errno;
+    close(fd);
+    return Err{ErrnoMessage("control socket " + socket.string() + ": cannot tell who serves it (SO_PEERCRED)", err)};
+  }
+  if (server.uid != 0) {
+    close(fd);
+    return Err{fmt::format("the control socket {} is served by uid {} (pid {}), not by root; not trusting it "
+                           "(another process took the path: is its directory writable by others?)",
+                           socket.string(), server.uid, server.pid)};
+  }
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(timeout).count();
   const timeval tv{static_cast<time_t>(micros / 1000000), static_cast<suseconds_t>(micros % 1000000)};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

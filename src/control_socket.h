@@ -66,7 +66,9 @@ class ControlServer {
 };
 
 // The client side of `hbfence control`: sends one line, returns the reply line.
-// The error says why no reply came (connect failure, timeout).
+// Only a server running as root is asked: one whose SO_PEERCRED uid is not 0 is
+// sent nothing and is an error. The error says why no reply came (connect
+// failure, a server that is not root, timeout).
 Result<std::string> SendControlRequest(const std::filesystem::path& socket, std::string_view line,
                                        Duration timeout = std::chrono::seconds(10));
 

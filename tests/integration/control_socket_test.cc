@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <fcntl.h>
+#include <poll.h>
 
 #include <cstring>
 #include <functional>
@@ -390,6 +391,95 @@ TEST_F(ControlSocketTest, OnlyRootMayUseIt) {
   EXPECT_EQ(AskAsNobody(socket(), true), "error permission denied: the control socket serves root only\n");
   EXPECT_EQ(ReadAll(dir / "sysrq"), "");
   EXPECT_FALSE(std::filesystem::exists(journal()));
+}
+
+// An unprivileged process serving the control socket's path, as one that bound it
+// first in a directory others can write would: a child that becomes uid/gid 65534
+// before it listens (SO_PEERCRED reports the listener's credentials), accepts one
+// connection and answers `reply` to whatever comes. Received() is what it was sent.
+class ImpostorServer {
+ public:
+  ImpostorServer(const std::filesystem::path& socket, const std::string& reply) {
+    int ready[2], received[2];
+    if (::pipe(ready) != 0 || ::pipe(received) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(ready[0]);
+      ::close(received[0]);
+      if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) ::_exit(3);
+      const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      std::strncpy(addr.sun_path, socket.c_str(), sizeof addr.sun_path - 1);
+      if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 4) != 0) {
+        ::_exit(4);
+      }
+      (void)!::write(ready[1], "r", 1);
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 10000) != 1) ::_exit(5);
+      const int client = ::accept(fd, nullptr, nullptr);
+      const timeval tv{2, 0};
+      setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      char buf[512];
+      const ssize_t n = ::recv(client, buf, sizeof buf, 0);
+      (void)!::send(client, reply.data(), reply.size(), MSG_NOSIGNAL);
+      if (n > 0) (void)!::write(received[1], buf, static_cast<size_t>(n));
+      ::_exit(0);
+    }
+    ::close(ready[1]);
+    ::close(received[1]);
+    received_fd_ = received[0];
+    char c = 0;
+    ready_ = pid_ > 0 && ::read(ready[0], &c, 1) == 1;
+    ::close(ready[0]);
+  }
+  ~ImpostorServer() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (received_fd_ >= 0) ::close(received_fd_);
+  }
+  bool ready() const { return ready_; }
+  // What the client sent, once the impostor has answered (or given up).
+  std::string Received() {
+    std::string out;
+    char buf[512];
+    for (ssize_t n; (n = ::read(received_fd_, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+    return out;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int received_fd_ = -1;
+  bool ready_ = false;
+};
+
+TEST(ControlClientTest, RefusesAServerThatIsNotRootAndSendsItNothing) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to become another user";
+  TempDir dir;
+  // A directory anyone can write, as /tmp is: the impostor binds the path first.
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0711), 0);
+  std::filesystem::create_directories(dir / "shared");
+  ASSERT_EQ(::chmod((dir / "shared").c_str(), 01777), 0);
+  const auto socket = dir / "shared" / "control.sock";
+  for (const std::vector<std::string>& request : {std::vector<std::string>{"status", "pool"},
+                                                  std::vector<std::string>{"fence", "cloudstack", "agent"}}) {
+    std::filesystem::remove(socket);
+    ImpostorServer impostor(socket, request[0] == "status" ? "ok pool last success 1 s ago\n" : "accepted hard-reboot\n");
+    ASSERT_TRUE(impostor.ready());
+    std::vector<std::string> argv{HBFENCE_BIN, "control", "--socket", socket.string()};
+    argv.insert(argv.end(), request.begin(), request.end());
+    auto [rc, out] = RunCapture(argv);
+    EXPECT_EQ(rc, 2) << "an impostor's answer must never count: " << out;
+    EXPECT_EQ(out.find("ok pool"), std::string::npos) << out;
+    EXPECT_EQ(out.find("accepted"), std::string::npos) << out;
+    EXPECT_NE(out.find("hbfence: the control socket " + socket.string() + " is served by uid 65534 (pid "),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("not by root; not trusting it"), std::string::npos) << out;
+    EXPECT_EQ(impostor.Received(), "") << "the request is not even sent";
+  }
 }
 
 TEST_F(ControlSocketTest, SocketIsPrivateAndRemovedAtExit) {
