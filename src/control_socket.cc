@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -61,6 +62,36 @@ bool PrintableText(std::string_view s) {
   return true;
 }
 
+// Anyone who can create an entry in the socket's directory can bind the path
+// before hbfence does, and then answer in its place or keep it from starting;
+// anyone who can rename a directory above can swap in one of their own. So the
+// directory must be root's and writable by root only, and so must every one above
+// it, except that one above may be sticky instead (like /tmp: only an entry's
+// owner may rename it). Judged on the resolved path, so a symlink counts for where
+// it leads, and there is then no symlink left for anyone to change.
+Status CheckSocketDirectory(const std::filesystem::path& socket) {
+  const auto dir = socket.parent_path();
+  char resolved[PATH_MAX];
+  if (realpath(dir.c_str(), resolved) == nullptr) return Err{ErrnoMessage("realpath " + dir.string(), errno)};
+  const std::filesystem::path real(resolved);
+  const std::string advice =
+      ": a process that can create or rename entries there could serve the control socket in hbfence's place; "
+      "use a directory owned by root and writable only by root, such as /run/hbfence";
+  for (std::filesystem::path p = real;; p = p.parent_path()) {
+    struct stat st{};
+    if (lstat(p.c_str(), &st) != 0) return Err{ErrnoMessage("stat " + p.string(), errno)};
+    const bool own = p == real;
+    const std::string what = p.string() + (own ? ", the directory of " : ", above ") + socket.string();
+    if (st.st_uid != 0) return Err{what + ", is owned by uid " + std::to_string(st.st_uid) + ", not root" + advice};
+    const bool others_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+    if (others_write && (own || (st.st_mode & S_ISVTX) == 0)) {
+      return Err{fmt::format("{}, is writable by others (mode {:04o}){}", what, st.st_mode & 07777, advice)};
+    }
+    if (p == p.root_path()) break;
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<ControlRequest> ParseControlRequest(std::string_view line) {
@@ -84,6 +115,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Listen(const std::filesyst
   if (!addr) return Err{addr.error()};
   const auto dir = path.parent_path();
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return Err{ErrnoMessage("mkdir " + dir.string(), errno)};
+  if (auto trusted = CheckSocketDirectory(path); !trusted) return Err{trusted.error()};
 
   struct stat st{};
   if (lstat(path.c_str(), &st) == 0) {

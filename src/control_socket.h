@@ -40,8 +40,11 @@ struct ControlHandlers {
 
 class ControlServer {
  public:
-  // Creates the parent directory (0700) if missing, replaces a stale socket (one
-  // nobody listens on; anything else at `path` is an error), binds it mode 0600.
+  // Creates the parent directory (0700) if missing, and refuses it unless it and
+  // every directory above it are root's and writable only by root (one above may
+  // be sticky instead, like /tmp): anyone else able to create or rename entries
+  // there could bind the path first. Replaces a stale socket (one nobody listens
+  // on; anything else at `path` is an error), binds it mode 0600.
   static Result<std::unique_ptr<ControlServer>> Listen(const std::filesystem::path& path);
   ~ControlServer();
   ControlServer(const ControlServer&) = delete;

@@ -69,7 +69,7 @@ std::string Ask(const std::filesystem::path& socket, const std::string& request)
 
 class ControlSocketTest : public ::testing::Test {
  protected:
-  std::filesystem::path socket() const { return dir / "run" / "control.sock"; }
+  std::filesystem::path socket() const { return socket_dir / "control.sock"; }
   std::filesystem::path journal() const { return dir / "journal.jsonl"; }
 
   std::string Config(const std::string& action, const std::string& fence_extra = "") const {
@@ -141,6 +141,7 @@ class ControlSocketTest : public ::testing::Test {
   }
 
   TempDir dir;
+  std::filesystem::path socket_dir = dir / "run";
   std::string lease_seconds = "5";
   std::string heartbeat_extra;
 };
@@ -493,6 +494,61 @@ TEST_F(ControlSocketTest, SocketIsPrivateAndRemovedAtExit) {
   d->Signal(SIGTERM);
   ASSERT_TRUE(d->WaitExit(5s));
   EXPECT_FALSE(std::filesystem::exists(socket()));
+}
+
+// Whoever can create entries in the socket's directory (or rename one above it)
+// can bind the path first: answer in hbfence's place, or keep it from starting.
+TEST_F(ControlSocketTest, RefusesASocketDirectoryThatIsNotRootsAlone) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a directory away";
+  auto refused = [&](const std::filesystem::path& socket_directory, const std::string& why) {
+    socket_dir = socket_directory;
+    WriteFile(dir / "hbfence.toml", Config("log-only"));
+    DaemonProcess d({"--config", (dir / "hbfence.toml").string()}, dir / "refused.log");
+    const auto status = d.WaitExit(10s);
+    EXPECT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 1) << d.Log();
+    EXPECT_NE(d.Log().find("control socket: " + why), std::string::npos) << d.Log();
+    EXPECT_NE(d.Log().find("use a directory owned by root and writable only by root, such as /run/hbfence"),
+              std::string::npos)
+        << d.Log();
+    EXPECT_FALSE(std::filesystem::exists(socket())) << "nothing bound there";
+  };
+  std::filesystem::create_directories(dir / "open");
+  ASSERT_EQ(::chmod((dir / "open").c_str(), 0777), 0);
+  refused(dir / "open", (dir / "open").string() + ", the directory of " + (dir / "open" / "control.sock").string() +
+                            ", is writable by others (mode 0777)");
+
+  std::filesystem::create_directories(dir / "sticky");
+  ASSERT_EQ(::chmod((dir / "sticky").c_str(), 01777), 0);
+  refused(dir / "sticky", (dir / "sticky").string() + ", the directory of " +
+                              (dir / "sticky" / "control.sock").string() + ", is writable by others (mode 1777)");
+
+  std::filesystem::create_directories(dir / "theirs");
+  ASSERT_EQ(::chmod((dir / "theirs").c_str(), 0700), 0);
+  ASSERT_EQ(::chown((dir / "theirs").c_str(), 65534, 65534), 0);
+  refused(dir / "theirs", (dir / "theirs").string() + ", the directory of " +
+                              (dir / "theirs" / "control.sock").string() + ", is owned by uid 65534, not root");
+
+  // Private itself, but inside a directory where anyone may rename it away.
+  std::filesystem::create_directories(dir / "shared" / "run");
+  ASSERT_EQ(::chmod((dir / "shared").c_str(), 0777), 0);
+  ASSERT_EQ(::chmod((dir / "shared" / "run").c_str(), 0700), 0);
+  refused(dir / "shared" / "run", (dir / "shared").string() + ", above " + (dir / "shared" / "run" / "control.sock").string() +
+                                      ", is writable by others (mode 0777)");
+
+  // A symlink is judged by where it leads.
+  std::filesystem::create_directory_symlink(dir / "open", dir / "link");
+  refused(dir / "link", (dir / "open").string() + ", the directory of " + (dir / "link" / "control.sock").string() +
+                            ", is writable by others (mode 0777)");
+}
+
+TEST_F(ControlSocketTest, AcceptsARootDirectoryInsideAStickyOne) {
+  // As /tmp holds the test directories: a sticky directory above is fine, since
+  // only an entry's owner may rename or remove it.
+  std::filesystem::create_directories(dir / "sticky");
+  ASSERT_EQ(::chmod((dir / "sticky").c_str(), 01777), 0);
+  socket_dir = dir / "sticky" / "run";
+  auto d = Start(Config("log-only"));
+  EXPECT_EQ(Control({"status", "nope"}).second, "unknown nope\n") << d->Log();
 }
 
 TEST_F(ControlSocketTest, ReplacesAStaleSocketButNothingElse) {
