@@ -145,7 +145,8 @@ class Parser {
  private:
   void Fail(const toml::source_region& where, std::string message) {
     if (err_) return;
-    err_ = ConfigError{file_, where.begin.line, where.begin.column, std::move(message)};
+    err_ = ConfigError{file_, std::max<uint32_t>(1, where.begin.line), std::max<uint32_t>(1, where.begin.column),
+                       std::move(message)};
   }
 
   static toml::source_region Source(const toml::table& t, std::string_view key) {
@@ -322,7 +323,7 @@ class Parser {
       const std::string& e = props.error();
       std::from_chars(e.data() + std::min<size_t>(5, e.size()), e.data() + e.size(), line);
       const auto colon = e.find(": ");
-      err_ = ConfigError{path.string(), line, 1, colon == std::string::npos ? e : e.substr(colon + 2)};
+      err_ = ConfigError{path.string(), std::max<uint32_t>(1, line), 1, colon == std::string::npos ? e : e.substr(colon + 2)};
       return;
     }
     const AgentDefaults d = MapAgentProperties(props.value(), path.string());
@@ -697,6 +698,7 @@ std::optional<ConfigError> NonAsciiOutsideStrings(std::string_view text, std::st
 }  // namespace
 
 std::string ConfigError::ToString() const {
+  if (line == 0) return message;  // the file itself could not be read; the message names it
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
 }
 
@@ -706,8 +708,9 @@ Result<Config, ConfigError> ParseConfig(std::string_view text, std::string_view 
   try {
     root = toml::parse(text, file);
   } catch (const toml::parse_error& e) {
-    return Err{ConfigError{std::string(file), e.source().begin.line, e.source().begin.column,
-                           std::string(e.description())}};
+    // Line 0 would read as "no position" (ConfigError::ToString).
+    return Err{ConfigError{std::string(file), std::max<uint32_t>(1, e.source().begin.line),
+                           std::max<uint32_t>(1, e.source().begin.column), std::string(e.description())}};
   }
   return Parser(std::string(file), read).Run(root);
 }
@@ -718,7 +721,14 @@ Result<Config, ConfigError> LoadConfigFile(const std::filesystem::path& path) {
   constexpr size_t kMaxConfigBytes = 4 << 20;
   constexpr size_t kMaxOtherFileBytes = 16 << 20;  // mountinfo on a host with many mounts
   auto text = ReadRegularFile(path, kMaxConfigBytes);
-  if (!text) return Err{ConfigError{path.string(), 0, 0, text.error()}};
+  if (!text) {
+    std::string message = text.error();
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      message += ": --config takes the configuration file itself (by default /etc/hbfence/hbfence.toml)";
+    }
+    return Err{ConfigError{path.string(), 0, 0, std::move(message)}};
+  }
   const FileReader read = [](const std::filesystem::path& p) { return ReadRegularFile(p, kMaxOtherFileBytes); };
   return ParseConfig(text.value(), std::filesystem::absolute(path).lexically_normal().string(), read);
 }

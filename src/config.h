@@ -80,10 +80,11 @@ struct Config {
 
 struct ConfigError {
   std::string file;
-  uint32_t line = 0;
+  uint32_t line = 0;  // 1-based; 0 only when `file` could not be read at all
   uint32_t column = 0;
   std::string message;
-  std::string ToString() const;  // "file:line:column: message"
+  // "file:line:column: message"; for line 0 the message alone, which names the file.
+  std::string ToString() const;
 };
 
 // How the parser reads the other files a configuration names (agent.properties,
