@@ -537,6 +537,9 @@ class Parser {
       return Fail(Source(t, "layout"), "target.layout \"" + layout + "\" is not one of plain, cloudstack");
     } else if (target.path.empty()) {
       return Fail(t.source(), "target \"" + target.name + "\" needs a path");
+    } else if (!target.path.has_filename()) {
+      return NotAFile(t, target.path, "a file: every write would fail; give the heartbeat file, e.g. " +
+                                          QuoteToml((target.path / "hb").string()));
     }
     if (t.get("mount")) {
       auto rel = target.path.lexically_relative(mount);
@@ -564,6 +567,15 @@ class Parser {
       target.offset = static_cast<uint64_t>(*v);
     }
     if (!err_ && target.path.empty()) Fail(t.source(), "target \"" + target.name + "\" needs a path (the device)");
+    if (!err_ && !target.path.has_filename()) NotAFile(t, target.path, "a device: give the device, e.g. \"/dev/sdb\"");
+  }
+
+  // A path with nothing after its last '/', as written or once normalized ("/",
+  // "x/.."), names a directory.
+  void NotAFile(const toml::table& t, const std::filesystem::path& path, const std::string& instead) {
+    const std::string written = t.get("path")->value<std::string>().value_or("");
+    const std::string normalized = written == path.string() ? "" : " (" + path.string() + ")";
+    Fail(Source(t, "path"), "target.path " + QuoteToml(written) + normalized + " names a directory, not " + instead);
   }
 
   void ExecTargetKeys(const toml::table& t, TargetConfig& target) {

@@ -505,6 +505,30 @@ TEST(ConfigErrorTest, PathNotBelowMountPointsAtPath) {
   EXPECT_CONFIG_ERROR(doc("/mnt/a/../b/hb", "/mnt/a"), 5, 8, "target.path /mnt/b/hb is not below mount /mnt/a");
 }
 
+// A path ending in '/' (or normalized to one, as "/" and "x/.." are) is a directory:
+// every write failed, so the host fenced after one lease.
+TEST(ConfigErrorTest, TargetPathMustNameAFileNotADirectory) {
+  auto doc = [](const std::string& keys) { return "[host]\nid = \"h\"\n[[target]]\nname = \"a\"\n" + keys; };
+  EXPECT_CONFIG_ERROR(doc("path = \"/\"\n"), 5, 8,
+                      "target.path \"/\" names a directory, not a file: every write would fail; give the heartbeat "
+                      "file, e.g. \"/hb\"");
+  EXPECT_CONFIG_ERROR(doc("path = \"/mnt/a/\"\n"), 5, 8, "target.path \"/mnt/a/\" names a directory, not a file");
+  EXPECT_CONFIG_ERROR(doc("path = \"/mnt/a/\"\nmount = \"/mnt\"\n"), 5, 8, "names a directory, not a file");
+  EXPECT_CONFIG_ERROR(doc("path = \"/mnt/a/hb/.\"\n"), 5, 8,
+                      "target.path \"/mnt/a/hb/.\" (/mnt/a/hb/) names a directory, not a file: every write would "
+                      "fail; give the heartbeat file, e.g. \"/mnt/a/hb/hb\"");
+  EXPECT_CONFIG_ERROR(doc("path = \"/mnt/a/..\"\n"), 5, 8, "target.path \"/mnt/a/..\" (/mnt/) names a directory");
+  EXPECT_CONFIG_ERROR(doc("kind = \"block\"\npath = \"/dev/\"\n"), 6, 8,
+                      "target.path \"/dev/\" names a directory, not a device: give the device, e.g. \"/dev/sdb\"");
+  const auto relative = ParseConfig(doc("path = \".\"\n"), "/etc/hbfence/hbfence.toml");
+  ASSERT_FALSE(relative.ok());
+  EXPECT_EQ(relative.error().ToString(),
+            "/etc/hbfence/hbfence.toml:5:8: target.path \".\" (/etc/hbfence/) names a directory, not a file: every "
+            "write would fail; give the heartbeat file, e.g. \"/etc/hbfence/hb\"");
+  // A mount may end in '/': it is a directory.
+  EXPECT_EQ(MustParse(doc("path = \"/mnt/a/hb\"\nmount = \"/mnt/a/\"\n")).targets[0].path, "/mnt/a/hb");
+}
+
 TEST(ConfigErrorTest, EmptyPaths) {
   EXPECT_CONFIG_ERROR("[host]\nid = \"h\"\n[[target]]\nname = \"a\"\npath = \"\"\n", 5, 8,
                       "target.path must not be empty");
