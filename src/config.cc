@@ -32,6 +32,12 @@ bool ValidUnitName(std::string_view s) {
   return true;
 }
 
+// Whether `t` writes on the pool mounted at `mount_point` (at or below it).
+bool OnPool(const TargetConfig& t, const std::filesystem::path& mount_point) {
+  const auto rel = t.path.lexically_relative(mount_point);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
 bool ValidListenAddress(std::string_view s) {
   const auto colon = s.rfind(':');
   if (colon == std::string_view::npos || colon + 1 == s.size()) return false;
@@ -354,10 +360,8 @@ class Parser {
       auto skip = [&](const std::string& why) {
         cfg_.warnings.push_back("pool discovery: skipped " + pool.mount_point.string() + ": " + why);
       };
-      const bool configured = std::any_of(cfg_.targets.begin(), cfg_.targets.end(), [&](const TargetConfig& t) {
-        const auto rel = t.path.lexically_relative(pool.mount_point);
-        return !rel.empty() && *rel.begin() != "..";
-      });
+      const bool configured = std::any_of(cfg_.targets.begin(), cfg_.targets.end(),
+                                          [&](const TargetConfig& t) { return OnPool(t, pool.mount_point); });
       if (configured) continue;
       if (IsLocalFilesystemType(pool.fs_type) && !cs.allow_local_filesystem) {
         skip("a local " + pool.fs_type + " filesystem, not shared storage");
@@ -504,9 +508,45 @@ class Parser {
         Fail(Source(t, "kind"), "target.kind \"" + target.kind + "\" is not one of file, block, exec");
       }
       if (err_) return;
+      RefuseSecondHeartbeat(t, target);
+      if (err_) return;
       std::erase_if(cfg_.sources, [](const auto& kv) { return kv.first.starts_with("target."); });
       cfg_.targets.push_back(std::move(target));
     }
+  }
+
+  // Two targets on one heartbeat count one file (sector, probe) twice toward the
+  // policy, and write it from two threads. Paths are compared once normalized
+  // (Path() did that); the same device under two names is not caught.
+  static bool SameHeartbeat(const TargetConfig& a, const TargetConfig& b) {
+    if (a.kind == "exec" || b.kind == "exec") return a.kind == b.kind && a.command == b.command;
+    if (a.path != b.path) return false;
+    return a.kind != "block" || b.kind != "block" || a.offset == b.offset;  // a file clobbers any sector
+  }
+
+  void RefuseSecondHeartbeat(const toml::table& t, const TargetConfig& target) {
+    const toml::node* key = t.get(target.kind == "exec" ? "command" : target.cloudstack_layout ? "mount" : "path");
+    std::string id = target.path.native();
+    if (target.kind == "exec") {
+      for (const auto& arg : target.command) id += '\0' + arg;  // no path starts with NUL
+    }
+    auto& same_key = heartbeats_[id];
+    for (const size_t i : same_key) {
+      const TargetConfig& first = cfg_.targets[i];
+      if (!SameHeartbeat(first, target)) continue;
+      std::string what = "runs the same command as";
+      if (target.kind != "exec") {
+        what = "writes " + target.path.string();
+        if (target.kind == "block" && first.kind == "block") what += " at offset " + std::to_string(target.offset);
+        what += ", already the heartbeat of";
+      }
+      return Fail(key ? key->source() : t.source(), "target \"" + target.name + "\" " + what + " target \"" +
+                                                        first.name + "\" (" + heartbeat_sources_[i] +
+                                                        "): one heartbeat would count twice toward the fence policy");
+    }
+    same_key.push_back(cfg_.targets.size());
+    const auto& where = (key ? key->source() : t.source()).begin;
+    heartbeat_sources_.push_back(file_ + ":" + std::to_string(where.line) + ":" + std::to_string(where.column));
   }
 
   // Keys that make sense only for other kinds are errors, not silently ignored.
@@ -608,6 +648,10 @@ class Parser {
 
   std::string file_;
   const FileReader& read_;
+  // Configured targets by path (exec: NUL and the argv), as indices into
+  // cfg_.targets, and where each one's heartbeat is named ("file:line:column").
+  std::map<std::string, std::vector<size_t>> heartbeats_;
+  std::vector<std::string> heartbeat_sources_;
   const toml::table* cloudstack_ = nullptr;
   Config cfg_;
   std::optional<ConfigError> err_;
@@ -759,8 +803,10 @@ PoolChanges SyncDiscoveredPools(const Config& fresh, Config& running) {
     }
   }
   for (const auto& t : fresh.targets) {
+    // A running target on the pool may be one the file no longer configures (edited,
+    // not yet reloaded): it still writes there, and a second one must not join it.
     const bool clashes = std::any_of(kept.begin(), kept.end(), [&](const TargetConfig& k) {
-      return k.name == t.name || k.path == t.path;
+      return k.name == t.name || k.path == t.path || (t.mount && OnPool(k, *t.mount));
     });
     if (t.discovered && !clashes && kept.size() < kMaxTargets) {
       kept.push_back(t);

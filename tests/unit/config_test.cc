@@ -486,6 +486,44 @@ TEST(ConfigErrorTest, DuplicateTargetNamePointsAtTheSecond) {
       7, 8, "target.name \"nfs\" is used twice");
 }
 
+// One heartbeat configured twice counted twice toward quorum and "all": the second
+// is an error, pointing at what makes it the same, and naming the first.
+TEST(ConfigErrorTest, TheSameHeartbeatTwiceIsAnErrorAtTheSecond) {
+  auto two = [](const std::string& first, const std::string& second) {
+    return "[host]\nid = \"h\"\n[[target]]\nname = \"a\"\n" + first + "[[target]]\nname = \"b\"\n" + second;
+  };
+  // Lines: 3 [[target]], 4 name, 5 first's key...; the second's keys follow.
+  EXPECT_CONFIG_ERROR(two("path = \"/mnt/a/hb\"\n", "path = \"/mnt/a//x/../hb\"\n"), 8, 8,
+                      "target \"b\" writes /mnt/a/hb, already the heartbeat of target \"a\" (hbfence.toml:5:8): "
+                      "one heartbeat would count twice toward the fence policy");
+  // The cloudstack layout's file, from the same mount spelled differently.
+  EXPECT_CONFIG_ERROR(two("mount = \"/mnt/x\"\nlayout = \"cloudstack\"\n", "layout = \"cloudstack\"\nmount = \"/mnt/x/\"\n"), 10,
+                      9, "target \"b\" writes /mnt/x/KVMHA/hb-h, already the heartbeat of target \"a\" (hbfence.toml:5:9)");
+  EXPECT_CONFIG_ERROR(two("mount = \"/mnt/x\"\nlayout = \"cloudstack\"\n", "path = \"/mnt/x/KVMHA/hb-h\"\n"), 9, 8,
+                      "target \"b\" writes /mnt/x/KVMHA/hb-h, already the heartbeat of target \"a\" (hbfence.toml:5:9)");
+  // Block targets: the same sector; a file target on the same path clobbers it too.
+  EXPECT_CONFIG_ERROR(two("kind = \"block\"\npath = \"/dev/sdb\"\n", "kind = \"block\"\npath = \"/dev/sdb\"\noffset = 0\n"),
+                      10, 8, "target \"b\" writes /dev/sdb at offset 0, already the heartbeat of target \"a\" (hbfence.toml:6:8)");
+  EXPECT_CONFIG_ERROR(two("kind = \"block\"\npath = \"/dev/sdb\"\noffset = 8192\n", "path = \"/dev/sdb\"\n"), 10, 8,
+                      "target \"b\" writes /dev/sdb, already the heartbeat of target \"a\" (hbfence.toml:6:8)");
+  EXPECT_CONFIG_ERROR(two("kind = \"exec\"\ncommand = [\"/bin/probe\", \"x\"]\n", "kind = \"exec\"\ncommand = [\"/bin/probe\", \"x\"]\n"),
+                      10, 11, "target \"b\" runs the same command as target \"a\" (hbfence.toml:6:11)");
+  // Relative paths anchor at the file's directory first.
+  const auto relative = ParseConfig(two("path = \"hb\"\n", "path = \"/etc/hbfence/hb\"\n"), "/etc/hbfence/hbfence.toml");
+  ASSERT_FALSE(relative.ok());
+  EXPECT_THAT(relative.error().ToString(),
+              StartsWith("/etc/hbfence/hbfence.toml:8:8: target \"b\" writes /etc/hbfence/hb, already the heartbeat of "
+                         "target \"a\" (/etc/hbfence/hbfence.toml:5:8)"));
+
+  // Different sectors of one device, and different commands, are different heartbeats.
+  EXPECT_EQ(MustParse(two("kind = \"block\"\npath = \"/dev/sdb\"\n", "kind = \"block\"\npath = \"/dev/sdb\"\noffset = 4096\n"))
+                .targets.size(),
+            2u);
+  EXPECT_EQ(MustParse(two("kind = \"exec\"\ncommand = [\"/bin/probe\", \"x\"]\n", "kind = \"exec\"\ncommand = [\"/bin/probe\", \"y\"]\n"))
+                .targets.size(),
+            2u);
+}
+
 TEST(ConfigErrorTest, TargetWithoutNameOrPath) {
   EXPECT_CONFIG_ERROR("[host]\nid = \"h\"\n[[target]]\npath = \"/mnt/a/hb\"\n", 3, 1, "target.name is required");
   EXPECT_CONFIG_ERROR("[host]\nid = \"h\"\n[[target]]\nname = \"a\"\nmount = \"/mnt/a\"\n", 3, 1,
@@ -1195,6 +1233,22 @@ TEST(PoolDiscoveryTest, PeriodicDiscoveryFollowsTheMountTableAndNothingElse) {
   EXPECT_EQ(running.fence.policy, Policy::kAny);
   const auto again = SyncDiscoveredPools(fresh, running);
   EXPECT_TRUE(again.added.empty() && again.removed.empty()) << "nothing changes the second time";
+}
+
+// A pool a running configured target already heartbeats never becomes a second
+// target, even when the file no longer configures it (edited, not yet reloaded).
+TEST(PoolDiscoveryTest, PeriodicDiscoveryNeverAddsAPoolARunningTargetWrites) {
+  Files mounted{{{"/proc/self/mountinfo", "41 22 0:61 / /mnt/b rw - nfs4 s:/b rw\n"}}};
+  const std::string on_b = "[[target]]\nname = \"primary\"\npath = \"/mnt/b/hbfence/hb\"\n";
+  Config running = MustParseWith(WithCloudStack("discover_pools = true", on_b), mounted);
+  ASSERT_EQ(running.targets.size(), 1u) << "the configured target covers the pool";
+  const Config fresh = MustParseWith(WithCloudStack("discover_pools = true"), mounted);
+  ASSERT_EQ(fresh.targets.size(), 1u);
+  ASSERT_TRUE(fresh.targets[0].discovered);
+  const auto changes = SyncDiscoveredPools(fresh, running);
+  EXPECT_TRUE(changes.added.empty()) << changes.added.size() << " added: " << changes.added[0].path;
+  ASSERT_EQ(running.targets.size(), 1u);
+  EXPECT_EQ(running.targets[0].name, "primary");
 }
 
 }  // namespace
