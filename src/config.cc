@@ -1,5 +1,7 @@
 #include "src/config.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cerrno>
@@ -36,17 +38,6 @@ bool ValidUnitName(std::string_view s) {
 bool OnPool(const TargetConfig& t, const std::filesystem::path& mount_point) {
   const auto rel = t.path.lexically_relative(mount_point);
   return !rel.empty() && *rel.begin() != "..";
-}
-
-bool ValidListenAddress(std::string_view s) {
-  const auto colon = s.rfind(':');
-  if (colon == std::string_view::npos || colon + 1 == s.size()) return false;
-  const auto port = s.substr(colon + 1);
-  if (port.size() > 5) return false;
-  for (char c : port) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
-  }
-  return std::stoi(std::string(port)) <= 65535;
 }
 
 // A TOML basic string, so check-config output can be pasted back into a config.
@@ -95,8 +86,8 @@ class Parser {
     if (auto* t = Table(root, "web")) {
       Known(*t, "web", {"listen_address", "basic_auth_users", "tls_cert_file", "tls_key_file"});
       String(*t, "web", "listen_address", cfg_.web.listen_address);
-      if (!err_ && !ValidListenAddress(cfg_.web.listen_address)) {
-        Fail(Source(*t, "listen_address"), "web.listen_address must be host:port");
+      if (const std::string problem = err_ ? "" : ListenAddressProblem(cfg_.web.listen_address); !problem.empty()) {
+        Fail(Source(*t, "listen_address"), "web.listen_address " + QuoteToml(cfg_.web.listen_address) + ": " + problem);
       }
       for (const char* key : {"tls_cert_file", "tls_key_file"}) {
         if (t->get(key)) {
@@ -752,6 +743,79 @@ std::optional<ConfigError> NonAsciiOutsideStrings(std::string_view text, std::st
 }
 
 }  // namespace
+
+namespace {
+
+// Four decimal numbers from 0 to 255, no leading zeros (inet_aton would read 010
+// as octal; civetweb's sscanf wraps 999 and 257 into other addresses).
+bool DottedQuad(std::string_view s) {
+  int parts = 0;
+  for (size_t begin = 0;; ++parts) {
+    const size_t end = std::min(s.find('.', begin), s.size());
+    const std::string_view part = s.substr(begin, end - begin);
+    if (part.empty() || part.size() > 3 || (part.size() > 1 && part.front() == '0') ||
+        part.find_first_not_of("0123456789") != std::string_view::npos || std::stoi(std::string(part)) > 255) {
+      return false;
+    }
+    if (end == s.size()) return parts == 3;
+    begin = end + 1;
+  }
+}
+
+// RFC 1123 labels, the first character a letter: civetweb reads a leading digit
+// as a port number.
+bool HostName(std::string_view s) {
+  if (s.empty() || s.size() > 253 || !std::isalpha(static_cast<unsigned char>(s.front()))) return false;
+  for (size_t begin = 0;;) {
+    const size_t end = std::min(s.find('.', begin), s.size());
+    const std::string_view label = s.substr(begin, end - begin);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    }
+    if (end == s.size()) return true;
+    begin = end + 1;
+  }
+}
+
+}  // namespace
+
+std::string ListenAddressProblem(std::string_view s) {
+  if (s.find(',') != std::string_view::npos) {
+    return "one host:port only: with a ',' civetweb would listen on every entry of a list";
+  }
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || std::string_view(".:-[]").find(c) != std::string_view::npos) continue;
+    if (c == ' ') return "a space cannot appear in host:port";
+    if (u < 0x21 || u > 0x7e) return "a control or non-ASCII character cannot appear in host:port";
+    return std::string("'") + c + "' cannot appear in host:port";
+  }
+  const auto colon = s.rfind(':');
+  const std::string_view port = colon == std::string_view::npos ? "" : s.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos ||
+      std::stoi(std::string(port)) > 65535) {
+    return "must be host:port, the port a number from 0 to 65535";
+  }
+  const std::string host(s.substr(0, colon));
+  if (host.empty()) return "";  // ":port" stays as it was until it is given a meaning of its own
+  if (host.front() == '[') {
+    in6_addr address{};
+    if (host.size() < 3 || host.back() != ']' ||
+        inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &address) != 1) {
+      return host + " is not an IPv6 address in brackets";
+    }
+    return "";
+  }
+  if (host.find_first_of(":[]") != std::string::npos) return "an IPv6 address goes in brackets, e.g. [::1]:19746";
+  if (std::isdigit(static_cast<unsigned char>(host.front()))) {
+    return DottedQuad(host) ? ""
+                            : host + " is not an IPv4 address (four numbers from 0 to 255, without leading zeros)";
+  }
+  return HostName(host) ? ""
+                        : host + " is not a host name (labels of letters, digits and '-' separated by dots, "
+                                 "starting with a letter)";
+}
 
 std::string ConfigError::ToString() const {
   if (line == 0) return message;  // the file itself could not be read; the message names it

@@ -106,6 +106,13 @@ struct PoolChanges {
 };
 PoolChanges SyncDiscoveredPools(const Config& fresh, Config& running);
 
+// Why `address` is not one listen address civetweb reads exactly as meant, or ""
+// when it is: host:port, the host a dotted quad (each number 0 to 255, no leading
+// zeros), a host name (RFC 1123 labels, starting with a letter; civetweb resolves
+// it at start) or [IPv6]. ":port" is accepted as before. For web.listen_address
+// and --web.listen-address.
+std::string ListenAddressProblem(std::string_view address);
+
 // Every effective value, one "key = value  # source" line each, for check-config.
 std::vector<std::string> DescribeConfig(const Config& cfg);
 

@@ -624,11 +624,52 @@ TEST(ConfigErrorTest, UnsupportedTargetKind) {
 }
 
 TEST(ConfigErrorTest, BadListenAddressAndLogLevel) {
-  EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"localhost\""), 2, 18, "web.listen_address must be host:port");
+  EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"localhost\""), 2, 18, "must be host:port");
   EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"0.0.0.0:\""), 2, 18, "web.listen_address");
   EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"0.0.0.0:65536\""), 2, 18, "web.listen_address");
   EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"0.0.0.0:http\""), 2, 18, "web.listen_address");
   EXPECT_CONFIG_ERROR(WithMinimal("[log]\nlevel = \"verbose\""), 2, 9, "log.level must be one of");
+}
+
+// civetweb reads listening_ports loosely: "999.1.1.1:p" bound 231.1.1.1,
+// "127.0.0.257" bound 127.0.1.1 and "a:1,b:2" listened on both. One address, exactly.
+TEST(ConfigErrorTest, ListenAddressIsExactlyOneHostAndPort) {
+  const std::pair<std::string, std::string> bad[] = {
+      {"999.1.1.1:19746", "999.1.1.1 is not an IPv4 address (four numbers from 0 to 255, without leading zeros)"},
+      {"127.0.0.257:19746", "127.0.0.257 is not an IPv4 address"},
+      {"a:1,b:2", "one host:port only: with a ',' civetweb would listen on every entry of a list"},
+      {"127.0.0.1:80,127.0.0.2:81", "one host:port only"},
+      {"010.0.0.1:80", "010.0.0.1 is not an IPv4 address"},
+      {"1.2.3:80", "1.2.3 is not an IPv4 address"},
+      {"1.2.3.4.5:80", "1.2.3.4.5 is not an IPv4 address"},
+      {"1.2.3.4 :80", "a space cannot appear in host:port"},
+      {"+1.2.3.4:80", "'+' cannot appear in host:port"},
+      {"1.2.3.4/32:80", "'/' cannot appear in host:port"},
+      {"127.0.0.1:80s", "must be host:port, the port a number from 0 to 65535"},
+      {"127.0.0.1:65536", "must be host:port, the port a number from 0 to 65535"},
+      {"1.2.3.4:5:6", "an IPv6 address goes in brackets, e.g. [::1]:19746"},
+      {"host_name:80", "'_' cannot appear in host:port"},
+      {"-host:80", "-host is not a host name (labels of letters, digits and '-' separated by dots, starting with a "
+                   "letter)"},
+      {"9host:80", "9host is not an IPv4 address"},
+      {"a..b:80", "a..b is not a host name"},
+      {"a-.b:80", "a-.b is not a host name"},
+      {std::string(64, 'a') + ":80", std::string(64, 'a') + " is not a host name"},
+      {"[::1:80", "[::1 is not an IPv6 address in brackets"},
+      {"[zz]:80", "[zz] is not an IPv6 address in brackets"},
+      {"[::1]:", "must be host:port"},
+  };
+  for (const auto& [address, problem] : bad) {
+    EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = '" + address + "'"), 2, 18,
+                        "web.listen_address \"" + address + "\": " + problem);
+  }
+  EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"127.0.0.1:80\\n\""), 2, 18,
+                      "web.listen_address \"127.0.0.1:80\\u000a\": a control or non-ASCII character cannot appear");
+  for (const std::string good : {"127.0.0.1:9100", "0.0.0.0:19746", "255.255.255.255:0", "10.1.1.7:65535",
+                                 "localhost:19746", "kvm-07.example.org:19746", "[::1]:19746", "[::]:80",
+                                 "[fe80::1]:80", ":19746"}) {
+    EXPECT_EQ(MustParse(WithMinimal("[web]\nlisten_address = '" + good + "'")).web.listen_address, good);
+  }
 }
 
 TEST(ConfigErrorTest, ToStringFormat) {
