@@ -17,6 +17,7 @@
 #include "src/agent_properties.h"
 #include "src/sys/fs_util.h"
 #include "storage/fs_types.h"
+#include "storage/host_id.h"
 #include "storage/mountinfo.h"
 
 namespace hbfence {
@@ -58,6 +59,25 @@ std::string QuoteToml(std::string_view s) {
   return out + "\"";
 }
 
+// Why `id` is not a valid host.id (storage/host_id.h).
+std::string HostIdProblem(const std::string& id) {
+  if (id.size() > kMaxHostId) {
+    return "host.id is " + std::to_string(id.size()) + " bytes; at most " + std::to_string(kMaxHostId) +
+           " fit the heartbeat file name hb-<id> (255 bytes)";
+  }
+  const char* bad = std::find_if_not(id.data(), id.data() + id.size(), HostIdChar);
+  const auto u = static_cast<unsigned char>(*bad);
+  char code[16];
+  std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(u));
+  const std::string what = *bad == ' ' ? "a space"
+                           : u < 0x20 || u == 0x7f ? std::string("a control character (") + code + ")"
+                           : u >= 0x80 ? "a non-ASCII character"
+                                       : std::string("'") + *bad + "'";
+  return "host.id " + QuoteToml(id) + ": " + what +
+         " cannot appear in it: use letters, digits, '.', '-', '_' and ':' only (the id names the heartbeat file "
+         "hb-<id> other hosts read, and appears in log lines)";
+}
+
 std::string FormatSeconds(double s) {
   std::ostringstream out;
   out << s;
@@ -79,9 +99,7 @@ class Parser {
     if (!err_ && cfg_.host.id.empty()) {
       Fail(root.get("host") ? root.get("host")->source() : root.source(), "host.id is required (the host's identifier)");
     }
-    if (!err_ && cfg_.host.id.find('/') != std::string::npos) {
-      Fail(Source(root, "host", "id"), "host.id must not contain '/'");
-    }
+    if (!err_ && !ValidHostId(cfg_.host.id)) Fail(Source(root, "host", "id"), HostIdProblem(cfg_.host.id));
     ParseCloudStack(root);  // first: agent.properties supplies defaults that the sections below override
     if (auto* t = Table(root, "web")) {
       Known(*t, "web", {"listen_address", "basic_auth_users", "tls_cert_file", "tls_key_file"});
@@ -588,7 +606,6 @@ class Parser {
 
   void BlockTargetKeys(const toml::table& t, TargetConfig& target) {
     Refuse(t, target, {"mount", "layout", "allow_local_filesystem", "peer_watch", "command"});
-    if (cfg_.host.id.size() > 255) return Fail(Source(t, "kind"), "host.id is longer than the 255 bytes a block heartbeat sector holds");
     Path(t, "target", "path", target.path);
     if (const toml::node* n = t.get("offset"); n && !err_) {
       const auto v = n->value_exact<int64_t>();

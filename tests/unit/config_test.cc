@@ -471,7 +471,29 @@ TEST(ConfigErrorTest, MissingHostId) {
 
 TEST(ConfigErrorTest, HostIdWithSlash) {
   EXPECT_CONFIG_ERROR("[host]\nid = \"a/b\"\n[[target]]\nname = \"a\"\npath = \"/a/b\"\n", 2, 6,
-                      "host.id must not contain '/'");
+                      "host.id \"a/b\": '/' cannot appear in it");
+}
+
+// The id names the heartbeat file hb-<id> that other hosts list (and export as a
+// metric label) and goes into log lines: a newline in it forged a critical line.
+TEST(ConfigErrorTest, HostIdIsLettersDigitsAndDotDashUnderscoreColon) {
+  auto doc = [](const std::string& id) { return "[host]\nid = \"" + id + "\"\n[[target]]\nname = \"a\"\npath = \"/a/b\"\n"; };
+  const std::string allowed = ": use letters, digits, '.', '-', '_' and ':' only (the id names the heartbeat file "
+                              "hb-<id> other hosts read, and appears in log lines)";
+  EXPECT_CONFIG_ERROR(doc("kvm-07\\n2026-01-01T00:00:00.000+00:00 critical hbfence will reboot system"), 2, 6,
+                      "host.id \"kvm-07\\u000a2026-01-01T00:00:00.000+00:00 critical hbfence will reboot system\": a "
+                      "control character (U+000A) cannot appear in it" + allowed);
+  EXPECT_CONFIG_ERROR(doc("kvm 07"), 2, 6, "host.id \"kvm 07\": a space cannot appear in it" + allowed);
+  EXPECT_CONFIG_ERROR(doc("kvm\\t07"), 2, 6, "a control character (U+0009) cannot appear in it");
+  EXPECT_CONFIG_ERROR(doc("kvm\\u007f"), 2, 6, "a control character (U+007F) cannot appear in it");
+  EXPECT_CONFIG_ERROR(doc("k\\u00e9"), 2, 6, "a non-ASCII character cannot appear in it");
+  EXPECT_CONFIG_ERROR(doc("a*"), 2, 6, "'*' cannot appear in it");
+  EXPECT_CONFIG_ERROR(doc(std::string(253, 'a')), 2, 6,
+                      "host.id is 253 bytes; at most 252 fit the heartbeat file name hb-<id> (255 bytes)");
+  for (const std::string& id : std::vector<std::string>{"10.1.1.7", "kvm-07.example.org", "fd00::7", "0b5a3c1e-7d2f-4c4e-9a55-1f2e3d4c5b6a",
+                               "host_1", std::string(252, 'a')}) {
+    EXPECT_EQ(MustParse(doc(id)).host.id, id);
+  }
 }
 
 TEST(ConfigErrorTest, NoTarget) {
