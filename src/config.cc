@@ -41,6 +41,38 @@ bool OnPool(const TargetConfig& t, const std::filesystem::path& mount_point) {
   return !rel.empty() && *rel.begin() != "..";
 }
 
+// Four decimal numbers from 0 to 255, no leading zeros (inet_aton would read 010
+// as octal; civetweb's sscanf wraps 999 and 257 into other addresses).
+bool DottedQuad(std::string_view s) {
+  int parts = 0;
+  for (size_t begin = 0;; ++parts) {
+    const size_t end = std::min(s.find('.', begin), s.size());
+    const std::string_view part = s.substr(begin, end - begin);
+    if (part.empty() || part.size() > 3 || (part.size() > 1 && part.front() == '0') ||
+        part.find_first_not_of("0123456789") != std::string_view::npos || std::stoi(std::string(part)) > 255) {
+      return false;
+    }
+    if (end == s.size()) return parts == 3;
+    begin = end + 1;
+  }
+}
+
+// RFC 1123 labels, the first character a letter: civetweb reads a leading digit
+// as a port number.
+bool HostName(std::string_view s) {
+  if (s.empty() || s.size() > 253 || !std::isalpha(static_cast<unsigned char>(s.front()))) return false;
+  for (size_t begin = 0;;) {
+    const size_t end = std::min(s.find('.', begin), s.size());
+    const std::string_view label = s.substr(begin, end - begin);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    }
+    if (end == s.size()) return true;
+    begin = end + 1;
+  }
+}
+
 // A TOML basic string, so check-config output can be pasted back into a config.
 std::string QuoteToml(std::string_view s) {
   std::string out = "\"";
@@ -757,42 +789,6 @@ std::optional<ConfigError> NonAsciiOutsideStrings(std::string_view text, std::st
     i += skip;
   }
   return std::nullopt;
-}
-
-}  // namespace
-
-namespace {
-
-// Four decimal numbers from 0 to 255, no leading zeros (inet_aton would read 010
-// as octal; civetweb's sscanf wraps 999 and 257 into other addresses).
-bool DottedQuad(std::string_view s) {
-  int parts = 0;
-  for (size_t begin = 0;; ++parts) {
-    const size_t end = std::min(s.find('.', begin), s.size());
-    const std::string_view part = s.substr(begin, end - begin);
-    if (part.empty() || part.size() > 3 || (part.size() > 1 && part.front() == '0') ||
-        part.find_first_not_of("0123456789") != std::string_view::npos || std::stoi(std::string(part)) > 255) {
-      return false;
-    }
-    if (end == s.size()) return parts == 3;
-    begin = end + 1;
-  }
-}
-
-// RFC 1123 labels, the first character a letter: civetweb reads a leading digit
-// as a port number.
-bool HostName(std::string_view s) {
-  if (s.empty() || s.size() > 253 || !std::isalpha(static_cast<unsigned char>(s.front()))) return false;
-  for (size_t begin = 0;;) {
-    const size_t end = std::min(s.find('.', begin), s.size());
-    const std::string_view label = s.substr(begin, end - begin);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
-    for (char c : label) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
-    }
-    if (end == s.size()) return true;
-    begin = end + 1;
-  }
 }
 
 }  // namespace
