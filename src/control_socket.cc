@@ -68,8 +68,9 @@ bool PrintableText(std::string_view s) {
 // directory must be root's and writable by root only, and so must every one above
 // it, except that one above may be sticky instead (like /tmp: only an entry's
 // owner may rename it). Judged on the resolved path, so a symlink counts for where
-// it leads, and there is then no symlink left for anyone to change.
-Status CheckSocketDirectory(const std::filesystem::path& socket) {
+// it leads; returns the socket's path in it, which the server then uses, so that
+// nobody can point a symlink elsewhere between the check and the bind.
+Result<std::filesystem::path> TrustedSocketPath(const std::filesystem::path& socket) {
   const auto dir = socket.parent_path();
   char resolved[PATH_MAX];
   if (realpath(dir.c_str(), resolved) == nullptr) return Err{ErrnoMessage("realpath " + dir.string(), errno)};
@@ -89,7 +90,7 @@ Status CheckSocketDirectory(const std::filesystem::path& socket) {
     }
     if (p == p.root_path()) break;
   }
-  return OkStatus();
+  return real / socket.filename();
 }
 
 }  // namespace
@@ -110,12 +111,15 @@ Result<ControlRequest> ParseControlRequest(std::string_view line) {
 ControlServer::ControlServer(std::filesystem::path path, int listen_fd, int wake_fd)
     : path_(std::move(path)), listen_fd_(listen_fd), wake_fd_(wake_fd) {}
 
-Result<std::unique_ptr<ControlServer>> ControlServer::Listen(const std::filesystem::path& path) {
+Result<std::unique_ptr<ControlServer>> ControlServer::Listen(const std::filesystem::path& configured) {
+  if (auto valid = SocketAddress(configured); !valid) return Err{valid.error()};
+  const auto dir = configured.parent_path();
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return Err{ErrnoMessage("mkdir " + dir.string(), errno)};
+  auto trusted = TrustedSocketPath(configured);
+  if (!trusted) return Err{trusted.error()};
+  const std::filesystem::path& path = trusted.value();
   auto addr = SocketAddress(path);
   if (!addr) return Err{addr.error()};
-  const auto dir = path.parent_path();
-  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return Err{ErrnoMessage("mkdir " + dir.string(), errno)};
-  if (auto trusted = CheckSocketDirectory(path); !trusted) return Err{trusted.error()};
 
   struct stat st{};
   if (lstat(path.c_str(), &st) == 0) {

@@ -43,8 +43,9 @@ class ControlServer {
   // Creates the parent directory (0700) if missing, and refuses it unless it and
   // every directory above it are root's and writable only by root (one above may
   // be sticky instead, like /tmp): anyone else able to create or rename entries
-  // there could bind the path first. Replaces a stale socket (one nobody listens
-  // on; anything else at `path` is an error), binds it mode 0600.
+  // there could bind the path first. Symlinks are judged by where they lead, and
+  // the socket is bound there. Replaces a stale socket (one nobody listens on;
+  // anything else at the path is an error), binds it mode 0600.
   static Result<std::unique_ptr<ControlServer>> Listen(const std::filesystem::path& path);
   ~ControlServer();
   ControlServer(const ControlServer&) = delete;

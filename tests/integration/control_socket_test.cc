@@ -551,6 +551,21 @@ TEST_F(ControlSocketTest, AcceptsARootDirectoryInsideAStickyOne) {
   EXPECT_EQ(Control({"status", "nope"}).second, "unknown nope\n") << d->Log();
 }
 
+TEST_F(ControlSocketTest, ASymlinkedDirectoryIsUsedWhereItLeads) {
+  std::filesystem::create_directories(dir / "real");
+  ASSERT_EQ(::chmod((dir / "real").c_str(), 0700), 0);
+  std::filesystem::create_directory_symlink(dir / "real", dir / "link");
+  socket_dir = dir / "link";
+  auto d = Start(Config("log-only"));
+  EXPECT_EQ(Control({"status", "nope"}).second, "unknown nope\n") << d->Log();
+  struct stat st {};
+  ASSERT_EQ(::lstat((dir / "real" / "control.sock").c_str(), &st), 0) << "bound in the directory the link leads to";
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  d->Signal(SIGTERM);
+  ASSERT_TRUE(d->WaitExit(5s));
+  EXPECT_FALSE(std::filesystem::exists(dir / "real" / "control.sock"));
+}
+
 TEST_F(ControlSocketTest, ReplacesAStaleSocketButNothingElse) {
   std::filesystem::create_directories(socket().parent_path());
   {  // a socket nobody listens on any more, as a killed daemon leaves it
