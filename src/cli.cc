@@ -41,7 +41,8 @@ std::string Usage() {
       through the configured action, journaled like the daemon's own decisions;
       refused on a healthy host, in the startup grace, or when a fence already stands.
       Prints the reply; exit 0 for ok or accepted, 1 for failing, unknown or refused,
-      2 for usage or connection errors.
+      2 for usage or connection errors, and for a socket not served by root (its
+      answer is never believed, and it is sent nothing).
   hbfence --version
       Print the version and git revision.
 
@@ -179,7 +180,12 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
       auto v = take();
       if (!v) return Err{v.error()};
       if (flag == "--config") o.config_path = v.value();
-      if (flag == "--web.listen-address") o.listen_address = v.value();
+      if (flag == "--web.listen-address") {
+        if (const std::string problem = ListenAddressProblem(v.value()); !problem.empty()) {
+          return Err{"--web.listen-address \"" + v.value() + "\": " + problem};
+        }
+        o.listen_address = v.value();
+      }
       if (flag == "--log.level") {
         if (std::find(std::begin(kLogLevels), std::end(kLogLevels), v.value()) == std::end(kLogLevels)) {
           return Err{"--log.level " + v.value() + " is not one of trace, debug, info, warn, error, critical, off"};

@@ -1,5 +1,7 @@
 #include "src/config.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cerrno>
@@ -15,6 +17,7 @@
 #include "src/agent_properties.h"
 #include "src/sys/fs_util.h"
 #include "storage/fs_types.h"
+#include "storage/host_id.h"
 #include "storage/mountinfo.h"
 
 namespace hbfence {
@@ -32,15 +35,42 @@ bool ValidUnitName(std::string_view s) {
   return true;
 }
 
-bool ValidListenAddress(std::string_view s) {
-  const auto colon = s.rfind(':');
-  if (colon == std::string_view::npos || colon + 1 == s.size()) return false;
-  const auto port = s.substr(colon + 1);
-  if (port.size() > 5) return false;
-  for (char c : port) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+// Whether `t` writes on the pool mounted at `mount_point` (at or below it).
+bool OnPool(const TargetConfig& t, const std::filesystem::path& mount_point) {
+  const auto rel = t.path.lexically_relative(mount_point);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+// Four decimal numbers from 0 to 255, no leading zeros (inet_aton would read 010
+// as octal; civetweb's sscanf wraps 999 and 257 into other addresses).
+bool DottedQuad(std::string_view s) {
+  int parts = 0;
+  for (size_t begin = 0;; ++parts) {
+    const size_t end = std::min(s.find('.', begin), s.size());
+    const std::string_view part = s.substr(begin, end - begin);
+    if (part.empty() || part.size() > 3 || (part.size() > 1 && part.front() == '0') ||
+        part.find_first_not_of("0123456789") != std::string_view::npos || std::stoi(std::string(part)) > 255) {
+      return false;
+    }
+    if (end == s.size()) return parts == 3;
+    begin = end + 1;
   }
-  return std::stoi(std::string(port)) <= 65535;
+}
+
+// RFC 1123 labels, the first character a letter: civetweb reads a leading digit
+// as a port number.
+bool HostName(std::string_view s) {
+  if (s.empty() || s.size() > 253 || !std::isalpha(static_cast<unsigned char>(s.front()))) return false;
+  for (size_t begin = 0;;) {
+    const size_t end = std::min(s.find('.', begin), s.size());
+    const std::string_view label = s.substr(begin, end - begin);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    }
+    if (end == s.size()) return true;
+    begin = end + 1;
+  }
 }
 
 // A TOML basic string, so check-config output can be pasted back into a config.
@@ -59,6 +89,25 @@ std::string QuoteToml(std::string_view s) {
     }
   }
   return out + "\"";
+}
+
+// Why `id` is not a valid host.id (storage/host_id.h).
+std::string HostIdProblem(const std::string& id) {
+  if (id.size() > kMaxHostId) {
+    return "host.id is " + std::to_string(id.size()) + " bytes; at most " + std::to_string(kMaxHostId) +
+           " fit the heartbeat file name hb-<id> (255 bytes)";
+  }
+  const char* bad = std::find_if_not(id.data(), id.data() + id.size(), HostIdChar);
+  const auto u = static_cast<unsigned char>(*bad);
+  char code[16];
+  std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(u));
+  const std::string what = *bad == ' ' ? "a space"
+                           : u < 0x20 || u == 0x7f ? std::string("a control character (") + code + ")"
+                           : u >= 0x80 ? "a non-ASCII character"
+                                       : std::string("'") + *bad + "'";
+  return "host.id " + QuoteToml(id) + ": " + what +
+         " cannot appear in it: use letters, digits, '.', '-', '_' and ':' only (the id names the heartbeat file "
+         "hb-<id> other hosts read, and appears in log lines)";
 }
 
 std::string FormatSeconds(double s) {
@@ -82,15 +131,13 @@ class Parser {
     if (!err_ && cfg_.host.id.empty()) {
       Fail(root.get("host") ? root.get("host")->source() : root.source(), "host.id is required (the host's identifier)");
     }
-    if (!err_ && cfg_.host.id.find('/') != std::string::npos) {
-      Fail(Source(root, "host", "id"), "host.id must not contain '/'");
-    }
+    if (!err_ && !ValidHostId(cfg_.host.id)) Fail(Source(root, "host", "id"), HostIdProblem(cfg_.host.id));
     ParseCloudStack(root);  // first: agent.properties supplies defaults that the sections below override
     if (auto* t = Table(root, "web")) {
       Known(*t, "web", {"listen_address", "basic_auth_users", "tls_cert_file", "tls_key_file"});
       String(*t, "web", "listen_address", cfg_.web.listen_address);
-      if (!err_ && !ValidListenAddress(cfg_.web.listen_address)) {
-        Fail(Source(*t, "listen_address"), "web.listen_address must be host:port");
+      if (const std::string problem = err_ ? "" : ListenAddressProblem(cfg_.web.listen_address); !problem.empty()) {
+        Fail(Source(*t, "listen_address"), "web.listen_address " + QuoteToml(cfg_.web.listen_address) + ": " + problem);
       }
       for (const char* key : {"tls_cert_file", "tls_key_file"}) {
         if (t->get(key)) {
@@ -151,7 +198,8 @@ class Parser {
  private:
   void Fail(const toml::source_region& where, std::string message) {
     if (err_) return;
-    err_ = ConfigError{file_, where.begin.line, where.begin.column, std::move(message)};
+    err_ = ConfigError{file_, std::max<uint32_t>(1, where.begin.line), std::max<uint32_t>(1, where.begin.column),
+                       std::move(message)};
   }
 
   static toml::source_region Source(const toml::table& t, std::string_view key) {
@@ -328,7 +376,7 @@ class Parser {
       const std::string& e = props.error();
       std::from_chars(e.data() + std::min<size_t>(5, e.size()), e.data() + e.size(), line);
       const auto colon = e.find(": ");
-      err_ = ConfigError{path.string(), line, 1, colon == std::string::npos ? e : e.substr(colon + 2)};
+      err_ = ConfigError{path.string(), std::max<uint32_t>(1, line), 1, colon == std::string::npos ? e : e.substr(colon + 2)};
       return;
     }
     const AgentDefaults d = MapAgentProperties(props.value(), path.string());
@@ -359,10 +407,8 @@ class Parser {
       auto skip = [&](const std::string& why) {
         cfg_.warnings.push_back("pool discovery: skipped " + pool.mount_point.string() + ": " + why);
       };
-      const bool configured = std::any_of(cfg_.targets.begin(), cfg_.targets.end(), [&](const TargetConfig& t) {
-        const auto rel = t.path.lexically_relative(pool.mount_point);
-        return !rel.empty() && *rel.begin() != "..";
-      });
+      const bool configured = std::any_of(cfg_.targets.begin(), cfg_.targets.end(),
+                                          [&](const TargetConfig& t) { return OnPool(t, pool.mount_point); });
       if (configured) continue;
       if (IsLocalFilesystemType(pool.fs_type) && !cs.allow_local_filesystem) {
         skip("a local " + pool.fs_type + " filesystem, not shared storage");
@@ -537,9 +583,45 @@ class Parser {
         Fail(Source(t, "kind"), "target.kind \"" + target.kind + "\" is not one of file, block, exec");
       }
       if (err_) return;
+      RefuseSecondHeartbeat(t, target);
+      if (err_) return;
       std::erase_if(cfg_.sources, [](const auto& kv) { return kv.first.starts_with("target."); });
       cfg_.targets.push_back(std::move(target));
     }
+  }
+
+  // Two targets on one heartbeat count one file (sector, probe) twice toward the
+  // policy, and write it from two threads. Paths are compared once normalized
+  // (Path() did that); the same device under two names is not caught.
+  static bool SameHeartbeat(const TargetConfig& a, const TargetConfig& b) {
+    if (a.kind == "exec" || b.kind == "exec") return a.kind == b.kind && a.command == b.command;
+    if (a.path != b.path) return false;
+    return a.kind != "block" || b.kind != "block" || a.offset == b.offset;  // a file clobbers any sector
+  }
+
+  void RefuseSecondHeartbeat(const toml::table& t, const TargetConfig& target) {
+    const toml::node* key = t.get(target.kind == "exec" ? "command" : target.cloudstack_layout ? "mount" : "path");
+    std::string id = target.path.native();
+    if (target.kind == "exec") {
+      for (const auto& arg : target.command) id += '\0' + arg;  // no path starts with NUL
+    }
+    auto& same_key = heartbeats_[id];
+    for (const size_t i : same_key) {
+      const TargetConfig& first = cfg_.targets[i];
+      if (!SameHeartbeat(first, target)) continue;
+      std::string what = "runs the same command as";
+      if (target.kind != "exec") {
+        what = "writes " + target.path.string();
+        if (target.kind == "block" && first.kind == "block") what += " at offset " + std::to_string(target.offset);
+        what += ", already the heartbeat of";
+      }
+      return Fail(key ? key->source() : t.source(), "target \"" + target.name + "\" " + what + " target \"" +
+                                                        first.name + "\" (" + heartbeat_sources_[i] +
+                                                        "): one heartbeat would count twice toward the fence policy");
+    }
+    same_key.push_back(cfg_.targets.size());
+    const auto& where = (key ? key->source() : t.source()).begin;
+    heartbeat_sources_.push_back(file_ + ":" + std::to_string(where.line) + ":" + std::to_string(where.column));
   }
 
   // Keys that make sense only for other kinds are errors, not silently ignored.
@@ -570,6 +652,9 @@ class Parser {
       return Fail(Source(t, "layout"), "target.layout \"" + layout + "\" is not one of plain, cloudstack");
     } else if (target.path.empty()) {
       return Fail(t.source(), "target \"" + target.name + "\" needs a path");
+    } else if (!target.path.has_filename()) {
+      return NotAFile(t, target.path, "a file: every write would fail; give the heartbeat file, e.g. " +
+                                          QuoteToml((target.path / "hb").string()));
     }
     if (t.get("mount")) {
       auto rel = target.path.lexically_relative(mount);
@@ -587,7 +672,6 @@ class Parser {
 
   void BlockTargetKeys(const toml::table& t, TargetConfig& target) {
     Refuse(t, target, {"mount", "layout", "allow_local_filesystem", "peer_watch", "command"});
-    if (cfg_.host.id.size() > 255) return Fail(Source(t, "kind"), "host.id is longer than the 255 bytes a block heartbeat sector holds");
     Path(t, "target", "path", target.path);
     if (const toml::node* n = t.get("offset"); n && !err_) {
       const auto v = n->value_exact<int64_t>();
@@ -597,6 +681,15 @@ class Parser {
       target.offset = static_cast<uint64_t>(*v);
     }
     if (!err_ && target.path.empty()) Fail(t.source(), "target \"" + target.name + "\" needs a path (the device)");
+    if (!err_ && !target.path.has_filename()) NotAFile(t, target.path, "a device: give the device, e.g. \"/dev/sdb\"");
+  }
+
+  // A path with nothing after its last '/', as written or once normalized ("/",
+  // "x/.."), names a directory.
+  void NotAFile(const toml::table& t, const std::filesystem::path& path, const std::string& instead) {
+    const std::string written = t.get("path")->value<std::string>().value_or("");
+    const std::string normalized = written == path.string() ? "" : " (" + path.string() + ")";
+    Fail(Source(t, "path"), "target.path " + QuoteToml(written) + normalized + " names a directory, not " + instead);
   }
 
   void ExecTargetKeys(const toml::table& t, TargetConfig& target) {
@@ -629,6 +722,10 @@ class Parser {
 
   std::string file_;
   const FileReader& read_;
+  // Configured targets by path (exec: NUL and the argv), as indices into
+  // cfg_.targets, and where each one's heartbeat is named ("file:line:column").
+  std::map<std::string, std::vector<size_t>> heartbeats_;
+  std::vector<std::string> heartbeat_sources_;
   const toml::table* cloudstack_ = nullptr;
   Config cfg_;
   std::optional<ConfigError> err_;
@@ -730,7 +827,45 @@ std::optional<ConfigError> NonAsciiOutsideStrings(std::string_view text, std::st
 
 }  // namespace
 
+std::string ListenAddressProblem(std::string_view s) {
+  if (s.find(',') != std::string_view::npos) {
+    return "one host:port only: with a ',' civetweb would listen on every entry of a list";
+  }
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || std::string_view(".:-[]").find(c) != std::string_view::npos) continue;
+    if (c == ' ') return "a space cannot appear in host:port";
+    if (u < 0x21 || u > 0x7e) return "a control or non-ASCII character cannot appear in host:port";
+    return std::string("'") + c + "' cannot appear in host:port";
+  }
+  const auto colon = s.rfind(':');
+  const std::string_view port = colon == std::string_view::npos ? "" : s.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos ||
+      std::stoi(std::string(port)) > 65535) {
+    return "must be host:port, the port a number from 0 to 65535";
+  }
+  const std::string host(s.substr(0, colon));
+  if (host.empty()) return "";  // ":port" stays as it was until it is given a meaning of its own
+  if (host.front() == '[') {
+    in6_addr address{};
+    if (host.size() < 3 || host.back() != ']' ||
+        inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &address) != 1) {
+      return host + " is not an IPv6 address in brackets";
+    }
+    return "";
+  }
+  if (host.find_first_of(":[]") != std::string::npos) return "an IPv6 address goes in brackets, e.g. [::1]:19746";
+  if (std::isdigit(static_cast<unsigned char>(host.front()))) {
+    return DottedQuad(host) ? ""
+                            : host + " is not an IPv4 address (four numbers from 0 to 255, without leading zeros)";
+  }
+  return HostName(host) ? ""
+                        : host + " is not a host name (labels of letters, digits and '-' separated by dots, "
+                                 "starting with a letter)";
+}
+
 std::string ConfigError::ToString() const {
+  if (line == 0) return message;  // the file itself could not be read; the message names it
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
 }
 
@@ -740,8 +875,9 @@ Result<Config, ConfigError> ParseConfig(std::string_view text, std::string_view 
   try {
     root = toml::parse(text, file);
   } catch (const toml::parse_error& e) {
-    return Err{ConfigError{std::string(file), e.source().begin.line, e.source().begin.column,
-                           std::string(e.description())}};
+    // Line 0 would read as "no position" (ConfigError::ToString).
+    return Err{ConfigError{std::string(file), std::max<uint32_t>(1, e.source().begin.line),
+                           std::max<uint32_t>(1, e.source().begin.column), std::string(e.description())}};
   }
   return Parser(std::string(file), read).Run(root);
 }
@@ -752,7 +888,14 @@ Result<Config, ConfigError> LoadConfigFile(const std::filesystem::path& path) {
   constexpr size_t kMaxConfigBytes = 4 << 20;
   constexpr size_t kMaxOtherFileBytes = 16 << 20;  // mountinfo on a host with many mounts
   auto text = ReadRegularFile(path, kMaxConfigBytes);
-  if (!text) return Err{ConfigError{path.string(), 0, 0, text.error()}};
+  if (!text) {
+    std::string message = text.error();
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      message += ": --config takes the configuration file itself (by default /etc/hbfence/hbfence.toml)";
+    }
+    return Err{ConfigError{path.string(), 0, 0, std::move(message)}};
+  }
   const FileReader read = [](const std::filesystem::path& p) { return ReadRegularFile(p, kMaxOtherFileBytes); };
   return ParseConfig(text.value(), std::filesystem::absolute(path).lexically_normal().string(), read);
 }
@@ -771,8 +914,10 @@ PoolChanges SyncDiscoveredPools(const Config& fresh, Config& running) {
     }
   }
   for (const auto& t : fresh.targets) {
+    // A running target on the pool may be one the file no longer configures (edited,
+    // not yet reloaded): it still writes there, and a second one must not join it.
     const bool clashes = std::any_of(kept.begin(), kept.end(), [&](const TargetConfig& k) {
-      return k.name == t.name || k.path == t.path;
+      return k.name == t.name || k.path == t.path || (t.mount && OnPool(k, *t.mount));
     });
     if (t.discovered && !clashes && kept.size() < kMaxTargets) {
       kept.push_back(t);

@@ -80,10 +80,11 @@ struct Config {
 
 struct ConfigError {
   std::string file;
-  uint32_t line = 0;
+  uint32_t line = 0;  // 1-based; 0 only when `file` could not be read at all
   uint32_t column = 0;
   std::string message;
-  std::string ToString() const;  // "file:line:column: message"
+  // "file:line:column: message"; for line 0 the message alone, which names the file.
+  std::string ToString() const;
 };
 
 // How the parser reads the other files a configuration names (agent.properties,
@@ -104,6 +105,13 @@ struct PoolChanges {
   std::vector<TargetConfig> added, removed;
 };
 PoolChanges SyncDiscoveredPools(const Config& fresh, Config& running);
+
+// Why `address` is not one listen address civetweb reads exactly as meant, or ""
+// when it is: host:port, the host a dotted quad (each number 0 to 255, no leading
+// zeros), a host name (RFC 1123 labels, starting with a letter; civetweb resolves
+// it at start) or [IPv6]. ":port" is accepted as before. For web.listen_address
+// and --web.listen-address.
+std::string ListenAddressProblem(std::string_view address);
 
 // Every effective value, one "key = value  # source" line each, for check-config.
 std::vector<std::string> DescribeConfig(const Config& cfg);

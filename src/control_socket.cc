@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -61,6 +62,37 @@ bool PrintableText(std::string_view s) {
   return true;
 }
 
+// Anyone who can create an entry in the socket's directory can bind the path
+// before hbfence does, and then answer in its place or keep it from starting;
+// anyone who can rename a directory above can swap in one of their own. So the
+// directory must be root's and writable by root only, and so must every one above
+// it, except that one above may be sticky instead (like /tmp: only an entry's
+// owner may rename it). Judged on the resolved path, so a symlink counts for where
+// it leads; returns the socket's path in it, which the server then uses, so that
+// nobody can point a symlink elsewhere between the check and the bind.
+Result<std::filesystem::path> TrustedSocketPath(const std::filesystem::path& socket) {
+  const auto dir = socket.parent_path();
+  char resolved[PATH_MAX];
+  if (realpath(dir.c_str(), resolved) == nullptr) return Err{ErrnoMessage("realpath " + dir.string(), errno)};
+  const std::filesystem::path real(resolved);
+  const std::string advice =
+      ": a process that can create or rename entries there could serve the control socket in hbfence's place; "
+      "use a directory owned by root and writable only by root, such as /run/hbfence";
+  for (std::filesystem::path p = real;; p = p.parent_path()) {
+    struct stat st{};
+    if (lstat(p.c_str(), &st) != 0) return Err{ErrnoMessage("stat " + p.string(), errno)};
+    const bool own = p == real;
+    const std::string what = p.string() + (own ? ", the directory of " : ", above ") + socket.string();
+    if (st.st_uid != 0) return Err{what + ", is owned by uid " + std::to_string(st.st_uid) + ", not root" + advice};
+    const bool others_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+    if (others_write && (own || (st.st_mode & S_ISVTX) == 0)) {
+      return Err{fmt::format("{}, is writable by others (mode {:04o}){}", what, st.st_mode & 07777, advice)};
+    }
+    if (p == p.root_path()) break;
+  }
+  return real / socket.filename();
+}
+
 }  // namespace
 
 Result<ControlRequest> ParseControlRequest(std::string_view line) {
@@ -79,11 +111,15 @@ Result<ControlRequest> ParseControlRequest(std::string_view line) {
 ControlServer::ControlServer(std::filesystem::path path, int listen_fd, int wake_fd)
     : path_(std::move(path)), listen_fd_(listen_fd), wake_fd_(wake_fd) {}
 
-Result<std::unique_ptr<ControlServer>> ControlServer::Listen(const std::filesystem::path& path) {
+Result<std::unique_ptr<ControlServer>> ControlServer::Listen(const std::filesystem::path& configured) {
+  if (auto valid = SocketAddress(configured); !valid) return Err{valid.error()};
+  const auto dir = configured.parent_path();
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return Err{ErrnoMessage("mkdir " + dir.string(), errno)};
+  auto trusted = TrustedSocketPath(configured);
+  if (!trusted) return Err{trusted.error()};
+  const std::filesystem::path& path = trusted.value();
   auto addr = SocketAddress(path);
   if (!addr) return Err{addr.error()};
-  const auto dir = path.parent_path();
-  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return Err{ErrnoMessage("mkdir " + dir.string(), errno)};
 
   struct stat st{};
   if (lstat(path.c_str(), &st) == 0) {
@@ -226,6 +262,23 @@ Result<std::string> SendControlRequest(const std::filesystem::path& socket, std:
   if (!addr) return Err{addr.error()};
   const int fd = Connect(addr.value());
   if (fd < 0) return Err{ErrnoMessage("cannot connect to the hbfence control socket " + socket.string(), -fd)};
+  // Whoever listens on the path answers: only root's answer is hbfence's. Anyone
+  // who could bind the path first (a directory others can write) could otherwise
+  // say "ok" for a dead pool, or learn the fence reason. SO_PEERCRED names the
+  // process that called listen(), as it was then.
+  ucred server{};
+  socklen_t len = sizeof server;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &server, &len) != 0) {
+    const int err = errno;
+    close(fd);
+    return Err{ErrnoMessage("control socket " + socket.string() + ": cannot tell who serves it (SO_PEERCRED)", err)};
+  }
+  if (server.uid != 0) {
+    close(fd);
+    return Err{fmt::format("the control socket {} is served by uid {} (pid {}), not by root; not trusting it "
+                           "(another process took the path: is its directory writable by others?)",
+                           socket.string(), server.uid, server.pid)};
+  }
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(timeout).count();
   const timeval tv{static_cast<time_t>(micros / 1000000), static_cast<suseconds_t>(micros % 1000000)};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

@@ -40,8 +40,12 @@ struct ControlHandlers {
 
 class ControlServer {
  public:
-  // Creates the parent directory (0700) if missing, replaces a stale socket (one
-  // nobody listens on; anything else at `path` is an error), binds it mode 0600.
+  // Creates the parent directory (0700) if missing, and refuses it unless it and
+  // every directory above it are root's and writable only by root (one above may
+  // be sticky instead, like /tmp): anyone else able to create or rename entries
+  // there could bind the path first. Symlinks are judged by where they lead, and
+  // the socket is bound there. Replaces a stale socket (one nobody listens on;
+  // anything else at the path is an error), binds it mode 0600.
   static Result<std::unique_ptr<ControlServer>> Listen(const std::filesystem::path& path);
   ~ControlServer();
   ControlServer(const ControlServer&) = delete;
@@ -66,7 +70,9 @@ class ControlServer {
 };
 
 // The client side of `hbfence control`: sends one line, returns the reply line.
-// The error says why no reply came (connect failure, timeout).
+// Only a server running as root is asked: one whose SO_PEERCRED uid is not 0 is
+// sent nothing and is an error. The error says why no reply came (connect
+// failure, a server that is not root, timeout).
 Result<std::string> SendControlRequest(const std::filesystem::path& socket, std::string_view line,
                                        Duration timeout = std::chrono::seconds(10));
 

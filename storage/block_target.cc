@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "src/sys/fs_util.h"
+#include "storage/host_id.h"
 
 namespace hbfence {
 namespace {
@@ -108,9 +109,13 @@ WriteResult BlockTarget::Write(WallTime content_time) {
     // Another host's sector: two hosts advancing one sequence would make a dead one
     // look alive to peer-check. Refuse until the configuration is fixed.
     if (found && found.value().host_id != host_id_) {
+      // Whoever can write the device chose that id: repeat it only if it is one.
+      const std::string& other = found.value().host_id;
+      const std::string whose = ValidHostId(other) ? "host " + other + "'s heartbeat"
+                                                   : "another host's heartbeat (its host id is not a valid host.id)";
       return {WriteError::kOther,
-              cfg_.path.string() + " at offset " + std::to_string(cfg_.offset) + " holds host " + found.value().host_id +
-                  "'s heartbeat, not " + host_id_ + "'s: give every host its own offset (if host.id was renamed, "
+              cfg_.path.string() + " at offset " + std::to_string(cfg_.offset) + " holds " + whose + ", not " +
+                  host_id_ + "'s: give every host its own offset (if host.id was renamed, "
                   "zero the sector: dd if=/dev/zero of=" + cfg_.path.string() + " bs=4096 count=1 seek=" +
                   std::to_string(cfg_.offset / 4096) + " oflag=direct)"};
     }

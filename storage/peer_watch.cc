@@ -4,19 +4,15 @@
 #include <cctype>
 #include <system_error>
 
+#include "storage/host_id.h"
 #include "storage/peer_check.h"
 
 namespace hbfence {
 namespace {
 
-// File names become the `peer` label on every watching host: only what a host
-// name or address can hold, so a stray file cannot break anyone's /metrics.
-bool UsablePeerName(std::string_view name) {
-  if (name.size() <= 3 || name.size() > 255 || !name.starts_with("hb-")) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ':' || c == '_' || c == '-';
-  });
-}
+// File names become the `peer` label on every watching host: only hb-<a valid
+// host.id>, so a stray file cannot break anyone's /metrics.
+bool UsablePeerName(std::string_view name) { return name.starts_with("hb-") && ValidHostId(name.substr(3)); }
 
 }  // namespace
 

@@ -85,6 +85,21 @@ TEST(BlockTargetTest, AnotherHostsSectorIsRefusedNotTakenOver) {
   EXPECT_FALSE(intruder.Write(kT + std::chrono::seconds(2)).ok()) << "and stays refused";
 }
 
+// Whoever can write the device chooses what the sector says: an id that is no
+// valid host.id (a newline would forge a log line) is not repeated.
+TEST(BlockTargetTest, AForeignSectorsInvalidHostIdIsNotRepeated) {
+  TempDir dir;
+  const auto device = MakeDevice(dir / "lun");
+  std::array<uint8_t, kBlockSectorSize> forged{};
+  ASSERT_TRUE(EncodeBlockSector({"x\n2026-01-01 critical forged", 7, 1795000000}, forged).ok());
+  Overwrite(device, 0, std::string(forged.begin(), forged.end()));
+  const auto r = Target(device).Write(kT);
+  EXPECT_EQ(r.error, WriteError::kOther);
+  EXPECT_EQ(r.detail.find('\n'), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("holds another host's heartbeat (its host id is not a valid host.id)"), std::string::npos)
+      << r.detail;
+}
+
 TEST(BlockTargetTest, TouchesOnlyTheSectorAtItsOffset) {
   TempDir dir;
   const auto device = dir / "lun";

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <fcntl.h>
+#include <poll.h>
 
 #include <cstring>
 #include <functional>
@@ -68,7 +69,7 @@ std::string Ask(const std::filesystem::path& socket, const std::string& request)
 
 class ControlSocketTest : public ::testing::Test {
  protected:
-  std::filesystem::path socket() const { return dir / "run" / "control.sock"; }
+  std::filesystem::path socket() const { return socket_dir / "control.sock"; }
   std::filesystem::path journal() const { return dir / "journal.jsonl"; }
 
   std::string Config(const std::string& action, const std::string& fence_extra = "") const {
@@ -140,6 +141,7 @@ class ControlSocketTest : public ::testing::Test {
   }
 
   TempDir dir;
+  std::filesystem::path socket_dir = dir / "run";
   std::string lease_seconds = "5";
   std::string heartbeat_extra;
 };
@@ -392,6 +394,95 @@ TEST_F(ControlSocketTest, OnlyRootMayUseIt) {
   EXPECT_FALSE(std::filesystem::exists(journal()));
 }
 
+// An unprivileged process serving the control socket's path, as one that bound it
+// first in a directory others can write would: a child that becomes uid/gid 65534
+// before it listens (SO_PEERCRED reports the listener's credentials), accepts one
+// connection and answers `reply` to whatever comes. Received() is what it was sent.
+class ImpostorServer {
+ public:
+  ImpostorServer(const std::filesystem::path& socket, const std::string& reply) {
+    int ready[2], received[2];
+    if (::pipe(ready) != 0 || ::pipe(received) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(ready[0]);
+      ::close(received[0]);
+      if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) ::_exit(3);
+      const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      std::strncpy(addr.sun_path, socket.c_str(), sizeof addr.sun_path - 1);
+      if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 4) != 0) {
+        ::_exit(4);
+      }
+      (void)!::write(ready[1], "r", 1);
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 10000) != 1) ::_exit(5);
+      const int client = ::accept(fd, nullptr, nullptr);
+      const timeval tv{2, 0};
+      setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      char buf[512];
+      const ssize_t n = ::recv(client, buf, sizeof buf, 0);
+      (void)!::send(client, reply.data(), reply.size(), MSG_NOSIGNAL);
+      if (n > 0) (void)!::write(received[1], buf, static_cast<size_t>(n));
+      ::_exit(0);
+    }
+    ::close(ready[1]);
+    ::close(received[1]);
+    received_fd_ = received[0];
+    char c = 0;
+    ready_ = pid_ > 0 && ::read(ready[0], &c, 1) == 1;
+    ::close(ready[0]);
+  }
+  ~ImpostorServer() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (received_fd_ >= 0) ::close(received_fd_);
+  }
+  bool ready() const { return ready_; }
+  // What the client sent, once the impostor has answered (or given up).
+  std::string Received() {
+    std::string out;
+    char buf[512];
+    for (ssize_t n; (n = ::read(received_fd_, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+    return out;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int received_fd_ = -1;
+  bool ready_ = false;
+};
+
+TEST(ControlClientTest, RefusesAServerThatIsNotRootAndSendsItNothing) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to become another user";
+  TempDir dir;
+  // A directory anyone can write, as /tmp is: the impostor binds the path first.
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0711), 0);
+  std::filesystem::create_directories(dir / "shared");
+  ASSERT_EQ(::chmod((dir / "shared").c_str(), 01777), 0);
+  const auto socket = dir / "shared" / "control.sock";
+  for (const std::vector<std::string>& request : {std::vector<std::string>{"status", "pool"},
+                                                  std::vector<std::string>{"fence", "cloudstack", "agent"}}) {
+    std::filesystem::remove(socket);
+    ImpostorServer impostor(socket, request[0] == "status" ? "ok pool last success 1 s ago\n" : "accepted hard-reboot\n");
+    ASSERT_TRUE(impostor.ready());
+    std::vector<std::string> argv{HBFENCE_BIN, "control", "--socket", socket.string()};
+    argv.insert(argv.end(), request.begin(), request.end());
+    auto [rc, out] = RunCapture(argv);
+    EXPECT_EQ(rc, 2) << "an impostor's answer must never count: " << out;
+    EXPECT_EQ(out.find("ok pool"), std::string::npos) << out;
+    EXPECT_EQ(out.find("accepted"), std::string::npos) << out;
+    EXPECT_NE(out.find("hbfence: the control socket " + socket.string() + " is served by uid 65534 (pid "),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("not by root; not trusting it"), std::string::npos) << out;
+    EXPECT_EQ(impostor.Received(), "") << "the request is not even sent";
+  }
+}
+
 TEST_F(ControlSocketTest, SocketIsPrivateAndRemovedAtExit) {
   auto d = Start(Config("log-only"));
   struct stat st {};
@@ -403,6 +494,76 @@ TEST_F(ControlSocketTest, SocketIsPrivateAndRemovedAtExit) {
   d->Signal(SIGTERM);
   ASSERT_TRUE(d->WaitExit(5s));
   EXPECT_FALSE(std::filesystem::exists(socket()));
+}
+
+// Whoever can create entries in the socket's directory (or rename one above it)
+// can bind the path first: answer in hbfence's place, or keep it from starting.
+TEST_F(ControlSocketTest, RefusesASocketDirectoryThatIsNotRootsAlone) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a directory away";
+  auto refused = [&](const std::filesystem::path& socket_directory, const std::string& why) {
+    socket_dir = socket_directory;
+    WriteFile(dir / "hbfence.toml", Config("log-only"));
+    DaemonProcess d({"--config", (dir / "hbfence.toml").string()}, dir / "refused.log");
+    const auto status = d.WaitExit(10s);
+    EXPECT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 1) << d.Log();
+    EXPECT_NE(d.Log().find("control socket: " + why), std::string::npos) << d.Log();
+    EXPECT_NE(d.Log().find("use a directory owned by root and writable only by root, such as /run/hbfence"),
+              std::string::npos)
+        << d.Log();
+    EXPECT_FALSE(std::filesystem::exists(socket())) << "nothing bound there";
+  };
+  std::filesystem::create_directories(dir / "open");
+  ASSERT_EQ(::chmod((dir / "open").c_str(), 0777), 0);
+  refused(dir / "open", (dir / "open").string() + ", the directory of " + (dir / "open" / "control.sock").string() +
+                            ", is writable by others (mode 0777)");
+
+  std::filesystem::create_directories(dir / "sticky");
+  ASSERT_EQ(::chmod((dir / "sticky").c_str(), 01777), 0);
+  refused(dir / "sticky", (dir / "sticky").string() + ", the directory of " +
+                              (dir / "sticky" / "control.sock").string() + ", is writable by others (mode 1777)");
+
+  std::filesystem::create_directories(dir / "theirs");
+  ASSERT_EQ(::chmod((dir / "theirs").c_str(), 0700), 0);
+  ASSERT_EQ(::chown((dir / "theirs").c_str(), 65534, 65534), 0);
+  refused(dir / "theirs", (dir / "theirs").string() + ", the directory of " +
+                              (dir / "theirs" / "control.sock").string() + ", is owned by uid 65534, not root");
+
+  // Private itself, but inside a directory where anyone may rename it away.
+  std::filesystem::create_directories(dir / "shared" / "run");
+  ASSERT_EQ(::chmod((dir / "shared").c_str(), 0777), 0);
+  ASSERT_EQ(::chmod((dir / "shared" / "run").c_str(), 0700), 0);
+  refused(dir / "shared" / "run", (dir / "shared").string() + ", above " + (dir / "shared" / "run" / "control.sock").string() +
+                                      ", is writable by others (mode 0777)");
+
+  // A symlink is judged by where it leads.
+  std::filesystem::create_directory_symlink(dir / "open", dir / "link");
+  refused(dir / "link", (dir / "open").string() + ", the directory of " + (dir / "link" / "control.sock").string() +
+                            ", is writable by others (mode 0777)");
+}
+
+TEST_F(ControlSocketTest, AcceptsARootDirectoryInsideAStickyOne) {
+  // As /tmp holds the test directories: a sticky directory above is fine, since
+  // only an entry's owner may rename or remove it.
+  std::filesystem::create_directories(dir / "sticky");
+  ASSERT_EQ(::chmod((dir / "sticky").c_str(), 01777), 0);
+  socket_dir = dir / "sticky" / "run";
+  auto d = Start(Config("log-only"));
+  EXPECT_EQ(Control({"status", "nope"}).second, "unknown nope\n") << d->Log();
+}
+
+TEST_F(ControlSocketTest, ASymlinkedDirectoryIsUsedWhereItLeads) {
+  std::filesystem::create_directories(dir / "real");
+  ASSERT_EQ(::chmod((dir / "real").c_str(), 0700), 0);
+  std::filesystem::create_directory_symlink(dir / "real", dir / "link");
+  socket_dir = dir / "link";
+  auto d = Start(Config("log-only"));
+  EXPECT_EQ(Control({"status", "nope"}).second, "unknown nope\n") << d->Log();
+  struct stat st {};
+  ASSERT_EQ(::lstat((dir / "real" / "control.sock").c_str(), &st), 0) << "bound in the directory the link leads to";
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  d->Signal(SIGTERM);
+  ASSERT_TRUE(d->WaitExit(5s));
+  EXPECT_FALSE(std::filesystem::exists(dir / "real" / "control.sock"));
 }
 
 TEST_F(ControlSocketTest, ReplacesAStaleSocketButNothingElse) {

@@ -111,6 +111,16 @@ TEST(CliTest, MissingValue) {
   EXPECT_EQ(MustFail({"check-config", "--log.level"}), "--log.level needs a value");
 }
 
+TEST(CliTest, ListenAddressFlagIsCheckedLikeTheConfigKey) {
+  EXPECT_EQ(MustFail({"--web.listen-address", "999.1.1.1:80"}),
+            "--web.listen-address \"999.1.1.1:80\": 999.1.1.1 is not an IPv4 address (four numbers from 0 to 255, "
+            "without leading zeros)");
+  EXPECT_EQ(MustFail({"check-config", "--web.listen-address=a:1,b:2"}),
+            "--web.listen-address \"a:1,b:2\": one host:port only: with a ',' civetweb would listen on every entry "
+            "of a list");
+  EXPECT_EQ(MustParse({"--web.listen-address", "localhost:0"}).listen_address, "localhost:0");
+}
+
 TEST(CliTest, BadLogLevel) {
   EXPECT_THAT(MustFail({"--log.level", "verbose"}),
               HasSubstr("--log.level verbose is not one of trace, debug, info, warn, error, critical, off"));

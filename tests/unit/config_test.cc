@@ -471,7 +471,29 @@ TEST(ConfigErrorTest, MissingHostId) {
 
 TEST(ConfigErrorTest, HostIdWithSlash) {
   EXPECT_CONFIG_ERROR("[host]\nid = \"a/b\"\n[[target]]\nname = \"a\"\npath = \"/a/b\"\n", 2, 6,
-                      "host.id must not contain '/'");
+                      "host.id \"a/b\": '/' cannot appear in it");
+}
+
+// The id names the heartbeat file hb-<id> that other hosts list (and export as a
+// metric label) and goes into log lines: a newline in it forged a critical line.
+TEST(ConfigErrorTest, HostIdIsLettersDigitsAndDotDashUnderscoreColon) {
+  auto doc = [](const std::string& id) { return "[host]\nid = \"" + id + "\"\n[[target]]\nname = \"a\"\npath = \"/a/b\"\n"; };
+  const std::string allowed = ": use letters, digits, '.', '-', '_' and ':' only (the id names the heartbeat file "
+                              "hb-<id> other hosts read, and appears in log lines)";
+  EXPECT_CONFIG_ERROR(doc("kvm-07\\n2026-01-01T00:00:00.000+00:00 critical hbfence will reboot system"), 2, 6,
+                      "host.id \"kvm-07\\u000a2026-01-01T00:00:00.000+00:00 critical hbfence will reboot system\": a "
+                      "control character (U+000A) cannot appear in it" + allowed);
+  EXPECT_CONFIG_ERROR(doc("kvm 07"), 2, 6, "host.id \"kvm 07\": a space cannot appear in it" + allowed);
+  EXPECT_CONFIG_ERROR(doc("kvm\\t07"), 2, 6, "a control character (U+0009) cannot appear in it");
+  EXPECT_CONFIG_ERROR(doc("kvm\\u007f"), 2, 6, "a control character (U+007F) cannot appear in it");
+  EXPECT_CONFIG_ERROR(doc("k\\u00e9"), 2, 6, "a non-ASCII character cannot appear in it");
+  EXPECT_CONFIG_ERROR(doc("a*"), 2, 6, "'*' cannot appear in it");
+  EXPECT_CONFIG_ERROR(doc(std::string(253, 'a')), 2, 6,
+                      "host.id is 253 bytes; at most 252 fit the heartbeat file name hb-<id> (255 bytes)");
+  for (const std::string& id : std::vector<std::string>{"10.1.1.7", "kvm-07.example.org", "fd00::7", "0b5a3c1e-7d2f-4c4e-9a55-1f2e3d4c5b6a",
+                               "host_1", std::string(252, 'a')}) {
+    EXPECT_EQ(MustParse(doc(id)).host.id, id);
+  }
 }
 
 TEST(ConfigErrorTest, NoTarget) {
@@ -484,6 +506,44 @@ TEST(ConfigErrorTest, DuplicateTargetNamePointsAtTheSecond) {
       "[[target]]\nname = \"nfs\"\npath = \"/mnt/a/hb\"\n"
       "[[target]]\nname = \"nfs\"\npath = \"/mnt/b/hb\"\n",
       7, 8, "target.name \"nfs\" is used twice");
+}
+
+// One heartbeat configured twice counted twice toward quorum and "all": the second
+// is an error, pointing at what makes it the same, and naming the first.
+TEST(ConfigErrorTest, TheSameHeartbeatTwiceIsAnErrorAtTheSecond) {
+  auto two = [](const std::string& first, const std::string& second) {
+    return "[host]\nid = \"h\"\n[[target]]\nname = \"a\"\n" + first + "[[target]]\nname = \"b\"\n" + second;
+  };
+  // Lines: 3 [[target]], 4 name, 5 first's key...; the second's keys follow.
+  EXPECT_CONFIG_ERROR(two("path = \"/mnt/a/hb\"\n", "path = \"/mnt/a//x/../hb\"\n"), 8, 8,
+                      "target \"b\" writes /mnt/a/hb, already the heartbeat of target \"a\" (hbfence.toml:5:8): "
+                      "one heartbeat would count twice toward the fence policy");
+  // The cloudstack layout's file, from the same mount spelled differently.
+  EXPECT_CONFIG_ERROR(two("mount = \"/mnt/x\"\nlayout = \"cloudstack\"\n", "layout = \"cloudstack\"\nmount = \"/mnt/x/\"\n"), 10,
+                      9, "target \"b\" writes /mnt/x/KVMHA/hb-h, already the heartbeat of target \"a\" (hbfence.toml:5:9)");
+  EXPECT_CONFIG_ERROR(two("mount = \"/mnt/x\"\nlayout = \"cloudstack\"\n", "path = \"/mnt/x/KVMHA/hb-h\"\n"), 9, 8,
+                      "target \"b\" writes /mnt/x/KVMHA/hb-h, already the heartbeat of target \"a\" (hbfence.toml:5:9)");
+  // Block targets: the same sector; a file target on the same path clobbers it too.
+  EXPECT_CONFIG_ERROR(two("kind = \"block\"\npath = \"/dev/sdb\"\n", "kind = \"block\"\npath = \"/dev/sdb\"\noffset = 0\n"),
+                      10, 8, "target \"b\" writes /dev/sdb at offset 0, already the heartbeat of target \"a\" (hbfence.toml:6:8)");
+  EXPECT_CONFIG_ERROR(two("kind = \"block\"\npath = \"/dev/sdb\"\noffset = 8192\n", "path = \"/dev/sdb\"\n"), 10, 8,
+                      "target \"b\" writes /dev/sdb, already the heartbeat of target \"a\" (hbfence.toml:6:8)");
+  EXPECT_CONFIG_ERROR(two("kind = \"exec\"\ncommand = [\"/bin/probe\", \"x\"]\n", "kind = \"exec\"\ncommand = [\"/bin/probe\", \"x\"]\n"),
+                      10, 11, "target \"b\" runs the same command as target \"a\" (hbfence.toml:6:11)");
+  // Relative paths anchor at the file's directory first.
+  const auto relative = ParseConfig(two("path = \"hb\"\n", "path = \"/etc/hbfence/hb\"\n"), "/etc/hbfence/hbfence.toml");
+  ASSERT_FALSE(relative.ok());
+  EXPECT_THAT(relative.error().ToString(),
+              StartsWith("/etc/hbfence/hbfence.toml:8:8: target \"b\" writes /etc/hbfence/hb, already the heartbeat of "
+                         "target \"a\" (/etc/hbfence/hbfence.toml:5:8)"));
+
+  // Different sectors of one device, and different commands, are different heartbeats.
+  EXPECT_EQ(MustParse(two("kind = \"block\"\npath = \"/dev/sdb\"\n", "kind = \"block\"\npath = \"/dev/sdb\"\noffset = 4096\n"))
+                .targets.size(),
+            2u);
+  EXPECT_EQ(MustParse(two("kind = \"exec\"\ncommand = [\"/bin/probe\", \"x\"]\n", "kind = \"exec\"\ncommand = [\"/bin/probe\", \"y\"]\n"))
+                .targets.size(),
+            2u);
 }
 
 TEST(ConfigErrorTest, TargetWithoutNameOrPath) {
@@ -503,6 +563,30 @@ TEST(ConfigErrorTest, PathNotBelowMountPointsAtPath) {
   EXPECT_CONFIG_ERROR(doc("/mnt/a", "/mnt/a"), 5, 8, "is not below mount");
   // ".." is resolved before the check.
   EXPECT_CONFIG_ERROR(doc("/mnt/a/../b/hb", "/mnt/a"), 5, 8, "target.path /mnt/b/hb is not below mount /mnt/a");
+}
+
+// A path ending in '/' (or normalized to one, as "/" and "x/.." are) is a directory:
+// every write failed, so the host fenced after one lease.
+TEST(ConfigErrorTest, TargetPathMustNameAFileNotADirectory) {
+  auto doc = [](const std::string& keys) { return "[host]\nid = \"h\"\n[[target]]\nname = \"a\"\n" + keys; };
+  EXPECT_CONFIG_ERROR(doc("path = \"/\"\n"), 5, 8,
+                      "target.path \"/\" names a directory, not a file: every write would fail; give the heartbeat "
+                      "file, e.g. \"/hb\"");
+  EXPECT_CONFIG_ERROR(doc("path = \"/mnt/a/\"\n"), 5, 8, "target.path \"/mnt/a/\" names a directory, not a file");
+  EXPECT_CONFIG_ERROR(doc("path = \"/mnt/a/\"\nmount = \"/mnt\"\n"), 5, 8, "names a directory, not a file");
+  EXPECT_CONFIG_ERROR(doc("path = \"/mnt/a/hb/.\"\n"), 5, 8,
+                      "target.path \"/mnt/a/hb/.\" (/mnt/a/hb/) names a directory, not a file: every write would "
+                      "fail; give the heartbeat file, e.g. \"/mnt/a/hb/hb\"");
+  EXPECT_CONFIG_ERROR(doc("path = \"/mnt/a/..\"\n"), 5, 8, "target.path \"/mnt/a/..\" (/mnt/) names a directory");
+  EXPECT_CONFIG_ERROR(doc("kind = \"block\"\npath = \"/dev/\"\n"), 6, 8,
+                      "target.path \"/dev/\" names a directory, not a device: give the device, e.g. \"/dev/sdb\"");
+  const auto relative = ParseConfig(doc("path = \".\"\n"), "/etc/hbfence/hbfence.toml");
+  ASSERT_FALSE(relative.ok());
+  EXPECT_EQ(relative.error().ToString(),
+            "/etc/hbfence/hbfence.toml:5:8: target.path \".\" (/etc/hbfence/) names a directory, not a file: every "
+            "write would fail; give the heartbeat file, e.g. \"/etc/hbfence/hb\"");
+  // A mount may end in '/': it is a directory.
+  EXPECT_EQ(MustParse(doc("path = \"/mnt/a/hb\"\nmount = \"/mnt/a/\"\n")).targets[0].path, "/mnt/a/hb");
 }
 
 TEST(ConfigErrorTest, EmptyPaths) {
@@ -562,11 +646,52 @@ TEST(ConfigErrorTest, UnsupportedTargetKind) {
 }
 
 TEST(ConfigErrorTest, BadListenAddressAndLogLevel) {
-  EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"localhost\""), 2, 18, "web.listen_address must be host:port");
+  EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"localhost\""), 2, 18, "must be host:port");
   EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"0.0.0.0:\""), 2, 18, "web.listen_address");
   EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"0.0.0.0:65536\""), 2, 18, "web.listen_address");
   EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"0.0.0.0:http\""), 2, 18, "web.listen_address");
   EXPECT_CONFIG_ERROR(WithMinimal("[log]\nlevel = \"verbose\""), 2, 9, "log.level must be one of");
+}
+
+// civetweb reads listening_ports loosely: "999.1.1.1:p" bound 231.1.1.1,
+// "127.0.0.257" bound 127.0.1.1 and "a:1,b:2" listened on both. One address, exactly.
+TEST(ConfigErrorTest, ListenAddressIsExactlyOneHostAndPort) {
+  const std::pair<std::string, std::string> bad[] = {
+      {"999.1.1.1:19746", "999.1.1.1 is not an IPv4 address (four numbers from 0 to 255, without leading zeros)"},
+      {"127.0.0.257:19746", "127.0.0.257 is not an IPv4 address"},
+      {"a:1,b:2", "one host:port only: with a ',' civetweb would listen on every entry of a list"},
+      {"127.0.0.1:80,127.0.0.2:81", "one host:port only"},
+      {"010.0.0.1:80", "010.0.0.1 is not an IPv4 address"},
+      {"1.2.3:80", "1.2.3 is not an IPv4 address"},
+      {"1.2.3.4.5:80", "1.2.3.4.5 is not an IPv4 address"},
+      {"1.2.3.4 :80", "a space cannot appear in host:port"},
+      {"+1.2.3.4:80", "'+' cannot appear in host:port"},
+      {"1.2.3.4/32:80", "'/' cannot appear in host:port"},
+      {"127.0.0.1:80s", "must be host:port, the port a number from 0 to 65535"},
+      {"127.0.0.1:65536", "must be host:port, the port a number from 0 to 65535"},
+      {"1.2.3.4:5:6", "an IPv6 address goes in brackets, e.g. [::1]:19746"},
+      {"host_name:80", "'_' cannot appear in host:port"},
+      {"-host:80", "-host is not a host name (labels of letters, digits and '-' separated by dots, starting with a "
+                   "letter)"},
+      {"9host:80", "9host is not an IPv4 address"},
+      {"a..b:80", "a..b is not a host name"},
+      {"a-.b:80", "a-.b is not a host name"},
+      {std::string(64, 'a') + ":80", std::string(64, 'a') + " is not a host name"},
+      {"[::1:80", "[::1 is not an IPv6 address in brackets"},
+      {"[zz]:80", "[zz] is not an IPv6 address in brackets"},
+      {"[::1]:", "must be host:port"},
+  };
+  for (const auto& [address, problem] : bad) {
+    EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = '" + address + "'"), 2, 18,
+                        "web.listen_address \"" + address + "\": " + problem);
+  }
+  EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"127.0.0.1:80\\n\""), 2, 18,
+                      "web.listen_address \"127.0.0.1:80\\u000a\": a control or non-ASCII character cannot appear");
+  for (const std::string good : {"127.0.0.1:9100", "0.0.0.0:19746", "255.255.255.255:0", "10.1.1.7:65535",
+                                 "localhost:19746", "kvm-07.example.org:19746", "[::1]:19746", "[::]:80",
+                                 "[fe80::1]:80", ":19746"}) {
+    EXPECT_EQ(MustParse(WithMinimal("[web]\nlisten_address = '" + good + "'")).web.listen_address, good);
+  }
 }
 
 TEST(ConfigErrorTest, ToStringFormat) {
@@ -721,6 +846,16 @@ TEST(LoadConfigFileTest, MissingFileIsAnErrorWithTheReason) {
   EXPECT_EQ(r.error().message, "cannot open " + (dir / "absent.toml").string() + ": No such file or directory");
 }
 
+// Once "host.id is required" (a directory read as an empty document); now what it
+// is, with no made-up position.
+TEST(LoadConfigFileTest, ADirectoryIsNamedAsADirectory) {
+  testing::TempDir dir;
+  auto r = LoadConfigFile(dir.path());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().ToString(), dir.path().string() + " is a directory, not a regular file: --config takes the "
+                                                        "configuration file itself (by default /etc/hbfence/hbfence.toml)");
+}
+
 // A FIFO where the config was: refused at once, never a read that blocks (a reload
 // blocked here held the signal thread, and SIGTERM with it).
 TEST(LoadConfigFileTest, FifoIsRefusedWithoutBlocking) {
@@ -728,8 +863,7 @@ TEST(LoadConfigFileTest, FifoIsRefusedWithoutBlocking) {
   ASSERT_EQ(::mkfifo((dir / "hbfence.toml").c_str(), 0600), 0);
   auto r = LoadConfigFile(dir / "hbfence.toml");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().ToString(), (dir / "hbfence.toml").string() + ":0:0: " + (dir / "hbfence.toml").string() +
-                                       " is a FIFO, not a regular file");
+  EXPECT_EQ(r.error().ToString(), (dir / "hbfence.toml").string() + " is a FIFO, not a regular file");
 }
 
 TEST(LoadConfigFileTest, AgentPropertiesFifoIsRefusedWithoutBlocking) {
@@ -1162,6 +1296,22 @@ TEST(PoolDiscoveryTest, PeriodicDiscoveryFollowsTheMountTableAndNothingElse) {
   EXPECT_EQ(running.fence.policy, Policy::kAny);
   const auto again = SyncDiscoveredPools(fresh, running);
   EXPECT_TRUE(again.added.empty() && again.removed.empty()) << "nothing changes the second time";
+}
+
+// A pool a running configured target already heartbeats never becomes a second
+// target, even when the file no longer configures it (edited, not yet reloaded).
+TEST(PoolDiscoveryTest, PeriodicDiscoveryNeverAddsAPoolARunningTargetWrites) {
+  Files mounted{{{"/proc/self/mountinfo", "41 22 0:61 / /mnt/b rw - nfs4 s:/b rw\n"}}};
+  const std::string on_b = "[[target]]\nname = \"primary\"\npath = \"/mnt/b/hbfence/hb\"\n";
+  Config running = MustParseWith(WithCloudStack("discover_pools = true", on_b), mounted);
+  ASSERT_EQ(running.targets.size(), 1u) << "the configured target covers the pool";
+  const Config fresh = MustParseWith(WithCloudStack("discover_pools = true"), mounted);
+  ASSERT_EQ(fresh.targets.size(), 1u);
+  ASSERT_TRUE(fresh.targets[0].discovered);
+  const auto changes = SyncDiscoveredPools(fresh, running);
+  EXPECT_TRUE(changes.added.empty()) << changes.added.size() << " added: " << changes.added[0].path;
+  ASSERT_EQ(running.targets.size(), 1u);
+  EXPECT_EQ(running.targets[0].name, "primary");
 }
 
 }  // namespace
