@@ -278,7 +278,10 @@ TEST_F(DaemonTest, HardRebootWritesTheJournalThenTheSysrqStandIn) {
   RepairTarget();
   auto again = Start({.action = "hard-reboot"});
   ASSERT_GT(again->Port(), 0) << again->Log();
-  EXPECT_NEAR(Metric(Scrape(*again), "hbfence_last_fence_timestamp_seconds"), ToUnixSeconds(last->time), 0.01);
+  // The journal is read in the background at start: wait for it, not for a fixed time.
+  const auto reported = WaitForMetric(again->Port(), "hbfence_last_fence_timestamp_seconds", [](double v) { return v > 0; });
+  ASSERT_TRUE(reported) << again->Log();
+  EXPECT_NEAR(*reported, ToUnixSeconds(last->time), 0.01);
   // The lease of the killed daemon belonged to the boot before: no second fence.
   ASSERT_TRUE(WaitForMetric(again->Port(), "hbfence_heartbeat_writes_total{target=\"primary\"}",
                             [](double v) { return v >= 2; }));

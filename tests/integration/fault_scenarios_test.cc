@@ -409,6 +409,8 @@ TEST_F(FaultScenarioTest, HardRebootOnlyAfterTheJournalIsDurable) {
   std::filesystem::remove(dir_ / "sysrq");
   WriteFile(dir_ / "sysrq", "");
   Start({.action = "hard-reboot"});
+  // The journal is read in the background at start.
+  ASSERT_TRUE(WaitFor("hbfence_last_fence_timestamp_seconds", [](double v) { return v > 0; }));
   EXPECT_NEAR(Value("hbfence_last_fence_timestamp_seconds"), ToUnixSeconds(entries[0].time), 0.01);
   Record("7 hard-reboot", "journal durable before sysrq; reported after restart", "ok");
 }
