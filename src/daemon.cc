@@ -349,6 +349,9 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
   const auto& f = cfg_->fence;
   metrics_.SetConfig(Name(f.action), Name(f.policy), f.action != FenceActionKind::kLogOnly,
                      {timings_.interval, timings_.timeout, timings_.lease}, cfg_->unknown_fence_action);
+  std::vector<std::pair<std::string_view, std::string_view>> steps;
+  for (const auto& [action, result] : PossibleSteps(f)) steps.emplace_back(Name(action), result);
+  metrics_.StartActionSteps(steps);
   for (const auto& warning : cfg_->warnings) spdlog::warn("configuration: {}", warning);
   if (f.action == FenceActionKind::kLogOnly) {
     spdlog::warn("fencing is DISARMED: fence.action is log-only; a lost heartbeat will only be logged");
