@@ -248,6 +248,9 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
   if (cfg_ && cfg_->web.listen_address != cfg->web.listen_address) {
     spdlog::warn("web.listen_address changed to {}; it takes effect at the next restart", cfg->web.listen_address);
   }
+  if (cfg_ && cfg_->web.basic_auth_users != cfg->web.basic_auth_users) {
+    spdlog::warn("web.basic_auth_users changed; the new users and hashes take effect at the next restart");
+  }
   if (!cfg_ && !cfg->watchdog.device.empty()) {
     // Pet three times per watchdog timeout: one late wake-up must not reset the host.
     watchdog_period_ = cfg->watchdog.timeout / 3;

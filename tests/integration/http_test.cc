@@ -1,6 +1,7 @@
 // The HTTP endpoint of the real daemon under hostile clients: slow clients, floods
 // of wrong passwords; and what it protects.
 #include <crypt.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -38,12 +39,15 @@ class HttpTest : public ::testing::Test {
                                            dir / "daemon.log");
   }
 
-  std::unique_ptr<DaemonProcess> StartWithUser(const std::string& password, int cost) {
+  static std::string Users(const std::string& password, int cost) {
     char salt[CRYPT_GENSALT_OUTPUT_SIZE];
     EXPECT_NE(crypt_gensalt_rn("$2y$", static_cast<unsigned long>(cost), nullptr, 0, salt, sizeof salt), nullptr);
     crypt_data data{};
     const std::string hash = crypt_r(password.c_str(), salt, &data);
-    return Start("[web.basic_auth_users]\nprometheus = \"" + hash + "\"\n");
+    return "[web.basic_auth_users]\nprometheus = \"" + hash + "\"\n";
+  }
+  std::unique_ptr<DaemonProcess> StartWithUser(const std::string& password, int cost) {
+    return Start(Users(password, cost));
   }
 
   TempDir dir;
@@ -188,6 +192,22 @@ TEST_F(HttpTest, FloodOfWrongPasswordsTakesBoundedCpuAndScrapesGetThrough) {
               flood.answered(), slowest * 1e3);
   EXPECT_LT(cores, 0.5);
   EXPECT_LT(slowest, 5.0);
+}
+
+// Users are read at start only (the server holds them); a reload that changes them
+// says so instead of silently keeping the old ones.
+TEST_F(HttpTest, AReloadKeepsTheUsersAndSaysSo) {
+  auto d = StartWithUser("s3cret", 4);
+  ASSERT_GT(d->Port(), 0) << d->Log();
+  const std::string config = testing::ReadAll(dir / "hbfence.toml");
+  const auto users = config.find("[web.basic_auth_users]");
+  const auto end = config.find("[heartbeat]");
+  WriteFile(dir / "hbfence.toml", config.substr(0, users) + Users("changed", 4) + config.substr(end));
+  d->Signal(SIGHUP);
+  EXPECT_TRUE(d->WaitForLog("web.basic_auth_users changed; the new users and hashes take effect at the next restart"))
+      << d->Log();
+  EXPECT_EQ(HttpGet(d->Port(), "/metrics", "GET", 5s, Credentials("prometheus:s3cret")).status, 200);
+  EXPECT_EQ(HttpGet(d->Port(), "/metrics", "GET", 5s, Credentials("prometheus:changed")).status, 401);
 }
 
 }  // namespace
