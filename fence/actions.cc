@@ -172,6 +172,58 @@ ActionPlan PlanAction(const FenceConfig& cfg, std::span<const JournalEntry> hist
   return plan;
 }
 
+namespace {
+
+using Steps = std::vector<std::pair<FenceActionKind, std::string_view>>;
+
+void AddStep(Steps& out, FenceActionKind action, std::string_view result) {
+  if (std::find(out.begin(), out.end(), std::pair{action, result}) == out.end()) out.emplace_back(action, result);
+}
+
+// What Execute() of `action` can report; mirrors the classes above.
+void AddResults(Steps& out, FenceActionKind action) {
+  switch (action) {
+    case FenceActionKind::kHardReboot:
+      for (auto r : {"success", "failed"}) AddStep(out, action, r);
+      return;
+    case FenceActionKind::kGracefulReboot:
+      AddStep(out, action, "escalated");
+      AddResults(out, FenceActionKind::kHardReboot);
+      return;
+    case FenceActionKind::kRestartAgent:
+      for (auto r : {"success", "failed", "timeout"}) AddStep(out, action, r);
+      return;
+    case FenceActionKind::kLogOnly:
+      AddStep(out, action, "logged");
+      return;
+    case FenceActionKind::kCustom:
+      for (auto r : {"success", "failed", "timeout", "refused"}) AddStep(out, action, r);
+      AddResults(out, FenceActionKind::kHardReboot);
+      return;
+  }
+}
+
+// `run` as PlanAction's reboot cap leaves it: itself, or rate_limited and log-only.
+void AddCapped(Steps& out, const FenceConfig& cfg, FenceActionKind run) {
+  AddResults(out, run);
+  if (RebootsHost(run) && cfg.max_fences_per_hour > 0) {
+    AddStep(out, run, "rate_limited");
+    AddResults(out, FenceActionKind::kLogOnly);
+  }
+}
+
+}  // namespace
+
+std::vector<std::pair<FenceActionKind, std::string_view>> PossibleSteps(const FenceConfig& cfg) {
+  Steps out;
+  AddCapped(out, cfg, cfg.action);
+  if (cfg.action == FenceActionKind::kRestartAgent && cfg.restart_agent_max_per_hour > 0) {
+    AddStep(out, FenceActionKind::kRestartAgent, "rate_limited");
+    AddCapped(out, cfg, cfg.restart_agent_escalation);
+  }
+  return out;
+}
+
 std::unique_ptr<FenceAction> MakeFenceAction(const FenceConfig& cfg, ActionDeps deps) {
   switch (cfg.action) {
     case FenceActionKind::kHardReboot: return std::make_unique<HardReboot>(cfg, deps);

@@ -8,6 +8,8 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fence/decide.h"
@@ -80,6 +82,13 @@ struct ActionPlan {
   FenceActionKind escalation = FenceActionKind::kHardReboot;
 };
 ActionPlan PlanAction(const FenceConfig& cfg, std::span<const JournalEntry> history, WallTime now);
+
+// Every (action, result) pair a decision under `cfg` can report: the configured
+// action's results, those of the hard-reboot it falls back or escalates to, the
+// restart-agent escalation's, and the rate_limited steps of the hourly limits that
+// are set (with the log-only step a capped reboot degrades to). At most 12 pairs;
+// hbfence_fence_actions_total starts each of them at 0.
+std::vector<std::pair<FenceActionKind, std::string_view>> PossibleSteps(const FenceConfig& cfg);
 
 // Why a custom fence script would be refused (missing, not a regular executable
 // file, not owned by root, group/world-writable); empty when it may run.

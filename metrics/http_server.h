@@ -1,8 +1,13 @@
-// The HTTP endpoint: prometheus-cpp's Exposer serves /metrics; a civetweb
-// begin_request hook serves `/` (landing page) and `/healthz`, and answers 405 to
-// anything but GET and HEAD. Requests are bounded in size, connections in number
-// (one worker thread each), and nothing served here can trigger an action.
-// Handlers run on civetweb's worker threads and must be thread-safe.
+// The HTTP endpoint: prometheus-cpp's Exposer serves GET /metrics; a civetweb
+// begin_request hook answers everything else first: 405 to anything but GET and
+// HEAD, /healthz (no credentials: a bare status), basic auth for every other page
+// when users are configured, `/` (landing page) and HEAD /metrics.
+//
+// Limits (slow and hostile clients): kWorkers requests at once, one worker thread
+// each; a request's headers must arrive within kRequestTimeout (which also bounds
+// each stall while writing an answer); no keep-alive, so a client cannot keep a
+// worker between requests; 8 KiB per request. Nothing served here can trigger an
+// action. Handlers run on civetweb's worker threads and must be thread-safe.
 #pragma once
 
 #include <functional>
@@ -10,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "metrics/basic_auth.h"
 #include "metrics/metrics.h"
 #include "src/sys/result.h"
 
@@ -26,8 +32,19 @@ struct HttpHandlers {
 
 class HttpServer {
  public:
+  // A slow client holds a worker for up to about two request timeouts (civetweb
+  // checks the deadline after each read); N of them delay a scrape by roughly
+  // (N - kWorkers) / kWorkers × 1.5 s. Measured with 60: 2-4.5 s.
+  static constexpr int kWorkers = 16;
+  static constexpr auto kRequestTimeout = std::chrono::milliseconds(1000);
+  static constexpr int kListenBacklog = 64;  // with civetweb's queue of 20: 60 slow clients drop no SYN
+  // A failed login (wrong, throttled or malformed credentials) is answered after
+  // this long, holding its worker: 16 connections get ~64 answers per second.
+  static constexpr auto kFailedLoginAnswer = std::chrono::milliseconds(250);
+
   // Binds `listen_address` ("host:port"; port 0 picks a free port). With
-  // `basic_auth_users` (user -> bcrypt hash) non-empty, /metrics needs one of them.
+  // `basic_auth_users` (user -> bcrypt hash) non-empty, every page but /healthz
+  // needs one of them (see basic_auth.h).
   // One instance per process: civetweb's request hook has no user pointer.
   static Result<std::unique_ptr<HttpServer>> Start(const std::string& listen_address,
                                                    const std::map<std::string, std::string>& basic_auth_users,
@@ -37,6 +54,7 @@ class HttpServer {
 
  private:
   HttpServer() = default;
+  std::unique_ptr<BasicAuth> auth_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
 

@@ -258,6 +258,12 @@ void Metrics::SetConfig(std::string_view fence_action, std::string_view policy, 
 
 void Metrics::CountDecision(std::string_view action) { f_->decisions.Add({{"action", std::string(action)}}).Increment(); }
 
+void Metrics::StartActionSteps(const std::vector<std::pair<std::string_view, std::string_view>>& steps) {
+  for (const auto& [action, result] : steps) {
+    f_->actions.Add({{"action", std::string(action)}, {"result", std::string(result)}});
+  }
+}
+
 void Metrics::CountAction(std::string_view action, std::string_view result) {
   f_->actions.Add({{"action", std::string(action)}, {"result", std::string(result)}}).Increment();
 }

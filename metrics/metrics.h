@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "src/sys/time.h"
@@ -90,6 +91,10 @@ class Metrics {
   void SetConfig(std::string_view fence_action, std::string_view policy, bool armed, const HeartbeatSettings& hb,
                  bool unknown_fence_action);
   void CountDecision(std::string_view action);
+  // Starts hbfence_fence_actions_total{action,result} at 0 for each pair (those the
+  // configuration can produce), so a healthy host has the series; existing ones
+  // keep their counts, and none is ever removed.
+  void StartActionSteps(const std::vector<std::pair<std::string_view, std::string_view>>& steps);
   void CountAction(std::string_view action, std::string_view result);
   void CountJournalError();
   void SetFencePending(bool pending);

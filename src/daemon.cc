@@ -304,6 +304,9 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
   if (cfg_ && cfg_->web.listen_address != cfg->web.listen_address) {
     spdlog::warn("web.listen_address changed to {}; it takes effect at the next restart", cfg->web.listen_address);
   }
+  if (cfg_ && cfg_->web.basic_auth_users != cfg->web.basic_auth_users) {
+    spdlog::warn("web.basic_auth_users changed; the new users and hashes take effect at the next restart");
+  }
   if (!cfg_ && !cfg->watchdog.device.empty()) {
     // Pet three times per watchdog timeout: one late wake-up must not reset the host.
     watchdog_period_ = cfg->watchdog.timeout / 3;
@@ -433,6 +436,9 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
   const auto& f = cfg_->fence;
   metrics_.SetConfig(Name(f.action), Name(f.policy), f.action != FenceActionKind::kLogOnly,
                      {timings_.interval, timings_.timeout, timings_.lease}, cfg_->unknown_fence_action);
+  std::vector<std::pair<std::string_view, std::string_view>> steps;
+  for (const auto& [action, result] : PossibleSteps(f)) steps.emplace_back(Name(action), result);
+  metrics_.StartActionSteps(steps);
   for (const auto& warning : cfg_->warnings) spdlog::warn("configuration: {}", warning);
   if (f.action == FenceActionKind::kLogOnly) {
     spdlog::warn("fencing is DISARMED: fence.action is log-only; a lost heartbeat will only be logged");

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -39,9 +41,18 @@ class ActionsTest : public ::testing::Test {
     WriteRecorderScript(cfg.systemctl_path, dir / "systemctl.log");
   }
 
+  // Also checks that hbfence_fence_actions_total was started at 0 for every step
+  // reported (PossibleSteps), whatever the outcome.
   std::vector<ActionStep> Execute(FenceActionKind kind) {
     cfg.action = kind;
-    return MakeFenceAction(cfg, deps)->Execute(decision);
+    auto steps = MakeFenceAction(cfg, deps)->Execute(decision);
+    const auto possible = PossibleSteps(cfg);
+    for (const auto& s : steps) {
+      EXPECT_NE(std::find(possible.begin(), possible.end(), std::pair<FenceActionKind, std::string_view>{s.action, s.result}),
+                possible.end())
+          << Name(s.action) << "=" << s.result << " is not in PossibleSteps";
+    }
+    return steps;
   }
 
   TempDir dir;

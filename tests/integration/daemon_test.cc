@@ -120,6 +120,24 @@ TEST_F(DaemonTest, ServesMetricsThatPromtoolAccepts) {
   EXPECT_EQ(out, "") << "promtool must report nothing";
 }
 
+// Dashboards and rate() need the fence action series before the first action: a
+// healthy armed host exports every step its configuration can produce, at 0, and
+// no other.
+TEST_F(DaemonTest, FenceActionSeriesStartAtZeroOnAHealthyHost) {
+  auto d = Start({.action = "hard-reboot"});
+  ASSERT_GT(d->Port(), 0) << d->Log();
+  ASSERT_TRUE(WaitForMetric(d->Port(), "hbfence_heartbeat_writes_total{target=\"primary\"}", [](double v) { return v >= 1; }));
+  const std::string text = Scrape(*d);
+  for (const char* series : {"{action=\"hard-reboot\",result=\"success\"}", "{action=\"hard-reboot\",result=\"failed\"}",
+                             "{action=\"hard-reboot\",result=\"rate_limited\"}", "{action=\"log-only\",result=\"logged\"}"}) {
+    EXPECT_EQ(MetricValue(text, std::string("hbfence_fence_actions_total") + series), 0) << series;
+  }
+  size_t series = 0;
+  for (size_t at = 0; (at = text.find("\nhbfence_fence_actions_total{", at)) != std::string::npos; ++at) ++series;
+  EXPECT_EQ(series, 4u) << text;
+  EXPECT_FALSE(std::filesystem::exists(dir / "sysrq"));
+}
+
 TEST_F(DaemonTest, LandingPageHealthAndMethods) {
   auto d = Start();
   ASSERT_GT(d->Port(), 0) << d->Log();

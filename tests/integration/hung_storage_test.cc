@@ -11,6 +11,7 @@
 
 #include "faultfs_mount.h"
 #include "fence/journal.h"
+#include "metrics/http_server.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -35,7 +36,7 @@ size_t CountEntries(const std::filesystem::path& dir) {
   return n;
 }
 
-// Threads by name; civetweb starts its workers lazily, up to num_threads (4).
+// Threads by name; civetweb starts its workers lazily, up to HttpServer::kWorkers.
 std::map<std::string, int> ThreadsByName(pid_t pid) {
   std::map<std::string, int> out;
   for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
@@ -116,7 +117,7 @@ TEST(HungStorageTest, AHungWriteWedgesNothingElse) {
                             [&](double v) { return v >= *MetricValue(text, "hbfence_heartbeat_writes_total{target=\"hung\"}") + 10; }));
   auto threads_after = ThreadsByName(d.pid());
   EXPECT_EQ(threads_after["hbfence-writer"], 2) << "one writer per target, however long the hang";
-  EXPECT_LE(threads_after["civetweb-worker"], 4);
+  EXPECT_LE(threads_after["civetweb-worker"], HttpServer::kWorkers);
   threads_before.erase("civetweb-worker");
   threads_after.erase("civetweb-worker");
   EXPECT_EQ(threads_after, threads_before);

@@ -134,6 +134,7 @@ HttpResponse HttpGet(int port, const std::string& path, const std::string& metho
   if (resp.rfind("HTTP/1.", 0) != 0 || resp.size() < 12) return out;
   out.status = std::stoi(resp.substr(9, 3));
   const auto body = resp.find("\r\n\r\n");
+  out.headers = resp.substr(0, body);
   if (body != std::string::npos) out.body = resp.substr(body + 4);
   return out;
 }

@@ -41,6 +41,7 @@ class DaemonProcess {
 
 struct HttpResponse {
   int status = 0;  // 0: no answer within the timeout
+  std::string headers;  // the status line and header lines, as received
   std::string body;
 };
 HttpResponse HttpGet(int port, const std::string& path, const std::string& method = "GET",

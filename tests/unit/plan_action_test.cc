@@ -1,5 +1,7 @@
 // The hourly fence limits, from journal history: a pure function of config,
 // history and now.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "fence/actions.h"
@@ -77,6 +79,56 @@ TEST(PlanActionTest, ZeroMeansNoLimit) {
   cfg.max_fences_per_hour = 0;
   EXPECT_EQ(PlanAction(cfg, History("hard-reboot", {1min, 2min, 3min, 4min, 5min}), kNow).run,
             FenceActionKind::kHardReboot);
+}
+
+std::vector<std::string> Steps(const FenceConfig& cfg) {
+  std::vector<std::string> out;
+  for (const auto& [action, result] : PossibleSteps(cfg)) out.push_back(std::string(Name(action)) + "=" + std::string(result));
+  return out;
+}
+
+TEST(PossibleStepsTest, EachActionItsResultsFallbacksAndLimits) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(Steps(Cfg(FenceActionKind::kLogOnly)), V{"log-only=logged"});
+  EXPECT_EQ(Steps(Cfg(FenceActionKind::kHardReboot)),
+            (V{"hard-reboot=success", "hard-reboot=failed", "hard-reboot=rate_limited", "log-only=logged"}));
+  auto custom = Cfg(FenceActionKind::kCustom);
+  custom.max_fences_per_hour = 0;
+  EXPECT_EQ(Steps(custom), (V{"custom=success", "custom=failed", "custom=timeout", "custom=refused",
+                              "hard-reboot=success", "hard-reboot=failed"}));
+  auto agent = Cfg(FenceActionKind::kRestartAgent);
+  agent.restart_agent_escalation = FenceActionKind::kGracefulReboot;
+  EXPECT_EQ(Steps(agent), (V{"restart-agent=success", "restart-agent=failed", "restart-agent=timeout",
+                             "restart-agent=rate_limited", "graceful-reboot=escalated", "hard-reboot=success",
+                             "hard-reboot=failed", "graceful-reboot=rate_limited", "log-only=logged"}));
+  agent.restart_agent_max_per_hour = 0;
+  EXPECT_EQ(Steps(agent), (V{"restart-agent=success", "restart-agent=failed", "restart-agent=timeout"}));
+}
+
+// Whatever the history, the steps PlanAction reports were started at 0, and no
+// configuration starts more than the 12 the header promises.
+TEST(PossibleStepsTest, CoverEveryPlanAndStayBounded) {
+  const FenceActionKind all[] = {FenceActionKind::kHardReboot, FenceActionKind::kGracefulReboot,
+                                 FenceActionKind::kRestartAgent, FenceActionKind::kLogOnly, FenceActionKind::kCustom};
+  for (auto action : all) {
+    for (auto escalation : all) {
+      for (int limit : {0, 1}) {
+        auto cfg = Cfg(action);
+        cfg.restart_agent_escalation = escalation;
+        cfg.restart_agent_max_per_hour = limit;
+        cfg.max_fences_per_hour = limit;
+        const auto possible = Steps(cfg);
+        EXPECT_LE(possible.size(), 12u);
+        auto history = History("restart-agent", {5min});
+        auto reboots = History("hard-reboot", {10min});
+        history.insert(history.end(), reboots.begin(), reboots.end());
+        for (const auto& step : PlanAction(cfg, history, kNow).limited) {
+          const std::string s = std::string(Name(step.action)) + "=" + step.result;
+          EXPECT_NE(std::find(possible.begin(), possible.end(), s), possible.end()) << s;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
