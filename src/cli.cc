@@ -22,9 +22,10 @@ std::string Usage() {
       (file: the Unix seconds it holds; block: the sector's sequence number); missing,
       empty, unparsable, never written, bad checksum, unreadable within 10 s or frozen
       is DEAD. No clocks are compared, so a writer running ahead is not ALIVE.
-      First line, as CloudStack's kvmheartbeat.sh -r prints it:
+      First line, as CloudStack's kvmheartbeat.sh -r prints it (old and new agents
+      alike find "> DEAD <"):
   =====> ALIVE <=====
-  =====> Considering host as DEAD because last write on [FILE] was [N] seconds ago, but the max interval is [W] <======
+  =====> DEAD <====== Considering host as DEAD because last write on [FILE] was [N] seconds ago, but the max interval is [W]
       then the reasons. FILE is the file, or DEVICE (DEVICE@BYTES when BYTES is not 0).
       N = our clock minus the time written (negative: the writer's clock runs ahead;
       our Unix time when nothing was readable). Exit 0 either way, 2 on a usage error.

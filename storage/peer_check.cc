@@ -97,8 +97,9 @@ std::string FormatVerdictLine(const PeerVerdict& verdict, const std::string& sou
   if (verdict.alive) return "=====> ALIVE <=====";
   const int64_t now = WholeSeconds(wall_now.time_since_epoch());
   const int64_t since_write = now - verdict.last_written_at_unix.value_or(0);
-  return "=====> Considering host as DEAD because last write on [" + source + "] was [" + std::to_string(since_write) +
-         "] seconds ago, but the max interval is [" + std::to_string(WholeSeconds(window)) + "] <======";
+  return "=====> DEAD <====== Considering host as DEAD because last write on [" + source + "] was [" +
+         std::to_string(since_write) + "] seconds ago, but the max interval is [" + std::to_string(WholeSeconds(window)) +
+         "]";
 }
 
 Result<int64_t, std::string> ReadHeartbeatFile(const std::filesystem::path& path) {

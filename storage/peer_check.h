@@ -53,7 +53,11 @@ PeerVerdict CheckPeer(const HeartbeatReader& read, const Clock& clock, Duration 
 
 // The first output line, which CloudStack's agent parses:
 // =====> ALIVE <=====
-// =====> Considering host as DEAD because last write on [FILE] was [N] seconds ago, but the max interval is [W] <======
+// =====> DEAD <====== Considering host as DEAD because last write on [FILE] was [N] seconds ago, but the max interval is [W]
+// The DEAD line opens with kvmheartbeat.sh's original "=====> DEAD <======": older
+// agents (KVMHAChecker) look for "> DEAD <" in it, current ones (LibvirtStoragePool)
+// for "DEAD"; the explanation newer scripts print stays on the same line, so the
+// agent's log, which quotes it, shows why.
 // N = wall_now - last_written_at_unix, informational: negative when the writer's
 // clock runs ahead (printed as is, it shows by how much). When nothing could be read,
 // N is the local Unix time now (as if the file said 0, the epoch): larger than any

@@ -10,8 +10,9 @@
 #                   for it. Non-zero when hbfence is unreachable (not running: the
 #                   agent's own judgement applies). Never writes a heartbeat itself.
 #   -r              peer check: is host -h still writing <mount>/KVMHA/hb-<host>?
-#                   Prints "=====> ALIVE <=====" or "=====> Considering host as
-#                   DEAD because ... <======"; -t is the window in seconds.
+#                   Prints "=====> ALIVE <=====" or "=====> DEAD <======
+#                   Considering host as DEAD because ..."; -t is the window in
+#                   seconds.
 #   -c              ask hbfence to fence this host through its configured action.
 # -i and -p (the NFS server and export) are accepted and ignored: hbfence never
 # mounts anything; CloudStack's agent keeps the pool mounted.

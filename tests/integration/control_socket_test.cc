@@ -524,7 +524,7 @@ TEST_F(CloudStackScriptsTest, PeerCheckReadsTheOtherHostsFile) {
   EXPECT_EQ(out.rfind("=====> ALIVE <=====\n", 0), 0u) << out;
   std::tie(rc, out) = Script("kvmsmpheartbeat.sh", {"-r", "-m", mnt(), "-h", "192.0.2.99", "-t", "2"});
   EXPECT_EQ(rc, 0) << out;
-  EXPECT_EQ(out.rfind("=====> Considering host as DEAD because ", 0), 0u) << out;
+  EXPECT_EQ(out.rfind("=====> DEAD <====== Considering host as DEAD because ", 0), 0u) << out;
 }
 
 TEST_F(CloudStackScriptsTest, FlagsAreCheckedLikeTheOriginals) {

@@ -56,9 +56,11 @@ int64_t UnixNow() {
 }
 
 // N from an exact DEAD line for `source` and `window`; nullopt if the line is anything else.
+// The line opens with "=====> DEAD <======", which both agents find: older releases
+// look for "> DEAD <", current ones for "DEAD".
 std::optional<int64_t> DeadSecondsAgo(const std::string& line, const std::string& source, int window) {
-  const std::string head = "=====> Considering host as DEAD because last write on [" + source + "] was [";
-  const std::string tail = "] seconds ago, but the max interval is [" + std::to_string(window) + "] <======";
+  const std::string head = "=====> DEAD <====== Considering host as DEAD because last write on [" + source + "] was [";
+  const std::string tail = "] seconds ago, but the max interval is [" + std::to_string(window) + "]";
   if (line.size() <= head.size() + tail.size() || line.rfind(head, 0) != 0 ||
       line.compare(line.size() - tail.size(), tail.size(), tail) != 0) {
     return std::nullopt;

@@ -77,8 +77,8 @@ TEST(CheckPeerTest, FrozenValueIsDead) {
   EXPECT_EQ(v.last_written_at_unix, written);
   EXPECT_THAT(v.reasons, ElementsAre("value " + std::to_string(written) + " did not advance in 60 s"));
   EXPECT_EQ(FormatVerdictLine(v, "/pool/KVMHA/hb-10.0.0.2", kWindow, clock.WallNow()),
-            "=====> Considering host as DEAD because last write on [/pool/KVMHA/hb-10.0.0.2] was [65] seconds ago, "
-            "but the max interval is [60] <======");
+            "=====> DEAD <====== Considering host as DEAD because last write on [/pool/KVMHA/hb-10.0.0.2] was [65] "
+            "seconds ago, but the max interval is [60]");
 }
 
 TEST(CheckPeerTest, ValueGoingBackwardsIsDead) {
@@ -100,8 +100,8 @@ TEST(CheckPeerTest, FailedFirstReadIsDeadAtOnceWithTheEpochSentinel) {
   EXPECT_FALSE(v.last_written_at_unix);
   EXPECT_THAT(v.reasons, ElementsAre("open /p/hb-x: No such file or directory"));
   EXPECT_EQ(FormatVerdictLine(v, "/p/hb-x", kWindow, clock.WallNow()),
-            "=====> Considering host as DEAD because last write on [/p/hb-x] was [" + std::to_string(UnixNow(clock)) +
-                "] seconds ago, but the max interval is [60] <======");
+            "=====> DEAD <====== Considering host as DEAD because last write on [/p/hb-x] was [" +
+                std::to_string(UnixNow(clock)) + "] seconds ago, but the max interval is [60]");
 }
 
 TEST(CheckPeerTest, FailedSecondReadIsDeadAndKeepsTheFirstValue) {
@@ -126,8 +126,8 @@ TEST(CheckPeerTest, FutureDatedButFrozenIsDead) {
   EXPECT_THAT(v.reasons[1], HasSubstr("dated 3540 s in our future"));
   // N is printed as is: negative, it tells the operator how far ahead the writer is.
   EXPECT_EQ(FormatVerdictLine(v, "f", kWindow, clock.WallNow()),
-            "=====> Considering host as DEAD because last write on [f] was [-3540] seconds ago, but the max interval "
-            "is [60] <======");
+            "=====> DEAD <====== Considering host as DEAD because last write on [f] was [-3540] seconds ago, but the "
+            "max interval is [60]");
 }
 
 TEST(CheckPeerTest, FutureDatedAndAdvancingIsAlive) {
@@ -157,8 +157,27 @@ TEST(FormatVerdictLineTest, WindowIsWholeSeconds) {
   PeerVerdict v;
   v.last_written_at_unix = 1000;
   EXPECT_EQ(FormatVerdictLine(v, "f", 7s, WallTime(1010s)),
-            "=====> Considering host as DEAD because last write on [f] was [10] seconds ago, but the max interval is "
-            "[7] <======");
+            "=====> DEAD <====== Considering host as DEAD because last write on [f] was [10] seconds ago, but the max "
+            "interval is [7]");
+}
+
+// What each CloudStack release looks for in the first line: older KVMHAChecker
+// `contains("> DEAD <")`, LibvirtStoragePool today `contains("DEAD")`; an ALIVE line
+// must match neither.
+TEST(FormatVerdictLineTest, DeadLineSatisfiesOldAndNewAgentsAliveLineNeither) {
+  PeerVerdict dead;
+  dead.reasons = {"value 5 did not advance in 60 s"};
+  const std::string line = FormatVerdictLine(dead, "/mnt/p/KVMHA/hb-10.0.0.2", kWindow, WallTime(1010s));
+  EXPECT_EQ(line.rfind("=====> DEAD <======", 0), 0u) << "upstream's own line first: " << line;
+  EXPECT_NE(line.find("> DEAD <"), std::string::npos);
+  EXPECT_NE(line.find("DEAD"), std::string::npos);
+  EXPECT_NE(line.find("Considering host as DEAD because last write on [/mnt/p/KVMHA/hb-10.0.0.2] was [1010] seconds "
+                      "ago, but the max interval is [60]"),
+            std::string::npos)
+      << "the explanation stays on the line the agent logs: " << line;
+  PeerVerdict alive;
+  alive.alive = true;
+  EXPECT_EQ(FormatVerdictLine(alive, "f", kWindow, WallTime{}).find("DEAD"), std::string::npos);
 }
 
 TEST(ReadHeartbeatFileTest, AcceptsWhatFileTargetWrites) {
