@@ -17,11 +17,12 @@ std::string Usage() {
   hbfence peer-check --path FILE [--window SECONDS]
   hbfence peer-check --block DEVICE [--offset BYTES] [--window SECONDS]
       Judge another host by its heartbeat: the file (CloudStack: <pool>/KVMHA/hb-<host IP>)
-      or the HBFENCE1 sector at BYTES into DEVICE (a block target). Read it, wait
-      SECONDS on this host's monotonic clock, read it again. ALIVE only if it advanced
-      (file: the Unix seconds it holds; block: the sector's sequence number); missing,
-      empty, unparsable, never written, bad checksum, unreadable within 10 s or frozen
-      is DEAD. No clocks are compared, so a writer running ahead is not ALIVE.
+      or the HBFENCE1 sector at BYTES into DEVICE (a block target). Read it, then
+      again every 250 ms for up to SECONDS on this host's monotonic clock: ALIVE as
+      soon as it advanced (file: the Unix seconds it holds; block: the sector's
+      sequence number). DEAD only after the whole window, by its last read: missing,
+      empty, unparsable, never written, bad checksum, unreadable within 10 s or
+      frozen. No clocks are compared, so a writer running ahead is not ALIVE.
       First line, as CloudStack's kvmheartbeat.sh -r prints it (old and new agents
       alike find "> DEAD <"):
   =====> ALIVE <=====

@@ -15,6 +15,7 @@
 
 #include <cstring>
 #include <functional>
+#include <iostream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -519,9 +520,14 @@ TEST_F(CloudStackScriptsTest, PeerCheckReadsTheOtherHostsFile) {
   // exceed the writer's interval plus the file's one-second resolution.
   auto d = Start(Config("log-only"));
   ASSERT_EQ(WaitForStatus(mnt(), "ok cs ").first, 0) << d->Log();
-  auto [rc, out] = Script("kvmsmpheartbeat.sh", {"-r", "-m", mnt(), "-h", "h1", "-t", "2"});
+  // CloudStack's default -t 60: ALIVE is answered as soon as the file advances.
+  const auto started = std::chrono::steady_clock::now();
+  auto [rc, out] = Script("kvmsmpheartbeat.sh", {"-r", "-m", mnt(), "-h", "h1", "-t", "60"});
+  const auto took = std::chrono::steady_clock::now() - started;
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(out.rfind("=====> ALIVE <=====\n", 0), 0u) << out;
+  EXPECT_LT(took, 5s) << "ALIVE took " << std::chrono::duration<double>(took).count() << " s of a 60 s window";
+  std::cout << "drop-in -r -t 60: ALIVE after " << std::chrono::duration<double>(took).count() << " s\n";
   std::tie(rc, out) = Script("kvmsmpheartbeat.sh", {"-r", "-m", mnt(), "-h", "192.0.2.99", "-t", "2"});
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(out.rfind("=====> DEAD <====== Considering host as DEAD because ", 0), 0u) << out;
