@@ -151,5 +151,33 @@ TEST_F(CloudStackTest, AnUnknownAgentFenceActionIsAWarningAMetricAndHardReboot) 
   EXPECT_TRUE(d->WaitForLog("\"reboot-now\" is not one of")) << d->Log();
 }
 
+// check-config's output for a configuration file with `agent_properties` beside it.
+std::pair<int, std::string> CheckConfigWith(const TempDir& dir, const std::string& host_id,
+                                            const std::string& agent_properties) {
+  WriteFile(dir / "agent.properties", agent_properties);
+  WriteFile(dir / "hbfence.toml", "[host]\nid = \"" + host_id + "\"\n"
+                                  "[cloudstack]\nagent_properties = \"agent.properties\"\n"
+                                  "[[target]]\nname = \"t\"\npath = \"" + (dir / "hb").string() + "\"\n");
+  return testing::RunCapture({HBFENCE_BIN, "check-config", "--config", (dir / "hbfence.toml").string()});
+}
+
+// java.util.Properties keeps the blanks after "log-only"; CloudStack's fence helper
+// (PR #13090) strips them and logs only. Read as an unknown action, they would make
+// hbfence hard-reboot the host instead.
+TEST_F(CloudStackTest, CheckConfigReadsTheFenceActionWithTrailingBlanksAsTheHelperDoes) {
+  const auto [rc, out] = CheckConfigWith(dir, "h", "kvm.heartbeat.fence.action=log-only \t \n");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("action = \"log-only\"  # " + (dir / "agent.properties").string() +
+                     ":1 (kvm.heartbeat.fence.action)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("# fencing is DISARMED (log-only)"), std::string::npos) << out;
+  EXPECT_EQ(out.find("is not one of"), std::string::npos) << out;
+  const auto [rc2, out2] = CheckConfigWith(dir, "h", "kvm.heartbeat.fence.action=restart-agent   \n");
+  EXPECT_EQ(rc2, 0) << out2;
+  EXPECT_NE(out2.find("action = \"restart-agent\"  # "), std::string::npos) << out2;
+  EXPECT_EQ(out2.find("is not one of"), std::string::npos) << out2;
+}
+
 }  // namespace
 }  // namespace hbfence
