@@ -246,6 +246,10 @@ class AgentMapper {
     MapFenceAction();
     MapCustomScript();
     MapTimings();
+    if (const auto device = Lookup(kPropPrivateNetworkDevice)) {
+      out_.private_network_device = std::string(Trimmed(device->value->value));
+      out_.private_network_device_line = device->value->line;
+    }
     return std::move(out_);
   }
 

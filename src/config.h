@@ -50,6 +50,12 @@ struct CloudStackConfig {
   std::filesystem::path mountinfo_path = "/proc/self/mountinfo";
   bool peer_watch = false;              // on discovered pools
   bool allow_local_filesystem = false;  // discover pools on ext4, xfs, tmpfs... too
+  // agent.properties' private.network.device (CloudStack's default when it is not
+  // set), whose IPv4 address is this host's name in CloudStack's heartbeat files;
+  // empty when agent.properties is not read. Only checked against host.id
+  // (src/host_identity.h), and where it came from: "FILE:LINE" or a sentence.
+  std::string private_network_device;
+  std::string private_network_device_source;
 };
 
 struct LogConfig {

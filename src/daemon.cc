@@ -569,7 +569,10 @@ std::string Daemon::ControlStatus(std::string_view target) const {
   auto it = std::find_if(target_snapshot_.begin(), target_snapshot_.end(), [&](const TargetSnapshot& t) {
     return t.name == target || t.path == wanted || (t.mount && *t.mount == wanted);
   });
-  if (it == target_snapshot_.end()) return "unknown " + std::string(target);
+  if (it == target_snapshot_.end()) {
+    if (auto mismatch = HeartbeatFileMismatch(wanted)) return *mismatch;
+    return "unknown " + std::string(target);
+  }
   const MonoTime now = deps_.clock.Now();
   const std::string ago = fmt::format("{:.1f} s", ToSeconds(now - it->last_success));
   // The agent fences on a few non-zero answers in a row, so the verdict is the
@@ -590,13 +593,40 @@ std::string Daemon::ControlStatus(std::string_view target) const {
   return fmt::format("failing {} lease expired: last success {} ago{}", it->name, ago, last_error);
 }
 
+// KVMHAMonitor writes <mount>/KVMHA/hb-<its -h>, the host's private IP, and that is
+// the file the neighbours read. A request for such a file that hbfence does not
+// write, on a pool it heartbeats, means the agent and hbfence name this host
+// differently: "ok" would tell the agent a heartbeat exists that no neighbour sees.
+std::optional<std::string> Daemon::HeartbeatFileMismatch(const std::filesystem::path& wanted) const {
+  const std::string file = wanted.filename().string();
+  if (!file.starts_with("hb-") || file.size() == 3 || wanted.parent_path().filename() != "KVMHA") return std::nullopt;
+  const auto mount = wanted.parent_path().parent_path();
+  auto it = std::find_if(target_snapshot_.begin(), target_snapshot_.end(),
+                         [&](const TargetSnapshot& t) { return t.mount && *t.mount == mount; });
+  if (it == target_snapshot_.end()) return std::nullopt;
+  const std::string agent_name = file.substr(3);
+  if (it->cloudstack_layout) {
+    return fmt::format(
+        "mismatch {} writes {} for host.id \"{}\", but CloudStack's neighbours read {} for host \"{}\": nothing writes "
+        "it, so they would find this host dead; host.id must be the private IP the agent names this host by",
+        it->name, it->path.string(), snapshot_host_id_, wanted.string(), agent_name);
+  }
+  return fmt::format(
+      "mismatch {} writes {}, but CloudStack's neighbours read {} for host \"{}\": nothing writes it, so they would "
+      "find this host dead; give the pool layout = \"cloudstack\" and host.id = \"{}\"",
+      it->name, it->path.string(), wanted.string(), agent_name, agent_name);
+}
+
 void Daemon::PublishTargetSnapshot() {
   std::lock_guard lock(mu_);
   // Names and paths change only with the configuration; the rest is updated in
   // place, without allocating, after every batch of successes.
   if (target_snapshot_names_stale_) {
     target_snapshot_.clear();
-    for (const auto& t : targets_) target_snapshot_.push_back({t.cfg.name, t.cfg.path, t.cfg.mount, {}, false, {}, {}});
+    for (const auto& t : targets_) {
+      target_snapshot_.push_back({t.cfg.name, t.cfg.path, t.cfg.mount, t.cfg.cloudstack_layout, {}, false, {}, {}});
+    }
+    snapshot_host_id_ = cfg_->host.id;
     target_snapshot_names_stale_ = false;
   }
   for (size_t i = 0; i < targets_.size(); ++i) {

@@ -15,6 +15,7 @@
 #include "src/cli.h"
 #include "src/control_socket.h"
 #include "src/daemon.h"
+#include "src/host_identity.h"
 #include "src/sys/clock.h"
 #include "src/sys/fence_io.h"
 #include "src/sys/instance_lock.h"
@@ -185,7 +186,15 @@ int CheckConfig(const CliOptions& cli) {
     return kExitConfigError;
   }
   std::cout << "# " << cli.config_path << ": valid\n";
-  for (const auto& line : DescribeConfig(*cfg.value())) std::cout << line << "\n";
+  // How host.id relates to the name CloudStack gives this host goes right below it.
+  const HostIdCheck host = CheckHostId(*cfg.value(), ListIPv4Addresses());
+  for (const auto& line : DescribeConfig(*cfg.value())) {
+    std::cout << line << "\n";
+    if (line.starts_with("id = ")) {
+      for (const auto& note : host.notes) std::cout << "# " << note << "\n";
+    }
+  }
+  for (const auto& warning : host.warnings) std::cout << "# warning: " << warning << "\n";
   return 0;
 }
 
@@ -227,6 +236,7 @@ int Run(const CliOptions& cli) {
   spdlog::set_level(spdlog::level::from_str(cfg->log.level));
   spdlog::info("hbfence {} ({}) starting: host {}, {} target(s), config {}", HBFENCE_VERSION, HBFENCE_GIT_REVISION,
                cfg->host.id, cfg->targets.size(), cli.config_path);
+  for (const auto& warning : CheckHostId(*cfg, ListIPv4Addresses()).warnings) spdlog::warn("{}", warning);
 
   // Signals are taken by one thread with sigwait(); every other thread, writers
   // and civetweb's included, inherits this mask.

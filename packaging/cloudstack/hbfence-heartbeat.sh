@@ -4,11 +4,15 @@
 # the same flags, but hbfence writes the heartbeat and decides on fencing, so this
 # script only asks it (docs/cloudstack.md).
 #
-#   (no -r, no -c)  report hbfence's verdict on the pool at -m; exit 0 while its
-#                   lease holds, and for a pool hbfence does not watch (with a
-#                   warning): hbfence cannot judge it, so the agent must not fence
-#                   for it. Non-zero when hbfence is unreachable (not running: the
-#                   agent's own judgement applies). Never writes a heartbeat itself.
+#   (no -r, no -c)  report hbfence's verdict on the heartbeat CloudStack expects
+#                   for this host, <-m>/KVMHA/hb-<-h> (the pool at -m without -h);
+#                   exit 0 while its lease holds, and for a pool hbfence does not
+#                   watch (with a warning): hbfence cannot judge it, so the agent
+#                   must not fence for it. Non-zero when hbfence writes another file
+#                   on that pool (its host.id is not the -h the agent passes: the
+#                   neighbours, who read hb-<-h>, would find this host dead), and
+#                   when hbfence is unreachable (not running: the agent's own
+#                   judgement applies). Never writes a heartbeat itself.
 #   -r              peer check: is host -h still writing <mount>/KVMHA/hb-<host>?
 #                   Prints "=====> ALIVE <=====" or "=====> DEAD <======
 #                   Considering host as DEAD because ..."; -t is the window in
@@ -66,21 +70,33 @@ fi
 
 [ -n "$mount_point" ] || { printf '%s: -m MOUNT_POINT is required\n' "$called_as" >&2; usage; }
 
+case $host in
+  */*) printf '%s: -h must not contain /\n' "$called_as" >&2; exit 2 ;;
+esac
+
 if [ "$check_peer" -eq 1 ]; then
   [ -n "$host" ] || { printf '%s: -r needs -h HOST\n' "$called_as" >&2; usage; }
-  case $host in
-    */*) printf '%s: -h must not contain /\n' "$called_as" >&2; exit 2 ;;
-  esac
   if [ -n "$window" ]; then
     exec "$hbfence" peer-check --path "$mount_point/KVMHA/hb-$host" --window "$window"
   fi
   exec "$hbfence" peer-check --path "$mount_point/KVMHA/hb-$host"
 fi
 
+# KVMHAMonitor passes the host's private IP as -h and writes <mount>/KVMHA/hb-<-h>,
+# the file its neighbours read: ask about exactly that file, so that a host.id
+# other than -h is an error here rather than a heartbeat nobody sees.
+heartbeat=$mount_point
+[ -z "$host" ] || heartbeat="$mount_point/KVMHA/hb-$host"
 status=0
-reply=$("$hbfence" "$@" status "$mount_point") || status=$?
+reply=$("$hbfence" "$@" status "$heartbeat") || status=$?
 [ -z "$reply" ] || printf '%s\n' "$reply"
 case $reply in
+  'mismatch '*)
+    printf '%s: ERROR: the agent names this host "%s" (-h) and its neighbours read %s, which hbfence does not write (above): %s\n' \
+      "$called_as" "$host" "$heartbeat" \
+      'they would find this host dead. Set [host] id to the agent'"'"'s -h in hbfence.toml (docs/cloudstack.md), then systemctl reload hbfence' >&2
+    exit 1
+    ;;
   'unknown '*)
     printf '%s: warning: hbfence does not watch the pool at %s, so it cannot judge it; %s\n' "$called_as" \
       "$mount_point" 'exiting 0: the agent will not fence this host for that pool' >&2

@@ -208,6 +208,39 @@ TEST_F(ControlSocketTest, StatusIsFailingOnceTheLeaseExpired) {
   EXPECT_NE(out.find("(last error "), std::string::npos) << out;
 }
 
+// The file CloudStack's neighbours read for a host hbfence does not write, on a pool
+// it heartbeats: the agent and hbfence name this host differently.
+TEST_F(ControlSocketTest, CloudStacksFileOfAnotherHostOnAWatchedPoolIsAMismatch) {
+  auto d = Start(Config("log-only"));
+  ASSERT_EQ(WaitForStatus((dir / "mnt").string(), "ok cs ").first, 0) << d->Log();
+  EXPECT_EQ(Control({"status", (dir / "mnt" / "KVMHA" / "hb-h1").string()}).second.rfind("ok cs ", 0), 0u);
+  auto [rc, out] = Control({"status", (dir / "mnt" / "KVMHA" / "hb-10.0.0.9").string()});
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_EQ(out, "mismatch cs writes " + (dir / "mnt" / "KVMHA" / "hb-h1").string() +
+                     " for host.id \"h1\", but CloudStack's neighbours read " +
+                     (dir / "mnt" / "KVMHA" / "hb-10.0.0.9").string() +
+                     " for host \"10.0.0.9\": nothing writes it, so they would find this host dead; host.id must be "
+                     "the private IP the agent names this host by\n");
+  // Elsewhere than a watched pool it stays unknown.
+  EXPECT_EQ(Control({"status", (dir / "other" / "KVMHA" / "hb-10.0.0.9").string()}).second,
+            "unknown " + (dir / "other" / "KVMHA" / "hb-10.0.0.9").string() + "\n");
+  d.reset();
+
+  // A pool heartbeated outside the KVMHA layout: nothing writes what neighbours read.
+  const std::string plain = "[host]\nid = \"10.0.0.9\"\n[web]\nlisten_address = \"127.0.0.1:0\"\n[fence]\n"
+                            "action = \"log-only\"\njournal_path = \"" + journal().string() + "\"\nruntime_directory = \"" +
+                            (dir / "run").string() + "\"\n[control]\nsocket_path = \"" + socket().string() + "\"\n"
+                            "[[target]]\nname = \"p\"\nmount = \"" + (dir / "mnt").string() + "\"\npath = \"" +
+                            (dir / "mnt" / "hbfence-hb").string() + "\"\nallow_local_filesystem = true\n";
+  d = Start(plain);
+  std::tie(rc, out) = Control({"status", (dir / "mnt" / "KVMHA" / "hb-10.0.0.9").string()});
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_EQ(out.rfind("mismatch p writes " + (dir / "mnt" / "hbfence-hb").string() + ", but CloudStack's neighbours read ", 0),
+            0u)
+      << out;
+  EXPECT_NE(out.find("give the pool layout = \"cloudstack\" and host.id = \"10.0.0.9\""), std::string::npos) << out;
+}
+
 TEST_F(ControlSocketTest, UnknownTargetIsUnknown) {
   auto d = Start(Config("log-only"));
   auto [rc, out] = Control({"status", "/mnt/no-such-pool"});
@@ -458,12 +491,34 @@ class CloudStackScriptsTest : public ControlSocketTest {
 TEST_F(CloudStackScriptsTest, WriteModeReportsTheDaemonsResultAndWritesNothing) {
   auto d = Start(Config("log-only"));
   ASSERT_EQ(WaitForStatus(mnt(), "ok cs ").first, 0) << d->Log();
-  // CloudStack names the host by its IP; hbfence's host.id here is "h1".
-  auto [rc, out] = Script("kvmheartbeat.sh", {"-i", "192.0.2.1", "-p", "/export", "-m", mnt(), "-h", "192.0.2.7"});
+  // KVMHAMonitor passes the host's private IP as -h; here hbfence's host.id, "h1", is that name.
+  auto [rc, out] = Script("kvmheartbeat.sh", {"-i", "192.0.2.1", "-p", "/export", "-m", mnt(), "-h", "h1"});
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(out.rfind("ok cs last success ", 0), 0u) << out;
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "mnt" / "KVMHA")) files.push_back(e.path().filename());
+  EXPECT_EQ(files, std::vector<std::string>{"hb-h1"}) << "the daemon's heartbeat only: the script writes none";
+}
+
+// KVMHAMonitor writes <mount>/KVMHA/hb-<-h>, and that is the file its neighbours read.
+// hbfence writes hb-<host.id>: when the two differ, an "ok" would tell the agent its
+// heartbeat exists while the neighbours find this host dead.
+TEST_F(CloudStackScriptsTest, WriteModeFailsLoudlyWhenTheAgentNamesTheHostDifferently) {
+  auto d = Start(Config("log-only"));
+  ASSERT_EQ(WaitForStatus(mnt(), "ok cs ").first, 0) << d->Log();
+  auto [rc, out] = Script("kvmheartbeat.sh", {"-i", "192.0.2.1", "-p", "/export", "-m", mnt(), "-h", "192.0.2.7"});
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_EQ(out.find("ok "), std::string::npos) << out;
+  EXPECT_NE(out.find("host.id \"h1\""), std::string::npos) << "names hbfence's id: " << out;
+  EXPECT_NE(out.find("\"192.0.2.7\""), std::string::npos) << "names the agent's: " << out;
+  EXPECT_NE(out.find(mnt() + "/KVMHA/hb-192.0.2.7"), std::string::npos) << "names the file neighbours read: " << out;
+  EXPECT_NE(out.find("kvmheartbeat.sh: ERROR: "), std::string::npos) << out;
   EXPECT_FALSE(std::filesystem::exists(dir / "mnt" / "KVMHA" / "hb-192.0.2.7")) << "the script writes no heartbeat";
 
+  // What the script asked, and the daemon's own reply.
+  std::tie(rc, out) = Control({"status", mnt() + "/KVMHA/hb-192.0.2.7"});
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_EQ(out.rfind("mismatch cs ", 0), 0u) << out;
 }
 
 TEST_F(CloudStackScriptsTest, WriteModeExitsZeroWithAWarningForAPoolHbfenceDoesNotWatch) {
@@ -471,7 +526,7 @@ TEST_F(CloudStackScriptsTest, WriteModeExitsZeroWithAWarningForAPoolHbfenceDoesN
   const std::string pool = (dir / "not-watched").string();
   auto [rc, out] = Script("kvmsmpheartbeat.sh", {"-m", pool, "-h", "192.0.2.7"});
   EXPECT_EQ(rc, 0) << "hbfence cannot judge it, so the agent must not fence for it: " << out;
-  EXPECT_EQ(out.rfind("unknown " + pool + "\n", 0), 0u) << out;
+  EXPECT_EQ(out.rfind("unknown " + pool + "/KVMHA/hb-192.0.2.7\n", 0), 0u) << out;
   EXPECT_NE(out.find("kvmsmpheartbeat.sh: warning: hbfence does not watch the pool at " + pool), std::string::npos)
       << out;
   EXPECT_NE(out.find("the agent will not fence this host for that pool"), std::string::npos) << out;
@@ -491,7 +546,7 @@ TEST_F(CloudStackScriptsTest, WriteModeFailsWithTheDaemonsReason) {
   lease_seconds = "1";
   auto d = Start(Config("log-only"));
   ASSERT_EQ(WaitForStatus(mnt(), "failing cs ").first, 1) << d->Log();
-  auto [rc, out] = Script("kvmspheartbeat.sh", {"-m", mnt(), "-h", "192.0.2.7", "-t", "60"});
+  auto [rc, out] = Script("kvmspheartbeat.sh", {"-m", mnt(), "-h", "h1", "-t", "60"});
   EXPECT_NE(rc, 0) << out;
   EXPECT_EQ(out.rfind("failing cs ", 0), 0u) << out;
   EXPECT_EQ(ReadAll(dir / "mnt" / "KVMHA"), "in the way");
@@ -541,6 +596,7 @@ TEST_F(CloudStackScriptsTest, FlagsAreCheckedLikeTheOriginals) {
            {"-r", "-m", mnt()},                     // peer check without -h
            {"-r", "-m", mnt(), "-h", "a/b"},        // a host that is a path
            {"-r", "-m", mnt(), "-h", "h1", "-t", "1m"},
+           {"-m", mnt(), "-h", "a/b"},               // write mode: a host that is a path
            {"-m", mnt(), "extra"}}) {
     auto [rc, out] = Script("kvmheartbeat.sh", flags);
     EXPECT_EQ(rc, 2) << flags[0] << ": " << out;

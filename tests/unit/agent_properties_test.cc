@@ -200,6 +200,16 @@ TEST(MapAgentPropertiesTest, WhitespaceInTheCustomScriptIsDroppedAsTheHelperDoes
   EXPECT_EQ(d.custom_script, std::filesystem::path("/usr/local/sbin/fence.sh"));
 }
 
+// Not a setting: the device whose address names this host in CloudStack's heartbeat
+// files, which check-config compares with host.id (src/host_identity.h).
+TEST(MapAgentPropertiesTest, PrivateNetworkDeviceIsKeptWithItsLine) {
+  auto d = Map("# agent\nprivate.network.device = cloudbr7 \n");
+  EXPECT_EQ(d.private_network_device, "cloudbr7");
+  EXPECT_EQ(d.private_network_device_line, 2u);
+  EXPECT_TRUE(d.warnings.empty());
+  EXPECT_FALSE(Map("private.network.device=\n").private_network_device) << "blank is absent";
+}
+
 TEST(MapAgentPropertiesTest, ActionValuesAreExactLikeTheShellCase) {
   for (const char* value : {"Log-Only", "hard_reboot", "log-only;"}) {
     const auto d = Map(std::string("kvm.heartbeat.fence.action=") + value + "\n");
