@@ -550,17 +550,19 @@ void Daemon::HandleFenceRequests(MonoTime now) {
 
 std::string Daemon::ControlFence(std::string_view reason) {
   // The scheduler answers within one loop; this bound only matters if it is wedged,
-  // and then systemd's watchdog is already on its way.
+  // and then systemd's watchdog is already on its way. A stopping or wedged daemon
+  // makes no judgement: "error", not "refused", so `hbfence fence` (the CloudStack
+  // drop-in's -c) runs the configured action without it.
   constexpr auto kSchedulerAnswer = std::chrono::seconds(5);
   auto request = std::make_shared<FenceRequest>(FenceRequest{std::string(reason), std::nullopt});
   std::unique_lock lock(mu_);
-  if (stop_) return "refused hbfence is stopping";
+  if (stop_) return "error hbfence is stopping";
   fence_requests_.push_back(request);
   queue_->Wake();
   fence_answered_.wait_for(lock, kSchedulerAnswer, [&] { return request->reply || stop_; });
   if (request->reply) return *request->reply;
   std::erase(fence_requests_, request);
-  return stop_ ? "refused hbfence is stopping" : "refused the scheduler did not take the request within 5 s";
+  return stop_ ? "error hbfence is stopping" : "error the scheduler did not take the request within 5 s (wedged)";
 }
 
 std::string Daemon::ControlStatus(std::string_view target) const {

@@ -55,9 +55,10 @@ class Daemon {
   // published snapshot, never from storage. TARGET is a target's name, heartbeat file
   // or mount. CloudStack's heartbeat file of another host on a pool hbfence heartbeats
   // (<mount>/KVMHA/hb-<X> where hbfence writes something else there) is "mismatch …":
-  // the agent names this host X, its neighbours read that file, and nothing writes it. ControlFence() hands the request to the
-  // scheduler thread, which fences exactly as for its own decisions, and waits for
-  // its verdict.
+  // the agent names this host X, its neighbours read that file, and nothing writes it.
+  // ControlFence() hands the request to the scheduler thread, which fences exactly as
+  // for its own decisions, and waits for its verdict: "accepted …" or "refused …", or
+  // "error …" when there is none (stopping, or the scheduler did not answer within 5 s).
   std::string ControlStatus(std::string_view target) const;
   std::string ControlFence(std::string_view reason);
 

@@ -17,17 +17,45 @@
 #                   Prints "=====> ALIVE <=====" or "=====> DEAD <======
 #                   Considering host as DEAD because ..."; -t is the window in
 #                   seconds.
-#   -c              ask hbfence to fence this host through its configured action.
+#   -c              fence this host through hbfence's configured action: `hbfence
+#                   fence` asks the daemon, whose verdict stands (refused on a host
+#                   whose leases hold); when the daemon does not answer (down,
+#                   wedged) it runs the action itself, journaled and limited as the
+#                   daemon would. Only when even that cannot fence (no usable
+#                   configuration, no binary, a reboot that did not happen) does
+#                   CloudStack's own -c run: sync, then 'b' to the sysrq trigger.
 # -i and -p (the NFS server and export) are accepted and ignored: hbfence never
 # mounts anything; CloudStack's agent keeps the pool mounted.
 #
 # Environment: HBFENCE_BIN (default /usr/sbin/hbfence), HBFENCE_CONTROL_SOCKET
-# (default: hbfence's own, /run/hbfence/control.sock), HBFENCE_CALLED_AS (the
-# CloudStack script name, for messages; set by the thin wrappers).
+# (default: the configuration's [control] socket_path for -c, hbfence's default
+# /run/hbfence/control.sock otherwise), HBFENCE_CONFIG (default
+# /etc/hbfence/hbfence.toml), HBFENCE_FALLBACK_SYSRQ (the sysrq trigger of the last
+# resort, default /proc/sysrq-trigger; tests point it at a stand-in),
+# HBFENCE_CALLED_AS (the CloudStack script name, for messages; set by the thin
+# wrappers).
 set -eu
 
 hbfence=${HBFENCE_BIN:-/usr/sbin/hbfence}
 called_as=${HBFENCE_CALLED_AS:-$(basename "$0")}
+
+# CloudStack's own -c, for when hbfence cannot fence at all: the host must not stay
+# up with VMs that may be started elsewhere. Log, sync for at most 5 s, reboot.
+cloudstack_reboot() {
+  sysrq=${HBFENCE_FALLBACK_SYSRQ:-/proc/sysrq-trigger}
+  printf '%s: hbfence could not fence (%s): falling back to CloudStack'"'"'s own reboot (sync, then b to %s)\n' \
+    "$called_as" "$1" "$sysrq" >&2
+  logger -t heartbeat "$called_as will reboot system because it was unable to write the heartbeat to the storage (hbfence could not fence: $1)" 2>/dev/null || true
+  sync &
+  sync_pid=$!
+  tenths=0
+  while [ "$tenths" -lt 50 ] && kill -0 "$sync_pid" 2>/dev/null; do
+    sleep 0.1
+    tenths=$((tenths + 1))
+  done
+  echo b > "$sysrq"
+  exit 0
+}
 
 usage() {
   printf 'Usage: %s -m MOUNT_POINT [-h HOST] [-r] [-c] [-t SECONDS] [-i NFS_SERVER] [-p NFS_PATH]\n' "$called_as" >&2
@@ -58,14 +86,26 @@ if [ -n "$window" ]; then
   esac
 fi
 
+if [ "$fence" -eq 1 ]; then
+  # The socket only when overridden: by default `hbfence fence` uses the configuration's.
+  set -- fence --config "${HBFENCE_CONFIG:-/etc/hbfence/hbfence.toml}" --target "$mount_point"
+  if [ -n "${HBFENCE_CONTROL_SOCKET:-}" ]; then
+    set -- "$@" --socket "$HBFENCE_CONTROL_SOCKET"
+  fi
+  status=0
+  "$hbfence" "$@" -- "cloudstack agent: $called_as -c${mount_point:+ for $mount_point}" || status=$?
+  case $status in
+    # 0: the daemon accepted, or the configured action ran (log-only and hourly-limited
+    # ones too); 1: the daemon refused (its leases hold), or restart-agent failed.
+    0 | 1) exit "$status" ;;
+  esac
+  cloudstack_reboot "hbfence fence exited $status"
+fi
+
 # argv for `hbfence control`, with the socket only when overridden.
 set -- control
 if [ -n "${HBFENCE_CONTROL_SOCKET:-}" ]; then
   set -- control --socket "$HBFENCE_CONTROL_SOCKET"
-fi
-
-if [ "$fence" -eq 1 ]; then
-  exec "$hbfence" "$@" fence "cloudstack agent: $called_as -c${mount_point:+ for $mount_point}"
 fi
 
 [ -n "$mount_point" ] || { printf '%s: -m MOUNT_POINT is required\n' "$called_as" >&2; usage; }

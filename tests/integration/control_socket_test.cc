@@ -478,14 +478,28 @@ TEST_F(ControlSocketTest, ASilentClientDoesNotBlockAnother) {
 // The CloudStack drop-ins (packaging/cloudstack/) against the real daemon.
 class CloudStackScriptsTest : public ControlSocketTest {
  protected:
-  std::pair<int, std::string> Script(const std::string& name, const std::vector<std::string>& flags) const {
-    ::setenv("HBFENCE_BIN", HBFENCE_BIN, 1);
+  // Every fence path the scripts could take points into the temp dir: the
+  // configuration's (sysrq stand-in, journal) and the fallback's sysrq stand-in, which
+  // is written only when hbfence itself could not fence.
+  std::pair<int, std::string> Script(const std::string& name, const std::vector<std::string>& flags,
+                                     const std::string& bin = HBFENCE_BIN) const {
+    ::setenv("HBFENCE_BIN", bin.c_str(), 1);
     ::setenv("HBFENCE_CONTROL_SOCKET", socket().c_str(), 1);
+    ::setenv("HBFENCE_CONFIG", (dir / "hbfence.toml").c_str(), 1);
+    ::setenv("HBFENCE_FALLBACK_SYSRQ", fallback_sysrq().c_str(), 1);
+    if (!std::filesystem::exists(fallback_sysrq())) WriteFile(fallback_sysrq(), "");
     std::vector<std::string> argv{std::string(HBFENCE_SOURCE_DIR) + "/packaging/cloudstack/" + name};
     argv.insert(argv.end(), flags.begin(), flags.end());
     return RunCapture(argv);
   }
+  // The configuration a daemon would run with, written without starting one.
+  void WriteConfigOnly(const std::string& config) {
+    WriteFile(dir / "blocked", "a regular file where the heartbeat directory should be");
+    WriteFile(dir / "sysrq", "");
+    WriteFile(dir / "hbfence.toml", config);
+  }
   std::string mnt() const { return (dir / "mnt").string(); }
+  std::filesystem::path fallback_sysrq() const { return dir / "fallback-sysrq"; }
 };
 
 TEST_F(CloudStackScriptsTest, WriteModeReportsTheDaemonsResultAndWritesNothing) {
@@ -568,6 +582,97 @@ TEST_F(CloudStackScriptsTest, FenceFlagAsksTheDaemonWhichRunsItsConfiguredAction
   EXPECT_EQ(last->reason, "requested over the control socket: cloudstack agent: kvmheartbeat.sh -c for " + mnt());
   std::tie(rc, out) = Script("kvmheartbeat.sh", {"-c"});
   EXPECT_EQ(rc, 1) << "a second fence is refused: " << out;
+  EXPECT_EQ(ReadAll(fallback_sysrq()), "") << "the daemon answered: no fallback";
+}
+
+TEST_F(CloudStackScriptsTest, FenceFlagOnAHealthyHostIsRefusedByTheDaemonAndNothingElseHappens) {
+  lease_seconds = "60";
+  auto d = Start(Config("hard-reboot"));
+  ASSERT_EQ(WaitForStatus(mnt(), "ok cs ").first, 0) << d->Log();
+  auto [rc, out] = Script("kvmheartbeat.sh", {"-i", "192.0.2.1", "-p", "/export", "-m", mnt(), "-c"});
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_EQ(out, "refused every target is within its lease: hbfence fences on its own when one is not\n");
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "");
+  EXPECT_EQ(ReadAll(fallback_sysrq()), "");
+  EXPECT_FALSE(std::filesystem::exists(journal()));
+}
+
+// Upstream's -c always syncs and reboots. With hbfence down nothing writes this
+// host's heartbeat, so its neighbours find it dead and its VMs may be started
+// elsewhere: the configured action must still run, journaled, through the same code.
+TEST_F(CloudStackScriptsTest, FenceFlagFencesWithoutTheDaemonWhenItIsDown) {
+  WriteConfigOnly(Config("hard-reboot"));
+  auto [rc, out] = Script("kvmheartbeat.sh", {"-i", "192.0.2.1", "-p", "/export", "-m", mnt(), "-c"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("fenced hard-reboot without the daemon"), std::string::npos) << out;
+  EXPECT_NE(out.find("hbfence will reboot system because it was unable to write the heartbeat to the storage"),
+            std::string::npos)
+      << "CloudStack's wording, for existing log alerts: " << out;
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "b") << out;
+  EXPECT_EQ(ReadAll(fallback_sysrq()), "") << "hbfence fenced: CloudStack's fallback did not run";
+  const auto entries = ReadJournalEntries(journal());
+  ASSERT_EQ(entries.size(), 1u) << out;
+  EXPECT_EQ(entries[0].action, "hard-reboot");
+  EXPECT_EQ(entries[0].host, "h1");
+  EXPECT_EQ(entries[0].failed_targets, std::vector<std::string>{"cs"}) << "the pool -m names";
+  EXPECT_EQ(entries[0].reason.rfind("fenced without the daemon (cannot connect to the hbfence control socket ", 0), 0u)
+      << entries[0].reason;
+  EXPECT_NE(entries[0].reason.find("): cloudstack agent: kvmheartbeat.sh -c for " + mnt()), std::string::npos)
+      << entries[0].reason;
+}
+
+TEST_F(CloudStackScriptsTest, FenceFlagWithoutTheDaemonKeepsTheHourlyLimit) {
+  // Three reboots in the past hour already: a fourth only logs, daemon or not.
+  const auto now = std::chrono::system_clock::now();
+  std::string history;
+  for (int minutes : {50, 30, 10}) {
+    history += ToJsonLine({now - std::chrono::minutes(minutes), "h1", "hard-reboot", "any", {"cs"}, "earlier"}) + "\n";
+  }
+  WriteFile(journal(), history);
+  WriteConfigOnly(Config("hard-reboot"));
+  auto [rc, out] = Script("kvmsmpheartbeat.sh", {"-m", mnt(), "-c"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "") << out;
+  EXPECT_EQ(ReadAll(fallback_sysrq()), "") << "a limited fence is not a failed one: " << out;
+  const auto entries = ReadJournalEntries(journal());
+  ASSERT_EQ(entries.size(), 4u) << out;
+  EXPECT_EQ(entries[3].action, "log-only");
+  EXPECT_NE(entries[3].reason.find("3 reboots in the past hour"), std::string::npos) << entries[3].reason;
+}
+
+// A daemon that holds its locks but does not answer (wedged, here stopped) is exactly
+// when fencing matters: the locks must not keep the fence from running.
+TEST_F(CloudStackScriptsTest, FenceFlagFencesWithoutTheDaemonWhenItIsWedged) {
+  lease_seconds = "60";
+  auto d = Start(Config("hard-reboot"));
+  ASSERT_EQ(WaitForStatus(mnt(), "ok cs ").first, 0) << d->Log();
+  d->Signal(SIGSTOP);
+  auto [rc, out] = Script("kvmheartbeat.sh", {"-m", mnt(), "-c"});
+  d->Signal(SIGCONT);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("holds the lock"), std::string::npos) << "says a daemon holds the state: " << out;
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "b") << out;
+  EXPECT_EQ(ReadAll(fallback_sysrq()), "");
+  const auto entries = ReadJournalEntries(journal());
+  ASSERT_EQ(entries.size(), 1u) << out;
+  EXPECT_EQ(entries[0].reason.rfind("fenced without the daemon (control socket: no reply within the timeout): ", 0), 0u)
+      << entries[0].reason;
+}
+
+// Even hbfence cannot fence (its configuration is unreadable, its binary gone):
+// CloudStack's own -c then runs, sync and sysrq 'b', at the stand-in the test names.
+TEST_F(CloudStackScriptsTest, FenceFlagFallsBackToCloudStacksRebootWhenHbfenceCannotFence) {
+  WriteConfigOnly("[host]\nid = \"h1\"\nnot toml at all\n");
+  auto [rc, out] = Script("kvmheartbeat.sh", {"-m", mnt(), "-c"});
+  EXPECT_EQ(ReadAll(fallback_sysrq()), "b\n") << "upstream's `echo b`: " << out;
+  EXPECT_NE(out.find("kvmheartbeat.sh: hbfence could not fence"), std::string::npos) << out;
+  EXPECT_NE(out.find("CloudStack's own reboot"), std::string::npos) << out;
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "");
+  EXPECT_FALSE(std::filesystem::exists(journal()));
+
+  WriteFile(fallback_sysrq(), "");
+  std::tie(rc, out) = Script("kvmspheartbeat.sh", {"-c"}, (dir / "no-such-hbfence").string());
+  EXPECT_EQ(ReadAll(fallback_sysrq()), "b\n") << out;
 }
 
 TEST_F(CloudStackScriptsTest, PeerCheckReadsTheOtherHostsFile) {
