@@ -45,7 +45,8 @@ cloudstack_reboot() {
   sysrq=${HBFENCE_FALLBACK_SYSRQ:-/proc/sysrq-trigger}
   printf '%s: hbfence could not fence (%s): falling back to CloudStack'"'"'s own reboot (sync, then b to %s)\n' \
     "$called_as" "$1" "$sysrq" >&2
-  logger -t heartbeat "$called_as will reboot system because it was unable to write the heartbeat to the storage (hbfence could not fence: $1)" 2>/dev/null || true
+  # In the background: a syslog that does not answer must not hold the reboot back.
+  logger -t heartbeat "$called_as will reboot system because it was unable to write the heartbeat to the storage (hbfence could not fence: $1)" 2>/dev/null &
   sync &
   sync_pid=$!
   tenths=0
