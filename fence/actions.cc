@@ -200,6 +200,9 @@ void AddResults(Steps& out, FenceActionKind action) {
       for (auto r : {"success", "failed", "timeout", "refused"}) AddStep(out, action, r);
       AddResults(out, FenceActionKind::kHardReboot);
       return;
+    case FenceActionKind::kDestroyVms:  // its escalation: PossibleSteps
+      for (auto r : {"success", "escalated"}) AddStep(out, action, r);
+      return;
   }
 }
 
@@ -221,6 +224,7 @@ std::vector<std::pair<FenceActionKind, std::string_view>> PossibleSteps(const Fe
     AddStep(out, FenceActionKind::kRestartAgent, "rate_limited");
     AddCapped(out, cfg, cfg.restart_agent_escalation);
   }
+  if (cfg.action == FenceActionKind::kDestroyVms) AddCapped(out, cfg, cfg.destroy_escalation);
   return out;
 }
 

@@ -62,42 +62,49 @@ void FenceExecutor::Loop() {
 }
 
 void FenceExecutor::Run(const Request& r) {
-  LogDecision(*r.cfg, r.plan.run, r.entry);
+  RunFencePlan(*r.cfg, r.plan, r.entry, r.decision, deps_, journal_, callbacks_);
+}
+
+std::vector<ActionStep> RunFencePlan(const FenceConfig& cfg, const ActionPlan& plan, const JournalEntry& entry,
+                                     const Decision& decision, ActionDeps deps, FenceJournal& journal,
+                                     const ExecutorCallbacks& callbacks) {
+  LogDecision(cfg, plan.run, entry);
   // Durability before action, with a bound: the entry is on disk before anything
   // can reboot us, unless the journal's disk does not answer within the journal
   // timeout. Then the action runs anyway: an unfenced host whose VMs are restarted
   // elsewhere is worse than a lost record.
-  const Status journaled = journal_.Append(r.cfg->journal_path, r.entry, r.cfg->journal_rotate_bytes,
-                                           r.cfg->journal_timeout);
+  const Status journaled = journal.Append(cfg.journal_path, entry, cfg.journal_rotate_bytes, cfg.journal_timeout);
   if (!journaled) spdlog::error("fence journal: {}; fencing anyway", journaled.error());
-  if (callbacks_.on_journal) callbacks_.on_journal(journaled, r.entry);
+  if (callbacks.on_journal) callbacks.on_journal(journaled, entry);
+  std::vector<ActionStep> steps;
   auto report = [&](const ActionStep& step) {
     const bool fine = step.result == "success" || step.result == "logged";
     spdlog::log(fine ? spdlog::level::warn : spdlog::level::err, "fence action {}: {} ({})", Name(step.action),
                 step.result, step.detail);
-    if (callbacks_.on_step) callbacks_.on_step(step);
+    if (callbacks.on_step) callbacks.on_step(step);
+    steps.push_back(step);
   };
-  for (const auto& step : r.plan.limited) report(step);
-  FenceConfig effective = *r.cfg;
-  effective.action = r.plan.run;
-  effective.destroy_escalation = r.plan.escalation;
-  ActionDeps deps = deps_;
+  for (const auto& step : plan.limited) report(step);
+  FenceConfig effective = cfg;
+  effective.action = plan.run;
+  effective.destroy_escalation = plan.escalation;
   // Records an action writes on its way (destroy-vms), as entries of this decision.
   deps.journal = [&](FenceActionKind as, const std::string& note, std::vector<std::string> domains,
-                     std::vector<std::string> steps) {
-    JournalEntry e = r.entry;
-    e.time = deps_.clock.WallNow();
+                     std::vector<std::string> action_steps) {
+    JournalEntry e = entry;
+    e.time = deps.clock.WallNow();
     e.action = std::string(Name(as));
     e.reason = note;
     e.domains = std::move(domains);
-    e.steps = std::move(steps);
-    const Status st = journal_.Append(r.cfg->journal_path, e, r.cfg->journal_rotate_bytes, r.cfg->journal_timeout);
+    e.steps = std::move(action_steps);
+    const Status st = journal.Append(cfg.journal_path, e, cfg.journal_rotate_bytes, cfg.journal_timeout);
     if (!st) spdlog::error("fence journal: {}; going on", st.error());
-    if (callbacks_.on_journal) callbacks_.on_journal(st, e);
+    if (callbacks.on_journal) callbacks.on_journal(st, e);
     return st;
   };
   auto action = MakeFenceAction(effective, deps);
-  for (const auto& step : action->Execute(r.decision)) report(step);
+  for (const auto& step : action->Execute(decision)) report(step);
+  return steps;
 }
 
 }  // namespace hbfence

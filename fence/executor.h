@@ -22,6 +22,15 @@ struct ExecutorCallbacks {
   std::function<void(const ActionStep&)> on_step;                      // after each action step
 };
 
+// The one way from a planned decision to an action, for the daemon's executor thread
+// and for `hbfence fence` without a daemon alike: logs the decision in CloudStack's
+// wording, appends `entry` (its action is plan.run) to the journal waiting at most
+// cfg.journal_timeout, then reports the limits that applied and runs plan.run.
+// Blocks for as long as the action does. Returns every step, the limits' first.
+std::vector<ActionStep> RunFencePlan(const FenceConfig& cfg, const ActionPlan& plan, const JournalEntry& entry,
+                                     const Decision& decision, ActionDeps deps, FenceJournal& journal,
+                                     const ExecutorCallbacks& callbacks);
+
 class FenceExecutor {
  public:
   FenceExecutor(ActionDeps deps, FenceJournal& journal, ExecutorCallbacks callbacks);

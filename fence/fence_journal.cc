@@ -16,6 +16,12 @@ Status FenceJournal::Append(const std::filesystem::path& path, const JournalEntr
                          path.string(), ToSeconds(wait))};
 }
 
+std::optional<JournalTail> FenceJournal::ReadTail(const std::filesystem::path& path, WallTime now, uint64_t max_bytes,
+                                                  Duration wait) {
+  return io_.Call<JournalTail>([path, now, max_bytes] { return ReadJournalTail(path, now, kJournalWindow, max_bytes); },
+                               wait);
+}
+
 bool FenceJournal::ReadTailAsync(const std::filesystem::path& path, WallTime now, uint64_t max_bytes,
                                  std::function<void(JournalTail)> done) {
   return io_.Post([path, now, max_bytes, done = std::move(done)] {

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 
 #include "fence/journal.h"
 #include "src/sys/io_worker.h"
@@ -22,6 +23,10 @@ class FenceJournal {
   // when it could not be queued.
   bool ReadTailAsync(const std::filesystem::path& path, WallTime now, uint64_t max_bytes,
                      std::function<void(JournalTail)> done);
+  // ReadJournalTail, waiting at most `wait`: nullopt when it did not finish by then
+  // (an append queued after it then waits its turn, within its own bound).
+  std::optional<JournalTail> ReadTail(const std::filesystem::path& path, WallTime now, uint64_t max_bytes,
+                                      Duration wait);
   bool StopWithin(Duration wait) { return io_.StopWithin(wait); }
 
  private:

@@ -246,6 +246,10 @@ class AgentMapper {
     MapFenceAction();
     MapCustomScript();
     MapTimings();
+    if (const auto device = Lookup(kPropPrivateNetworkDevice)) {
+      out_.private_network_device = std::string(Trimmed(device->value->value));
+      out_.private_network_device_line = device->value->line;
+    }
     return std::move(out_);
   }
 
@@ -280,6 +284,19 @@ class AgentMapper {
     return s.substr(first, s.find_last_not_of(" \t\f\r\n\v") - first + 1);
   }
 
+  // What PR #13090's helper (kvmha-fence.sh), the component that acts on the fence
+  // keys without hbfence, makes of a value: `cut -d= -f2- | tr -d '[:space:]'`, every
+  // space, tab, form feed, CR or vertical tab gone, wherever it was. java.util.Properties
+  // keeps trailing blanks, so "log-only  " must not become an unknown action (and a
+  // reboot) here while the helper logs only.
+  static std::string WithoutWhitespace(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+      if (std::string_view(" \t\f\r\n\v").find(c) == std::string_view::npos) out += c;
+    }
+    return out;
+  }
+
   // Commons BeanUtils' boolean words, which CloudStack's property handler uses.
   static std::optional<bool> ParseBool(std::string_view text) {
     std::string lower(Trimmed(text));
@@ -304,17 +321,18 @@ class AgentMapper {
       reboot_disabled = b == false;
     }
     if (const auto action = Lookup(kPropFenceAction)) {
-      const auto parsed = ParseFenceAction(action->value->value);
+      const std::string value = WithoutWhitespace(action->value->value);
+      const auto parsed = ParseFenceAction(value);
       out_.unknown_fence_action = !parsed;
       if (reboot_disabled) {
         if (parsed != FenceActionKind::kLogOnly) {
-          Warn(*action, Quoted(action->value->value) + (parsed ? "" : " is not a known fence action and") +
+          Warn(*action, Quoted(value) + (parsed ? "" : " is not a known fence action and") +
                             " is overridden by " + std::string(kPropRebootOnTimeout) + "=false (line " +
                             std::to_string(reboot->value->line) + "): log-only");
         }
       } else {
         if (!parsed) {
-          Warn(*action, Quoted(action->value->value) +
+          Warn(*action, Quoted(value) +
                             " is not one of hard-reboot, reboot, graceful-reboot, restart-agent, log-only, custom: "
                             "falling back to hard-reboot, as CloudStack's shell helper does");
         }
@@ -331,7 +349,7 @@ class AgentMapper {
   void MapCustomScript() {
     if (const auto script = Lookup(kPropFenceCustomScript)) {
       // As in hbfence.toml: a relative path is relative to the file that names it.
-      const std::filesystem::path p(script->value->value);
+      const std::filesystem::path p(WithoutWhitespace(script->value->value));
       out_.custom_script =
           (p.is_absolute() ? p : std::filesystem::path(file_).parent_path() / p).lexically_normal();
       out_.sources["fence.custom_script"] = Where(*script);

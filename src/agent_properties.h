@@ -42,6 +42,9 @@ inline constexpr std::string_view kPropUpdateFrequency = "kvm.heartbeat.update.f
 inline constexpr std::string_view kPropUpdateMaxTries = "kvm.heartbeat.update.max.tries";      // count
 inline constexpr std::string_view kPropUpdateRetrySleep = "kvm.heartbeat.update.retry.sleep";  // ms
 inline constexpr std::string_view kPropUpdateTimeout = "heartbeat.update.timeout";             // ms
+// The device whose IPv4 address names this host in CloudStack's heartbeat files
+// (KVMHAMonitor's hb-<private IP>); not a setting, only checked against host.id.
+inline constexpr std::string_view kPropPrivateNetworkDevice = "private.network.device";
 
 // CloudStack's own defaults (AgentProperties / KVMHABase), used to complete the
 // lease when only some timing keys are present.
@@ -49,11 +52,14 @@ inline constexpr int64_t kCloudStackUpdateFrequencyMs = 60000;
 inline constexpr int64_t kCloudStackUpdateMaxTries = 5;
 inline constexpr int64_t kCloudStackUpdateRetrySleepMs = 10000;
 inline constexpr int64_t kCloudStackUpdateTimeoutMs = 60000;
+inline constexpr std::string_view kCloudStackPrivateNetworkDevice = "cloudbr1";  // AgentProperties' default
 
 struct AgentDefaults {  // every field empty when its keys are absent
   std::optional<FenceActionKind> action;
   std::optional<std::filesystem::path> custom_script;  // absolute; relative ones are anchored at the file's folder
   std::optional<Duration> interval, timeout, lease;
+  std::optional<std::string> private_network_device;  // trimmed
+  uint32_t private_network_device_line = 0;
   // hbfence key ("fence.action", "heartbeat.lease_seconds", ...) -> "FILE:LINE (property.name)".
   std::map<std::string, std::string> sources;
   std::vector<std::string> warnings;  // "FILE:LINE: property.name ...", one per problem

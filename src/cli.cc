@@ -17,14 +17,16 @@ std::string Usage() {
   hbfence peer-check --path FILE [--window SECONDS]
   hbfence peer-check --block DEVICE [--offset BYTES] [--window SECONDS]
       Judge another host by its heartbeat: the file (CloudStack: <pool>/KVMHA/hb-<host IP>)
-      or the HBFENCE1 sector at BYTES into DEVICE (a block target). Read it, wait
-      SECONDS on this host's monotonic clock, read it again. ALIVE only if it advanced
-      (file: the Unix seconds it holds; block: the sector's sequence number); missing,
-      empty, unparsable, never written, bad checksum, unreadable within 10 s or frozen
-      is DEAD. No clocks are compared, so a writer running ahead is not ALIVE.
-      First line, as CloudStack's kvmheartbeat.sh -r prints it:
+      or the HBFENCE1 sector at BYTES into DEVICE (a block target). Read it, then
+      again every 250 ms for up to SECONDS on this host's monotonic clock: ALIVE as
+      soon as it advanced (file: the Unix seconds it holds; block: the sector's
+      sequence number). DEAD only after the whole window, by its last read: missing,
+      empty, unparsable, never written, bad checksum, unreadable within 10 s or
+      frozen. No clocks are compared, so a writer running ahead is not ALIVE.
+      First line, as CloudStack's kvmheartbeat.sh -r prints it (old and new agents
+      alike find "> DEAD <"):
   =====> ALIVE <=====
-  =====> Considering host as DEAD because last write on [FILE] was [N] seconds ago, but the max interval is [W] <======
+  =====> DEAD <====== Considering host as DEAD because last write on [FILE] was [N] seconds ago, but the max interval is [W]
       then the reasons. FILE is the file, or DEVICE (DEVICE@BYTES when BYTES is not 0).
       N = our clock minus the time written (negative: the writer's clock runs ahead;
       our Unix time when nothing was readable). Exit 0 either way, 2 on a usage error.
@@ -43,6 +45,18 @@ std::string Usage() {
       Prints the reply; exit 0 for ok or accepted, 1 for failing, unknown or refused,
       2 for usage or connection errors, and for a socket not served by root (its
       answer is never believed, and it is sent nothing).
+  hbfence fence [--config FILE] [--socket PATH] [--target TARGET] REASON...
+      Fence this host for REASON (CloudStack's kvmheartbeat.sh -c), daemon or not.
+      First asks the running daemon (the configuration's [control] socket_path, or
+      PATH), whose verdict stands: accepted, or refused on a healthy host. When it
+      does not answer (not running, wedged), runs the configured fence.action here,
+      through the daemon's code: hourly limits from the journal, the journal entry
+      first, the same actions and stand-ins. TARGET (a target's name, heartbeat file
+      or mount) names the failed pool for the journal and a custom script.
+      Exit 0 when the daemon accepted or the action ran as planned (log-only and
+      limited ones included), 1 when the daemon refused or restart-agent failed, 2
+      on a usage error or a configuration that cannot be loaded (nothing done), 3
+      when a reboot was planned and the host is still up.
   hbfence --version
       Print the version and git revision.
 
@@ -117,12 +131,44 @@ Result<CliOptions> ParseControl(const std::vector<std::string>& args, CliOptions
   return o;
 }
 
+Result<CliOptions> ParseFence(const std::vector<std::string>& args, CliOptions o) {
+  o.command = Command::kFence;
+  size_t i = 1;  // after "fence"
+  for (; i < args.size() && args[i].rfind("--", 0) == 0; ++i) {
+    std::string flag = args[i];
+    std::optional<std::string> value;
+    if (auto eq = flag.find('='); eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+    } else if (flag != "--" && i + 1 < args.size()) {
+      value = args[++i];
+    }
+    if (flag == "--") {
+      ++i;
+      break;
+    }
+    if (flag != "--config" && flag != "--socket" && flag != "--target") return Err{"fence: unknown argument " + flag};
+    if (!value || (value->empty() && flag != "--target")) return Err{"fence: " + flag + " needs a value"};
+    if (value->find_first_of("\r\n") != std::string::npos) return Err{"fence: " + flag + " must be one line"};
+    if (flag == "--config") o.config_path = *value;
+    if (flag == "--socket") o.fence_socket = *value;
+    if (flag == "--target") o.fence_target = *value;
+  }
+  for (; i < args.size(); ++i) {
+    if (args[i].find_first_of("\r\n") != std::string::npos) return Err{std::string("fence: the reason must be one line")};
+    o.fence_reason += (o.fence_reason.empty() ? "" : " ") + args[i];
+  }
+  if (o.fence_reason.empty()) return Err{std::string("fence needs a REASON")};
+  return o;
+}
+
 }  // namespace
 
 Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
   CliOptions o;
   size_t i = 0;
   if (!args.empty() && args[0] == "control") return ParseControl(args, o);
+  if (!args.empty() && args[0] == "fence") return ParseFence(args, o);
   if (i < args.size() && args[i] == "run") {
     ++i;
   } else if (i < args.size() && args[i] == "check-config") {

@@ -12,7 +12,7 @@
 
 namespace hbfence {
 
-enum class Command { kRun, kCheckConfig, kPeerCheck, kControl, kVersion, kHelp };
+enum class Command { kRun, kCheckConfig, kPeerCheck, kControl, kFence, kVersion, kHelp };
 enum class PeerSource { kFile, kBlock };
 
 struct CliOptions {
@@ -27,6 +27,10 @@ struct CliOptions {
   // hbfence control [--socket PATH] status TARGET | fence REASON...
   std::string control_socket = "/run/hbfence/control.sock";
   std::string control_request;  // the request line to send, e.g. "status /mnt/pool"
+  // hbfence fence [--config FILE] [--socket PATH] [--target TARGET] REASON...
+  std::optional<std::string> fence_socket;  // default: the configuration's [control] socket_path
+  std::string fence_target;                 // the pool the request is about; may be empty
+  std::string fence_reason;                 // one line
 };
 
 Result<CliOptions> ParseCli(const std::vector<std::string>& args);  // args without argv[0]

@@ -389,6 +389,12 @@ class Parser {
     for (const auto& [key, source] : d.sources) cfg_.sources[key] = source;
     cfg_.warnings.insert(cfg_.warnings.end(), d.warnings.begin(), d.warnings.end());
     cfg_.unknown_fence_action = d.unknown_fence_action;
+    auto& cs = cfg_.cloudstack;
+    cs.private_network_device = d.private_network_device.value_or(std::string(kCloudStackPrivateNetworkDevice));
+    cs.private_network_device_source =
+        d.private_network_device
+            ? "private.network.device at " + path.string() + ":" + std::to_string(d.private_network_device_line)
+            : "CloudStack's default private.network.device, " + path.string() + " does not set one";
   }
 
   Result<std::string, std::string> ReadFile(const std::filesystem::path& path) const {
@@ -928,6 +934,15 @@ PoolChanges SyncDiscoveredPools(const Config& fresh, Config& running) {
   return changes;
 }
 
+std::vector<TargetPlace> PlacesOf(const std::vector<TargetConfig>& targets, const std::vector<std::string>& names) {
+  std::vector<TargetPlace> out;
+  for (const auto& name : names) {
+    auto t = std::find_if(targets.begin(), targets.end(), [&](const TargetConfig& c) { return c.name == name; });
+    if (t != targets.end()) out.push_back({name, t->kind, t->mount});
+  }
+  return out;
+}
+
 std::vector<std::string> DescribeConfig(const Config& c) {
   auto src = [&](const std::string& key) {
     auto it = c.sources.find(key);
@@ -938,7 +953,7 @@ std::vector<std::string> DescribeConfig(const Config& c) {
   const auto& hb = c.heartbeat;
   std::vector<std::string> out{
       "[host]",
-      "id = \"" + c.host.id + "\"",
+      "id = \"" + c.host.id + "\"" + src("host.id"),
       "[web]",
       "listen_address = \"" + c.web.listen_address + "\"",
       "[log]",

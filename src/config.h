@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fence/decide.h"
 #include "fence/fence_config.h"
 #include "fence/timings.h"
 #include "src/sys/result.h"
@@ -50,6 +51,12 @@ struct CloudStackConfig {
   std::filesystem::path mountinfo_path = "/proc/self/mountinfo";
   bool peer_watch = false;              // on discovered pools
   bool allow_local_filesystem = false;  // discover pools on ext4, xfs, tmpfs... too
+  // agent.properties' private.network.device (CloudStack's default when it is not
+  // set), whose IPv4 address is this host's name in CloudStack's heartbeat files;
+  // empty when agent.properties is not read. Only checked against host.id
+  // (src/host_identity.h), and where it came from: "FILE:LINE" or a sentence.
+  std::string private_network_device;
+  std::string private_network_device_source;
 };
 
 struct LogConfig {
@@ -112,6 +119,10 @@ PoolChanges SyncDiscoveredPools(const Config& fresh, Config& running);
 // it at start) or [IPv6]. ":port" is accepted as before. For web.listen_address
 // and --web.listen-address.
 std::string ListenAddressProblem(std::string_view address);
+
+// Where each named target's storage is (kind, mount), for actions that fence what a
+// pool holds; names no target has are left out.
+std::vector<TargetPlace> PlacesOf(const std::vector<TargetConfig>& targets, const std::vector<std::string>& names);
 
 // Every effective value, one "key = value  # source" line each, for check-config.
 std::vector<std::string> DescribeConfig(const Config& cfg);

@@ -35,16 +35,6 @@ constexpr Duration kLeaseRecordWait = std::chrono::seconds(1);
 // limit counts.
 constexpr size_t kMaxFenceHistory = 4096;
 
-// destroy-vms asks which mount holds a VM's file. mountinfo never blocks on storage.
-Result<MountOf, std::string> ReadMountTable() {
-  auto text = ReadRegularFile("/proc/self/mountinfo", 16 << 20);
-  if (!text) return Err{text.error()};
-  return MountOf([mounts = ParseMountInfo(text.value())](const std::filesystem::path& p) {
-    const MountEntry* m = MountContaining(mounts, p);
-    return m ? m->mount_point : std::filesystem::path();
-  });
-}
-
 bool LastWriteOk(const HeartbeatState& s) {
   return s.last_success_wall && s.consecutive_failures == 0 && !s.outstanding_timed_out;
 }
@@ -71,6 +61,16 @@ std::string HtmlEscape(std::string_view s) {
 }
 
 }  // namespace
+
+// mountinfo never blocks on storage.
+Result<MountOf, std::string> ReadMountTable() {
+  auto text = ReadRegularFile("/proc/self/mountinfo", 16 << 20);
+  if (!text) return Err{text.error()};
+  return MountOf([mounts = ParseMountInfo(text.value())](const std::filesystem::path& p) {
+    const MountEntry* m = MountContaining(mounts, p);
+    return m ? m->mount_point : std::filesystem::path();
+  });
+}
 
 Daemon::Daemon(std::shared_ptr<const Config> cfg, Metrics& metrics, DaemonDeps deps)
     : metrics_(metrics),
@@ -585,10 +585,7 @@ void Daemon::Evaluate(MonoTime now, std::span<const TargetObservation> obs) {
 // memory: nothing on the way to the action reads the journal.
 void Daemon::Fence(Decision decision, WallTime wall_now) {
   const auto& f = cfg_->fence;
-  for (const auto& name : decision.failed_targets) {
-    auto t = std::find_if(targets_.begin(), targets_.end(), [&](const Target& t) { return t.cfg.name == name; });
-    if (t != targets_.end()) decision.places.push_back({name, t->cfg.kind, t->cfg.mount});
-  }
+  decision.places = PlacesOf(cfg_->targets, decision.failed_targets);
   metrics_.CountDecision(Name(f.action));
   metrics_.SetFencePending(true);
   standing_action_ = f.action;
@@ -658,17 +655,19 @@ void Daemon::HandleFenceRequests(MonoTime now) {
 
 std::string Daemon::ControlFence(std::string_view reason) {
   // The scheduler answers within one loop; this bound only matters if it is wedged,
-  // and then systemd's watchdog is already on its way.
+  // and then systemd's watchdog is already on its way. A stopping or wedged daemon
+  // makes no judgement: "error", not "refused", so `hbfence fence` (the CloudStack
+  // drop-in's -c) runs the configured action without it.
   constexpr auto kSchedulerAnswer = std::chrono::seconds(5);
   auto request = std::make_shared<FenceRequest>(FenceRequest{std::string(reason), std::nullopt});
   std::unique_lock lock(mu_);
-  if (stop_) return "refused hbfence is stopping";
+  if (stop_) return "error hbfence is stopping";
   fence_requests_.push_back(request);
   queue_->Wake();
   fence_answered_.wait_for(lock, kSchedulerAnswer, [&] { return request->reply || stop_; });
   if (request->reply) return *request->reply;
   std::erase(fence_requests_, request);
-  return stop_ ? "refused hbfence is stopping" : "refused the scheduler did not take the request within 5 s";
+  return stop_ ? "error hbfence is stopping" : "error the scheduler did not take the request within 5 s (wedged)";
 }
 
 std::string Daemon::ControlStatus(std::string_view target) const {
@@ -677,7 +676,10 @@ std::string Daemon::ControlStatus(std::string_view target) const {
   auto it = std::find_if(target_snapshot_.begin(), target_snapshot_.end(), [&](const TargetSnapshot& t) {
     return t.name == target || t.path == wanted || (t.mount && *t.mount == wanted);
   });
-  if (it == target_snapshot_.end()) return "unknown " + std::string(target);
+  if (it == target_snapshot_.end()) {
+    if (auto mismatch = HeartbeatFileMismatch(wanted)) return *mismatch;
+    return "unknown " + std::string(target);
+  }
   const MonoTime now = deps_.clock.Now();
   const std::string ago = fmt::format("{:.1f} s", ToSeconds(now - it->last_success));
   // The agent fences on a few non-zero answers in a row, so the verdict is the
@@ -698,13 +700,40 @@ std::string Daemon::ControlStatus(std::string_view target) const {
   return fmt::format("failing {} lease expired: last success {} ago{}", it->name, ago, last_error);
 }
 
+// KVMHAMonitor writes <mount>/KVMHA/hb-<its -h>, the host's private IP, and that is
+// the file the neighbours read. A request for such a file that hbfence does not
+// write, on a pool it heartbeats, means the agent and hbfence name this host
+// differently: "ok" would tell the agent a heartbeat exists that no neighbour sees.
+std::optional<std::string> Daemon::HeartbeatFileMismatch(const std::filesystem::path& wanted) const {
+  const std::string file = wanted.filename().string();
+  if (!file.starts_with("hb-") || file.size() == 3 || wanted.parent_path().filename() != "KVMHA") return std::nullopt;
+  const auto mount = wanted.parent_path().parent_path();
+  auto it = std::find_if(target_snapshot_.begin(), target_snapshot_.end(),
+                         [&](const TargetSnapshot& t) { return t.mount && *t.mount == mount; });
+  if (it == target_snapshot_.end()) return std::nullopt;
+  const std::string agent_name = file.substr(3);
+  if (it->cloudstack_layout) {
+    return fmt::format(
+        "mismatch {} writes {} for host.id \"{}\", but CloudStack's neighbours read {} for host \"{}\": nothing writes "
+        "it, so they would find this host dead; host.id must be the private IP the agent names this host by",
+        it->name, it->path.string(), snapshot_host_id_, wanted.string(), agent_name);
+  }
+  return fmt::format(
+      "mismatch {} writes {}, but CloudStack's neighbours read {} for host \"{}\": nothing writes it, so they would "
+      "find this host dead; give the pool layout = \"cloudstack\" and host.id = \"{}\"",
+      it->name, it->path.string(), wanted.string(), agent_name, agent_name);
+}
+
 void Daemon::PublishTargetSnapshot() {
   std::lock_guard lock(mu_);
   // Names and paths change only with the configuration; the rest is updated in
   // place, without allocating, after every batch of successes.
   if (target_snapshot_names_stale_) {
     target_snapshot_.clear();
-    for (const auto& t : targets_) target_snapshot_.push_back({t.cfg.name, t.cfg.path, t.cfg.mount, {}, false, {}, {}});
+    for (const auto& t : targets_) {
+      target_snapshot_.push_back({t.cfg.name, t.cfg.path, t.cfg.mount, t.cfg.cloudstack_layout, {}, false, {}, {}});
+    }
+    snapshot_host_id_ = cfg_->host.id;
     target_snapshot_names_stale_ = false;
   }
   for (size_t i = 0; i < targets_.size(); ++i) {

@@ -40,6 +40,9 @@ struct DaemonDeps {
   HypervisorFactory connect_hypervisor = {};  // destroy-vms: libvirt
 };
 
+// destroy-vms asks which mount holds a VM's file: from /proc/self/mountinfo.
+Result<MountOf, std::string> ReadMountTable();
+
 class Daemon {
  public:
   Daemon(std::shared_ptr<const Config> cfg, Metrics& metrics, DaemonDeps deps);
@@ -53,9 +56,13 @@ class Daemon {
   std::string StatusHtml() const;
 
   // Control socket replies (src/control_socket.h). ControlStatus() answers from the
-  // published snapshot, never from storage. ControlFence() hands the request to the
-  // scheduler thread, which fences exactly as for its own decisions, and waits for
-  // its verdict.
+  // published snapshot, never from storage. TARGET is a target's name, heartbeat file
+  // or mount. CloudStack's heartbeat file of another host on a pool hbfence heartbeats
+  // (<mount>/KVMHA/hb-<X> where hbfence writes something else there) is "mismatch …":
+  // the agent names this host X, its neighbours read that file, and nothing writes it.
+  // ControlFence() hands the request to the scheduler thread, which fences exactly as
+  // for its own decisions, and waits for its verdict: "accepted …" or "refused …", or
+  // "error …" when there is none (stopping, or the scheduler did not answer within 5 s).
   std::string ControlStatus(std::string_view target) const;
   std::string ControlFence(std::string_view reason);
 
@@ -116,6 +123,8 @@ class Daemon {
   void KeepAlive(MonoTime now);
   void StopPettingWatchdog();
   std::string StatusLine(MonoTime now) const;
+  // ControlStatus() for a CloudStack heartbeat file hbfence does not write; mu_ held.
+  std::optional<std::string> HeartbeatFileMismatch(const std::filesystem::path& wanted) const;
   std::vector<TargetObservation> Observations() const;
   DecisionConfig DecisionCfg() const;
 
@@ -186,6 +195,7 @@ class Daemon {
     std::string name;
     std::filesystem::path path;
     std::optional<std::filesystem::path> mount;
+    bool cloudstack_layout;
     MonoTime last_success;
     bool ever_succeeded;
     std::string last_error;  // empty unless a write failed or stuck since the last success
@@ -200,6 +210,7 @@ class Daemon {
   std::shared_ptr<const Config> pending_reload_;
   std::string status_html_;
   std::vector<TargetSnapshot> target_snapshot_;
+  std::string snapshot_host_id_;  // the host.id the snapshot's paths were made with
   std::deque<std::shared_ptr<FenceRequest>> fence_requests_;
   std::optional<JournalTail> journal_tail_;
   std::vector<VmFenceReport> vm_reports_;

@@ -15,8 +15,11 @@
 #include "src/cli.h"
 #include "src/control_socket.h"
 #include "src/daemon.h"
+#include "src/fence_command.h"
+#include "src/host_identity.h"
 #include "src/sys/clock.h"
 #include "src/sys/fence_io.h"
+#include "src/sys/hypervisor.h"
 #include "src/sys/instance_lock.h"
 #include "src/sys/io_worker.h"
 #include "src/sys/process_runner.h"
@@ -178,6 +181,48 @@ class ConfigLoads {
   IoWorker io_{"hbfence-config", 4};
 };
 
+// One daemon per runtime directory and per journal: a second one would write the
+// same heartbeats and journal one outage twice. The locks die with the process.
+// Either directory may sit on a hung disk: a lock that does not come within the
+// journal timeout is reported and left, since a daemon that never starts never
+// fences (the other lock may still keep a twin out).
+struct InstanceLocks {
+  std::vector<std::unique_ptr<InstanceLock>> held;
+  std::vector<std::string> taken;  // why a lock is another process's ("another hbfence (pid N) holds …")
+};
+
+// `doing` completes the log line about a lock that did not come in time ("starting").
+InstanceLocks LockState(const Config& cfg, std::string_view doing) {
+  InstanceLocks locks;
+  std::vector<std::filesystem::path> dirs{cfg.fence.runtime_directory};
+  if (cfg.fence.journal_path.parent_path().lexically_normal() != cfg.fence.runtime_directory.lexically_normal()) {
+    dirs.push_back(cfg.fence.journal_path.parent_path());
+  }
+  for (const auto& dir : dirs) {
+    using Locked = std::pair<Result<std::unique_ptr<InstanceLock>, std::string>, bool>;
+    auto locked = CallWithin<Locked>(
+        "hbfence-lock",
+        [dir] {
+          bool unsupported = false;
+          auto acquired = InstanceLock::Acquire(dir, &unsupported);
+          return Locked{std::move(acquired), unsupported};
+        },
+        cfg.fence.journal_timeout);
+    if (!locked) {
+      spdlog::error("{} did not answer within {:g} s; {} without its instance lock", dir.string(),
+                    ToSeconds(cfg.fence.journal_timeout), doing);
+    } else if (!locked->first.ok()) {
+      locks.taken.push_back(locked->first.error());
+    } else if (locked->second) {
+      spdlog::warn("{} is on a filesystem that cannot lock directories: a second hbfence on it would not be refused",
+                   dir.string());
+    } else {
+      locks.held.push_back(std::move(locked->first).value());
+    }
+  }
+  return locks;
+}
+
 int CheckConfig(const CliOptions& cli) {
   auto cfg = LoadWithin(cli);
   if (!cfg) {
@@ -185,7 +230,15 @@ int CheckConfig(const CliOptions& cli) {
     return kExitConfigError;
   }
   std::cout << "# " << cli.config_path << ": valid\n";
-  for (const auto& line : DescribeConfig(*cfg.value())) std::cout << line << "\n";
+  // How host.id relates to the name CloudStack gives this host goes right below it.
+  const HostIdCheck host = CheckHostId(*cfg.value(), ListIPv4Addresses());
+  for (const auto& line : DescribeConfig(*cfg.value())) {
+    std::cout << line << "\n";
+    if (line.starts_with("id = ")) {
+      for (const auto& note : host.notes) std::cout << "# " << note << "\n";
+    }
+  }
+  for (const auto& warning : host.warnings) std::cout << "# warning: " << warning << "\n";
   return 0;
 }
 
@@ -217,6 +270,58 @@ int Control(const CliOptions& cli) {
   return ControlExitCode(reply.value());
 }
 
+// `hbfence fence` (src/fence_command.h): the daemon's verdict when it answers, the
+// configured action in this process when it does not.
+int Fence(const CliOptions& cli) {
+  auto loaded = LoadWithin(cli);
+  std::filesystem::path socket = cli.fence_socket.value_or(
+      loaded ? loaded.value()->control.socket_path.string() : std::string(kDefaultControlSocket));
+  std::string unanswered = "the configuration sets no control socket";
+  if (!socket.empty()) {
+    auto reply = SendControlRequest(socket, "fence " + cli.fence_reason);
+    if (reply && (reply.value().starts_with("accepted ") || reply.value().starts_with("refused "))) {
+      std::cout << reply.value() << "\n";
+      return ControlExitCode(reply.value()) == 0 ? kFenceDone : kFenceNotRebooting;
+    }
+    unanswered = reply ? "the daemon replied: " + reply.value() : reply.error();
+  }
+  if (!loaded) {
+    std::cerr << "hbfence: cannot fence: the daemon did not answer (" << unanswered << ") and " << loaded.error()
+              << "\n";
+    return kFenceUnusable;
+  }
+  const Config& cfg = *loaded.value();
+  spdlog::set_level(spdlog::level::from_str(cfg.log.level));
+  spdlog::critical("fencing without the daemon, which did not answer ({}): {}", unanswered, cli.fence_reason);
+  const InstanceLocks locks = LockState(cfg, "fencing");
+  for (const auto& taken : locks.taken) {
+    spdlog::warn("{}, but it did not answer on the control socket (wedged, stopping, or no socket): fencing anyway",
+                 taken);
+  }
+  static SystemClock clock;
+  static SystemFenceIo fence_io;
+  static PosixProcessRunner runner;
+  static FenceJournal journal;
+  const LocalFence done =
+      FenceWithoutDaemon(cfg, "fenced without the daemon (" + unanswered + "): " + cli.fence_reason,
+                         RequestedTargets(cfg, cli.fence_target),
+                         ActionDeps{.io = fence_io,
+                                    .runner = runner,
+                                    .clock = clock,
+                                    .connect = [](const std::string& uri) { return ConnectLibvirt(uri); },
+                                    .mounts = ReadMountTable},
+                         journal);
+  const ActionStep last =
+      done.steps.empty() ? ActionStep{done.plan.run, "logged", ""} : done.steps.back();
+  std::cout << "fenced " << Name(done.plan.run) << " without the daemon: " << last.result << " (" << last.detail
+            << ")\n";
+  const int code = LocalFenceExitCode(done);
+  std::fflush(nullptr);
+  // A journal call may still be stuck in the kernel: leave without waiting for it.
+  if (!journal.StopWithin(std::chrono::milliseconds(100))) std::_Exit(code);
+  return code;
+}
+
 int Run(const CliOptions& cli) {
   auto loaded = LoadWithin(cli);
   if (!loaded) {
@@ -227,6 +332,7 @@ int Run(const CliOptions& cli) {
   spdlog::set_level(spdlog::level::from_str(cfg->log.level));
   spdlog::info("hbfence {} ({}) starting: host {}, {} target(s), config {}", HBFENCE_VERSION, HBFENCE_GIT_REVISION,
                cfg->host.id, cfg->targets.size(), cli.config_path);
+  for (const auto& warning : CheckHostId(*cfg, ListIPv4Addresses()).warnings) spdlog::warn("{}", warning);
 
   // Signals are taken by one thread with sigwait(); every other thread, writers
   // and civetweb's included, inherits this mask.
@@ -235,37 +341,11 @@ int Run(const CliOptions& cli) {
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  // One daemon per runtime directory and per journal: a second one would write the
-  // same heartbeats and journal one outage twice. The locks die with the process.
-  // Either directory may sit on a hung disk: a lock that does not come within the
-  // journal timeout is reported and the start goes on (the other lock may still keep
-  // a twin out), since a daemon that never starts never fences.
-  static std::unique_ptr<InstanceLock> runtime_lock, journal_lock;
-  for (const auto& [where, lock] : {std::pair{cfg->fence.runtime_directory, &runtime_lock},
-                                    std::pair{cfg->fence.journal_path.parent_path(), &journal_lock}}) {
-    const std::filesystem::path dir = where;  // a lambda below captures it (clang: not a binding)
-    if (lock == &journal_lock && dir.lexically_normal() == cfg->fence.runtime_directory.lexically_normal()) break;
-    using Locked = std::pair<Result<std::unique_ptr<InstanceLock>, std::string>, bool>;
-    auto locked = CallWithin<Locked>(
-        "hbfence-lock",
-        [dir] {
-          bool unsupported = false;
-          auto acquired = InstanceLock::Acquire(dir, &unsupported);
-          return Locked{std::move(acquired), unsupported};
-        },
-        cfg->fence.journal_timeout);
-    if (!locked) {
-      spdlog::error("{} did not answer within {:g} s; starting without its instance lock", dir.string(),
-                    ToSeconds(cfg->fence.journal_timeout));
-    } else if (!locked->first.ok()) {
-      spdlog::critical("{}", locked->first.error());
-      return 1;
-    } else if (locked->second) {
-      spdlog::warn("{} is on a filesystem that cannot lock directories: a second hbfence on it would not be refused",
-                   dir.string());
-    } else {
-      *lock = std::move(locked->first).value();
-    }
+  // A second daemon on the same state is refused (LockState).
+  static InstanceLocks locks = LockState(*cfg, "starting");
+  if (!locks.taken.empty()) {
+    spdlog::critical("{}", locks.taken.front());
+    return 1;
   }
 
   // Bound before any other thread exists: Listen() sets the process umask briefly.
@@ -294,7 +374,8 @@ int Run(const CliOptions& cli) {
     spdlog::info("hardware watchdog {} armed ({}s)", cfg->watchdog.device.string(), ToSeconds(cfg->watchdog.timeout));
   }
   Metrics metrics({HBFENCE_VERSION, HBFENCE_GIT_REVISION});
-  Daemon daemon(cfg, metrics, {clock, fence_io, runner, *watchdog, notifier});
+  Daemon daemon(cfg, metrics,
+                {clock, fence_io, runner, *watchdog, notifier, [](const std::string& uri) { return ConnectLibvirt(uri); }});
 
   auto http = HttpServer::Start(cfg->web.listen_address, cfg->web.basic_auth_users, metrics,
                                 {[&daemon] { return daemon.StatusHtml(); }, [&daemon] { return daemon.Healthy(); }});
@@ -386,6 +467,8 @@ int main(int argc, char** argv) {
       return PeerCheck(cli.value());
     case Command::kControl:
       return Control(cli.value());
+    case Command::kFence:
+      return Fence(cli.value());
     case Command::kRun:
       return Run(cli.value());
   }

@@ -4,8 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <optional>
 
 #include "src/sys/fs_util.h"
 #include "src/sys/io_worker.h"
@@ -57,7 +59,7 @@ std::optional<int64_t> ParseUnixSeconds(std::string_view text) {
 
 }  // namespace
 
-PeerVerdict CheckPeer(const HeartbeatReader& read, const Clock& clock, Duration window) {
+PeerVerdict CheckPeer(const HeartbeatReader& read, const Clock& clock, Duration window, Duration poll) {
   PeerVerdict verdict;
   auto first = read();
   if (!first) {
@@ -65,18 +67,31 @@ PeerVerdict CheckPeer(const HeartbeatReader& read, const Clock& clock, Duration 
     return verdict;
   }
   verdict.last_written_at_unix = first.value().written_at_unix;
-  clock.SleepFor(window);
-  auto second = read();
-  if (!second) {
-    verdict.reasons.push_back(second.error());
+  const int64_t before = first.value().progress;
+  // The window starts after the first read returned, as the single sleep did: a
+  // slow first read must not eat into the time the writer has to show progress.
+  const MonoTime end = clock.Now() + window;
+  // The read that decides DEAD: the first one to finish at or after the end, also
+  // when it hung there. A failed or unchanged read before the end decides nothing.
+  std::optional<Result<HeartbeatValue, std::string>> last;
+  while (!last) {
+    const MonoTime now = clock.Now();
+    if (now < end) clock.SleepFor(std::min(poll, end - now));
+    auto next = read();
+    if (next && next.value().progress > before) {
+      verdict.last_written_at_unix = next.value().written_at_unix;
+      verdict.alive = true;
+      return verdict;
+    }
+    if (clock.Now() >= end) last = std::move(next);
+  }
+  if (!*last) {
+    verdict.reasons.push_back(last->error());
     return verdict;
   }
-  verdict.last_written_at_unix = second.value().written_at_unix;
-  const int64_t before = first.value().progress, after = second.value().progress;
-  if (after > before) {
-    verdict.alive = true;
-    return verdict;
-  }
+  const HeartbeatValue& second = last->value();
+  verdict.last_written_at_unix = second.written_at_unix;
+  const int64_t after = second.progress;
   const std::string in_window = " in " + std::to_string(WholeSeconds(window)) + " s";
   if (after == before) {
     verdict.reasons.push_back("value " + std::to_string(after) + " did not advance" + in_window);
@@ -84,7 +99,7 @@ PeerVerdict CheckPeer(const HeartbeatReader& read, const Clock& clock, Duration 
     verdict.reasons.push_back("value went backwards from " + std::to_string(before) + " to " + std::to_string(after) +
                               in_window);
   }
-  const int64_t ahead = second.value().written_at_unix - WholeSeconds(clock.WallNow().time_since_epoch());
+  const int64_t ahead = second.written_at_unix - WholeSeconds(clock.WallNow().time_since_epoch());
   if (ahead > 0) {
     verdict.reasons.push_back("the last write is dated " + std::to_string(ahead) +
                               " s in our future: the writer's clock runs ahead, which does not make it alive");
@@ -97,8 +112,9 @@ std::string FormatVerdictLine(const PeerVerdict& verdict, const std::string& sou
   if (verdict.alive) return "=====> ALIVE <=====";
   const int64_t now = WholeSeconds(wall_now.time_since_epoch());
   const int64_t since_write = now - verdict.last_written_at_unix.value_or(0);
-  return "=====> Considering host as DEAD because last write on [" + source + "] was [" + std::to_string(since_write) +
-         "] seconds ago, but the max interval is [" + std::to_string(WholeSeconds(window)) + "] <======";
+  return "=====> DEAD <====== Considering host as DEAD because last write on [" + source + "] was [" +
+         std::to_string(since_write) + "] seconds ago, but the max interval is [" + std::to_string(WholeSeconds(window)) +
+         "]";
 }
 
 Result<int64_t, std::string> ReadHeartbeatFile(const std::filesystem::path& path) {

@@ -32,6 +32,11 @@ namespace hbfence {
 inline constexpr std::chrono::seconds kDefaultPeerWindow{60};
 // Each read gives up after this long; peer-check returns within window + 2 × this.
 inline constexpr std::chrono::seconds kPeerReadTimeout{10};
+// How often the value is read again during the window, to answer ALIVE as soon as
+// it advances. A read is a few bytes (or one sector): four a second cost the
+// storage nothing, and the agent, which checks its pools one after another within
+// one timeout, gets a live host's answer within a writer interval or so.
+inline constexpr std::chrono::milliseconds kPeerPollInterval{250};
 
 struct HeartbeatValue {
   int64_t progress = 0;         // must advance between the two reads
@@ -46,14 +51,23 @@ struct PeerVerdict {
   std::vector<std::string> reasons;             // why DEAD, one line each; empty when alive
 };
 
-// Reads, sleeps `window` with clock.SleepFor(), reads again. A failed first read is
-// DEAD at once: without a first value no progress can be shown. Blocks only in the
-// reader and the sleep; the wall clock is read only to explain a future-dated value.
-PeerVerdict CheckPeer(const HeartbeatReader& read, const Clock& clock, Duration window);
+// Reads, then reads again every `poll` (clock.SleepFor()) until a value above the
+// first shows progress: ALIVE at once. DEAD needs the whole `window` on the
+// monotonic clock: the verdict is then the last read's, the first read at or after
+// the window's end (its error, or the value that did not advance). A failed read
+// before that decides nothing. A failed first read is DEAD at once: without a first
+// value no progress can be shown. Blocks only in the reader and the sleeps; the wall
+// clock is read only to explain a future-dated value.
+PeerVerdict CheckPeer(const HeartbeatReader& read, const Clock& clock, Duration window,
+                      Duration poll = kPeerPollInterval);
 
 // The first output line, which CloudStack's agent parses:
 // =====> ALIVE <=====
-// =====> Considering host as DEAD because last write on [FILE] was [N] seconds ago, but the max interval is [W] <======
+// =====> DEAD <====== Considering host as DEAD because last write on [FILE] was [N] seconds ago, but the max interval is [W]
+// The DEAD line opens with kvmheartbeat.sh's original "=====> DEAD <======": older
+// agents (KVMHAChecker) look for "> DEAD <" in it, current ones (LibvirtStoragePool)
+// for "DEAD"; the explanation newer scripts print stays on the same line, so the
+// agent's log, which quotes it, shows why.
 // N = wall_now - last_written_at_unix, informational: negative when the writer's
 // clock runs ahead (printed as is, it shows by how much). When nothing could be read,
 // N is the local Unix time now (as if the file said 0, the epoch): larger than any

@@ -47,6 +47,20 @@ TEST(TripwireTest, AbortsOnOpeningTheRealSysrqTrigger) {
   EXPECT_EQ(WTERMSIG(status), SIGABRT);
 }
 
+// The CloudStack drop-ins are shell scripts whose last resort is CloudStack's own
+// `echo b > /proc/sysrq-trigger`: a shell they run under inherits the preload, and its
+// redirection goes through the interposed open(). The probe only opens the file
+// (`exec 3>`), writing nothing, so it would be harmless even if the tripwire missed it.
+TEST(TripwireTest, AbortsAShellThatRedirectsToTheRealSysrqTrigger) {
+  ASSERT_TRUE(TripwireLoaded()) << "refusing to open the real sysrq trigger without the tripwire";
+  const int status = ChildStatus([] {
+    execl("/bin/sh", "sh", "-c", "exec 3> /proc/sysrq-trigger", static_cast<char*>(nullptr));
+    _exit(127);
+  });
+  ASSERT_TRUE(WIFSIGNALED(status)) << "exit status " << WEXITSTATUS(status);
+  EXPECT_EQ(WTERMSIG(status), SIGABRT);
+}
+
 TEST(TripwireTest, LetsOtherFilesThrough) {
   const int status = ChildStatus([] {
     const int fd = open("/proc/self/stat", O_RDONLY);

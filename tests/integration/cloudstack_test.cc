@@ -2,6 +2,7 @@
 // in a mount table (real tmpfs mounts standing in for NFS pools), the neighbours'
 // heartbeats watched, and agent.properties read for defaults.
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -149,6 +150,62 @@ TEST_F(CloudStackTest, AnUnknownAgentFenceActionIsAWarningAMetricAndHardReboot) 
   const auto body = HttpGet(d->Port(), "/metrics").body;
   EXPECT_EQ(MetricValue(body, "hbfence_config_info{fence_action=\"hard-reboot\",policy=\"any\"}"), 1.0);
   EXPECT_TRUE(d->WaitForLog("\"reboot-now\" is not one of")) << d->Log();
+}
+
+// check-config's lines for a configuration file with `agent_properties` beside it.
+std::pair<int, std::string> CheckConfigWith(const TempDir& dir, const std::string& host_id,
+                                            const std::string& agent_properties, bool in_netns_with_lo_address) {
+  WriteFile(dir / "agent.properties", agent_properties);
+  WriteFile(dir / "hbfence.toml", "[host]\nid = \"" + host_id + "\"\n"
+                                  "[cloudstack]\nagent_properties = \"agent.properties\"\n"
+                                  "[[target]]\nname = \"t\"\npath = \"" + (dir / "hb").string() + "\"\n");
+  const std::string check = std::string(HBFENCE_BIN) + " check-config --config " + (dir / "hbfence.toml").string();
+  if (!in_netns_with_lo_address) return testing::RunCapture({"/bin/sh", "-c", check});
+  // A network namespace of its own, where `lo` also carries 192.0.2.7: the agent's
+  // private device and address without touching the host's network.
+  return testing::RunCapture({"/usr/bin/unshare", "--net", "/bin/sh", "-c",
+                              "ip link set lo up && ip addr add 192.0.2.7/32 dev lo && " + check});
+}
+
+// java.util.Properties keeps the blanks after "log-only"; CloudStack's fence helper
+// (PR #13090) strips them and logs only. Read as an unknown action, they would make
+// hbfence hard-reboot the host instead.
+TEST_F(CloudStackTest, CheckConfigReadsTheFenceActionWithTrailingBlanksAsTheHelperDoes) {
+  const auto [rc, out] = CheckConfigWith(dir, "h", "kvm.heartbeat.fence.action=log-only \t \n", false);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("action = \"log-only\"  # " + (dir / "agent.properties").string() +
+                     ":1 (kvm.heartbeat.fence.action)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("# fencing is DISARMED (log-only)"), std::string::npos) << out;
+  EXPECT_EQ(out.find("is not one of"), std::string::npos) << out;
+  const auto [rc2, out2] = CheckConfigWith(dir, "h", "kvm.heartbeat.fence.action=restart-agent   \n", false);
+  EXPECT_EQ(rc2, 0) << out2;
+  EXPECT_NE(out2.find("action = \"restart-agent\"  # "), std::string::npos) << out2;
+  EXPECT_EQ(out2.find("is not one of"), std::string::npos) << out2;
+}
+
+// KVMHAMonitor names this host by the first IPv4 address of agent.properties'
+// private.network.device (NetUtils.getNetworkParams); its neighbours read hb-<that>.
+TEST_F(CloudStackTest, CheckConfigSaysWhetherHostIdIsTheAgentsPrivateAddress) {
+  if (::access("/usr/bin/unshare", X_OK) != 0 || testing::RunCapture({"/usr/bin/unshare", "--net", "true"}).first != 0) {
+    GTEST_SKIP() << "needs unshare --net (root)";
+  }
+  auto [rc, out] = CheckConfigWith(dir, "192.0.2.7", "private.network.device=lo\n", true);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("id = \"192.0.2.7\"  # " + (dir / "hbfence.toml").string() + ":2:"), std::string::npos) << out;
+  EXPECT_NE(out.find("# host.id matches the CloudStack agent's private IP 192.0.2.7 (the IPv4 address of lo, "
+                     "private.network.device at " + (dir / "agent.properties").string() + ":1)"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("# warning"), std::string::npos) << out;
+
+  std::tie(rc, out) = CheckConfigWith(dir, "kvm07", "private.network.device=lo\n", true);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("# warning: host.id \"kvm07\" is not the CloudStack agent's private IP 192.0.2.7"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("hb-192.0.2.7"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include <cstring>
 #include <functional>
+#include <iostream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -207,6 +208,39 @@ TEST_F(ControlSocketTest, StatusIsFailingOnceTheLeaseExpired) {
   EXPECT_EQ(rc, 1) << out;
   EXPECT_EQ(out.rfind("failing pool lease expired: last success ", 0), 0u) << out;
   EXPECT_NE(out.find("(last error "), std::string::npos) << out;
+}
+
+// The file CloudStack's neighbours read for a host hbfence does not write, on a pool
+// it heartbeats: the agent and hbfence name this host differently.
+TEST_F(ControlSocketTest, CloudStacksFileOfAnotherHostOnAWatchedPoolIsAMismatch) {
+  auto d = Start(Config("log-only"));
+  ASSERT_EQ(WaitForStatus((dir / "mnt").string(), "ok cs ").first, 0) << d->Log();
+  EXPECT_EQ(Control({"status", (dir / "mnt" / "KVMHA" / "hb-h1").string()}).second.rfind("ok cs ", 0), 0u);
+  auto [rc, out] = Control({"status", (dir / "mnt" / "KVMHA" / "hb-10.0.0.9").string()});
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_EQ(out, "mismatch cs writes " + (dir / "mnt" / "KVMHA" / "hb-h1").string() +
+                     " for host.id \"h1\", but CloudStack's neighbours read " +
+                     (dir / "mnt" / "KVMHA" / "hb-10.0.0.9").string() +
+                     " for host \"10.0.0.9\": nothing writes it, so they would find this host dead; host.id must be "
+                     "the private IP the agent names this host by\n");
+  // Elsewhere than a watched pool it stays unknown.
+  EXPECT_EQ(Control({"status", (dir / "other" / "KVMHA" / "hb-10.0.0.9").string()}).second,
+            "unknown " + (dir / "other" / "KVMHA" / "hb-10.0.0.9").string() + "\n");
+  d.reset();
+
+  // A pool heartbeated outside the KVMHA layout: nothing writes what neighbours read.
+  const std::string plain = "[host]\nid = \"10.0.0.9\"\n[web]\nlisten_address = \"127.0.0.1:0\"\n[fence]\n"
+                            "action = \"log-only\"\njournal_path = \"" + journal().string() + "\"\nruntime_directory = \"" +
+                            (dir / "run").string() + "\"\n[control]\nsocket_path = \"" + socket().string() + "\"\n"
+                            "[[target]]\nname = \"p\"\nmount = \"" + (dir / "mnt").string() + "\"\npath = \"" +
+                            (dir / "mnt" / "hbfence-hb").string() + "\"\nallow_local_filesystem = true\n";
+  d = Start(plain);
+  std::tie(rc, out) = Control({"status", (dir / "mnt" / "KVMHA" / "hb-10.0.0.9").string()});
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_EQ(out.rfind("mismatch p writes " + (dir / "mnt" / "hbfence-hb").string() + ", but CloudStack's neighbours read ", 0),
+            0u)
+      << out;
+  EXPECT_NE(out.find("give the pool layout = \"cloudstack\" and host.id = \"10.0.0.9\""), std::string::npos) << out;
 }
 
 TEST_F(ControlSocketTest, UnknownTargetIsUnknown) {
@@ -605,25 +639,61 @@ TEST_F(ControlSocketTest, ASilentClientDoesNotBlockAnother) {
 // The CloudStack drop-ins (packaging/cloudstack/) against the real daemon.
 class CloudStackScriptsTest : public ControlSocketTest {
  protected:
-  std::pair<int, std::string> Script(const std::string& name, const std::vector<std::string>& flags) const {
-    ::setenv("HBFENCE_BIN", HBFENCE_BIN, 1);
+  // Every fence path the scripts could take points into the temp dir: the
+  // configuration's (sysrq stand-in, journal) and the fallback's sysrq stand-in, which
+  // is written only when hbfence itself could not fence.
+  std::pair<int, std::string> Script(const std::string& name, const std::vector<std::string>& flags,
+                                     const std::string& bin = HBFENCE_BIN) const {
+    ::setenv("HBFENCE_BIN", bin.c_str(), 1);
     ::setenv("HBFENCE_CONTROL_SOCKET", socket().c_str(), 1);
+    ::setenv("HBFENCE_CONFIG", (dir / "hbfence.toml").c_str(), 1);
+    ::setenv("HBFENCE_FALLBACK_SYSRQ", fallback_sysrq().c_str(), 1);
+    if (!std::filesystem::exists(fallback_sysrq())) WriteFile(fallback_sysrq(), "");
     std::vector<std::string> argv{std::string(HBFENCE_SOURCE_DIR) + "/packaging/cloudstack/" + name};
     argv.insert(argv.end(), flags.begin(), flags.end());
     return RunCapture(argv);
   }
+  // The configuration a daemon would run with, written without starting one.
+  void WriteConfigOnly(const std::string& config) {
+    WriteFile(dir / "blocked", "a regular file where the heartbeat directory should be");
+    WriteFile(dir / "sysrq", "");
+    WriteFile(dir / "hbfence.toml", config);
+  }
   std::string mnt() const { return (dir / "mnt").string(); }
+  std::filesystem::path fallback_sysrq() const { return dir / "fallback-sysrq"; }
 };
 
 TEST_F(CloudStackScriptsTest, WriteModeReportsTheDaemonsResultAndWritesNothing) {
   auto d = Start(Config("log-only"));
   ASSERT_EQ(WaitForStatus(mnt(), "ok cs ").first, 0) << d->Log();
-  // CloudStack names the host by its IP; hbfence's host.id here is "h1".
-  auto [rc, out] = Script("kvmheartbeat.sh", {"-i", "192.0.2.1", "-p", "/export", "-m", mnt(), "-h", "192.0.2.7"});
+  // KVMHAMonitor passes the host's private IP as -h; here hbfence's host.id, "h1", is that name.
+  auto [rc, out] = Script("kvmheartbeat.sh", {"-i", "192.0.2.1", "-p", "/export", "-m", mnt(), "-h", "h1"});
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(out.rfind("ok cs last success ", 0), 0u) << out;
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "mnt" / "KVMHA")) files.push_back(e.path().filename());
+  EXPECT_EQ(files, std::vector<std::string>{"hb-h1"}) << "the daemon's heartbeat only: the script writes none";
+}
+
+// KVMHAMonitor writes <mount>/KVMHA/hb-<-h>, and that is the file its neighbours read.
+// hbfence writes hb-<host.id>: when the two differ, an "ok" would tell the agent its
+// heartbeat exists while the neighbours find this host dead.
+TEST_F(CloudStackScriptsTest, WriteModeFailsLoudlyWhenTheAgentNamesTheHostDifferently) {
+  auto d = Start(Config("log-only"));
+  ASSERT_EQ(WaitForStatus(mnt(), "ok cs ").first, 0) << d->Log();
+  auto [rc, out] = Script("kvmheartbeat.sh", {"-i", "192.0.2.1", "-p", "/export", "-m", mnt(), "-h", "192.0.2.7"});
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_EQ(out.find("ok "), std::string::npos) << out;
+  EXPECT_NE(out.find("host.id \"h1\""), std::string::npos) << "names hbfence's id: " << out;
+  EXPECT_NE(out.find("\"192.0.2.7\""), std::string::npos) << "names the agent's: " << out;
+  EXPECT_NE(out.find(mnt() + "/KVMHA/hb-192.0.2.7"), std::string::npos) << "names the file neighbours read: " << out;
+  EXPECT_NE(out.find("kvmheartbeat.sh: ERROR: "), std::string::npos) << out;
   EXPECT_FALSE(std::filesystem::exists(dir / "mnt" / "KVMHA" / "hb-192.0.2.7")) << "the script writes no heartbeat";
 
+  // What the script asked, and the daemon's own reply.
+  std::tie(rc, out) = Control({"status", mnt() + "/KVMHA/hb-192.0.2.7"});
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_EQ(out.rfind("mismatch cs ", 0), 0u) << out;
 }
 
 TEST_F(CloudStackScriptsTest, WriteModeExitsZeroWithAWarningForAPoolHbfenceDoesNotWatch) {
@@ -631,7 +701,7 @@ TEST_F(CloudStackScriptsTest, WriteModeExitsZeroWithAWarningForAPoolHbfenceDoesN
   const std::string pool = (dir / "not-watched").string();
   auto [rc, out] = Script("kvmsmpheartbeat.sh", {"-m", pool, "-h", "192.0.2.7"});
   EXPECT_EQ(rc, 0) << "hbfence cannot judge it, so the agent must not fence for it: " << out;
-  EXPECT_EQ(out.rfind("unknown " + pool + "\n", 0), 0u) << out;
+  EXPECT_EQ(out.rfind("unknown " + pool + "/KVMHA/hb-192.0.2.7\n", 0), 0u) << out;
   EXPECT_NE(out.find("kvmsmpheartbeat.sh: warning: hbfence does not watch the pool at " + pool), std::string::npos)
       << out;
   EXPECT_NE(out.find("the agent will not fence this host for that pool"), std::string::npos) << out;
@@ -651,7 +721,7 @@ TEST_F(CloudStackScriptsTest, WriteModeFailsWithTheDaemonsReason) {
   lease_seconds = "1";
   auto d = Start(Config("log-only"));
   ASSERT_EQ(WaitForStatus(mnt(), "failing cs ").first, 1) << d->Log();
-  auto [rc, out] = Script("kvmspheartbeat.sh", {"-m", mnt(), "-h", "192.0.2.7", "-t", "60"});
+  auto [rc, out] = Script("kvmspheartbeat.sh", {"-m", mnt(), "-h", "h1", "-t", "60"});
   EXPECT_NE(rc, 0) << out;
   EXPECT_EQ(out.rfind("failing cs ", 0), 0u) << out;
   EXPECT_EQ(ReadAll(dir / "mnt" / "KVMHA"), "in the way");
@@ -673,6 +743,97 @@ TEST_F(CloudStackScriptsTest, FenceFlagAsksTheDaemonWhichRunsItsConfiguredAction
   EXPECT_EQ(last->reason, "requested over the control socket: cloudstack agent: kvmheartbeat.sh -c for " + mnt());
   std::tie(rc, out) = Script("kvmheartbeat.sh", {"-c"});
   EXPECT_EQ(rc, 1) << "a second fence is refused: " << out;
+  EXPECT_EQ(ReadAll(fallback_sysrq()), "") << "the daemon answered: no fallback";
+}
+
+TEST_F(CloudStackScriptsTest, FenceFlagOnAHealthyHostIsRefusedByTheDaemonAndNothingElseHappens) {
+  lease_seconds = "60";
+  auto d = Start(Config("hard-reboot"));
+  ASSERT_EQ(WaitForStatus(mnt(), "ok cs ").first, 0) << d->Log();
+  auto [rc, out] = Script("kvmheartbeat.sh", {"-i", "192.0.2.1", "-p", "/export", "-m", mnt(), "-c"});
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_EQ(out, "refused every target is within its lease: hbfence fences on its own when one is not\n");
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "");
+  EXPECT_EQ(ReadAll(fallback_sysrq()), "");
+  EXPECT_FALSE(std::filesystem::exists(journal()));
+}
+
+// Upstream's -c always syncs and reboots. With hbfence down nothing writes this
+// host's heartbeat, so its neighbours find it dead and its VMs may be started
+// elsewhere: the configured action must still run, journaled, through the same code.
+TEST_F(CloudStackScriptsTest, FenceFlagFencesWithoutTheDaemonWhenItIsDown) {
+  WriteConfigOnly(Config("hard-reboot"));
+  auto [rc, out] = Script("kvmheartbeat.sh", {"-i", "192.0.2.1", "-p", "/export", "-m", mnt(), "-c"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("fenced hard-reboot without the daemon"), std::string::npos) << out;
+  EXPECT_NE(out.find("hbfence will reboot system because it was unable to write the heartbeat to the storage"),
+            std::string::npos)
+      << "CloudStack's wording, for existing log alerts: " << out;
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "b") << out;
+  EXPECT_EQ(ReadAll(fallback_sysrq()), "") << "hbfence fenced: CloudStack's fallback did not run";
+  const auto entries = ReadJournalEntries(journal());
+  ASSERT_EQ(entries.size(), 1u) << out;
+  EXPECT_EQ(entries[0].action, "hard-reboot");
+  EXPECT_EQ(entries[0].host, "h1");
+  EXPECT_EQ(entries[0].failed_targets, std::vector<std::string>{"cs"}) << "the pool -m names";
+  EXPECT_EQ(entries[0].reason.rfind("fenced without the daemon (cannot connect to the hbfence control socket ", 0), 0u)
+      << entries[0].reason;
+  EXPECT_NE(entries[0].reason.find("): cloudstack agent: kvmheartbeat.sh -c for " + mnt()), std::string::npos)
+      << entries[0].reason;
+}
+
+TEST_F(CloudStackScriptsTest, FenceFlagWithoutTheDaemonKeepsTheHourlyLimit) {
+  // Three reboots in the past hour already: a fourth only logs, daemon or not.
+  const auto now = std::chrono::system_clock::now();
+  std::string history;
+  for (int minutes : {50, 30, 10}) {
+    history += ToJsonLine({now - std::chrono::minutes(minutes), "h1", "hard-reboot", "any", {"cs"}, "earlier"}) + "\n";
+  }
+  WriteFile(journal(), history);
+  WriteConfigOnly(Config("hard-reboot"));
+  auto [rc, out] = Script("kvmsmpheartbeat.sh", {"-m", mnt(), "-c"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "") << out;
+  EXPECT_EQ(ReadAll(fallback_sysrq()), "") << "a limited fence is not a failed one: " << out;
+  const auto entries = ReadJournalEntries(journal());
+  ASSERT_EQ(entries.size(), 4u) << out;
+  EXPECT_EQ(entries[3].action, "log-only");
+  EXPECT_NE(entries[3].reason.find("3 reboots in the past hour"), std::string::npos) << entries[3].reason;
+}
+
+// A daemon that holds its locks but does not answer (wedged, here stopped) is exactly
+// when fencing matters: the locks must not keep the fence from running.
+TEST_F(CloudStackScriptsTest, FenceFlagFencesWithoutTheDaemonWhenItIsWedged) {
+  lease_seconds = "60";
+  auto d = Start(Config("hard-reboot"));
+  ASSERT_EQ(WaitForStatus(mnt(), "ok cs ").first, 0) << d->Log();
+  d->Signal(SIGSTOP);
+  auto [rc, out] = Script("kvmheartbeat.sh", {"-m", mnt(), "-c"});
+  d->Signal(SIGCONT);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("holds the lock"), std::string::npos) << "says a daemon holds the state: " << out;
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "b") << out;
+  EXPECT_EQ(ReadAll(fallback_sysrq()), "");
+  const auto entries = ReadJournalEntries(journal());
+  ASSERT_EQ(entries.size(), 1u) << out;
+  EXPECT_EQ(entries[0].reason.rfind("fenced without the daemon (control socket: no reply within the timeout): ", 0), 0u)
+      << entries[0].reason;
+}
+
+// Even hbfence cannot fence (its configuration is unreadable, its binary gone):
+// CloudStack's own -c then runs, sync and sysrq 'b', at the stand-in the test names.
+TEST_F(CloudStackScriptsTest, FenceFlagFallsBackToCloudStacksRebootWhenHbfenceCannotFence) {
+  WriteConfigOnly("[host]\nid = \"h1\"\nnot toml at all\n");
+  auto [rc, out] = Script("kvmheartbeat.sh", {"-m", mnt(), "-c"});
+  EXPECT_EQ(ReadAll(fallback_sysrq()), "b\n") << "upstream's `echo b`: " << out;
+  EXPECT_NE(out.find("kvmheartbeat.sh: hbfence could not fence"), std::string::npos) << out;
+  EXPECT_NE(out.find("CloudStack's own reboot"), std::string::npos) << out;
+  EXPECT_EQ(ReadAll(dir / "sysrq"), "");
+  EXPECT_FALSE(std::filesystem::exists(journal()));
+
+  WriteFile(fallback_sysrq(), "");
+  std::tie(rc, out) = Script("kvmspheartbeat.sh", {"-c"}, (dir / "no-such-hbfence").string());
+  EXPECT_EQ(ReadAll(fallback_sysrq()), "b\n") << out;
 }
 
 TEST_F(CloudStackScriptsTest, PeerCheckReadsTheOtherHostsFile) {
@@ -680,12 +841,17 @@ TEST_F(CloudStackScriptsTest, PeerCheckReadsTheOtherHostsFile) {
   // exceed the writer's interval plus the file's one-second resolution.
   auto d = Start(Config("log-only"));
   ASSERT_EQ(WaitForStatus(mnt(), "ok cs ").first, 0) << d->Log();
-  auto [rc, out] = Script("kvmsmpheartbeat.sh", {"-r", "-m", mnt(), "-h", "h1", "-t", "2"});
+  // CloudStack's default -t 60: ALIVE is answered as soon as the file advances.
+  const auto started = std::chrono::steady_clock::now();
+  auto [rc, out] = Script("kvmsmpheartbeat.sh", {"-r", "-m", mnt(), "-h", "h1", "-t", "60"});
+  const auto took = std::chrono::steady_clock::now() - started;
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(out.rfind("=====> ALIVE <=====\n", 0), 0u) << out;
+  EXPECT_LT(took, 5s) << "ALIVE took " << std::chrono::duration<double>(took).count() << " s of a 60 s window";
+  std::cout << "drop-in -r -t 60: ALIVE after " << std::chrono::duration<double>(took).count() << " s\n";
   std::tie(rc, out) = Script("kvmsmpheartbeat.sh", {"-r", "-m", mnt(), "-h", "192.0.2.99", "-t", "2"});
   EXPECT_EQ(rc, 0) << out;
-  EXPECT_EQ(out.rfind("=====> Considering host as DEAD because ", 0), 0u) << out;
+  EXPECT_EQ(out.rfind("=====> DEAD <====== Considering host as DEAD because ", 0), 0u) << out;
 }
 
 TEST_F(CloudStackScriptsTest, FlagsAreCheckedLikeTheOriginals) {
@@ -696,6 +862,7 @@ TEST_F(CloudStackScriptsTest, FlagsAreCheckedLikeTheOriginals) {
            {"-r", "-m", mnt()},                     // peer check without -h
            {"-r", "-m", mnt(), "-h", "a/b"},        // a host that is a path
            {"-r", "-m", mnt(), "-h", "h1", "-t", "1m"},
+           {"-m", mnt(), "-h", "a/b"},               // write mode: a host that is a path
            {"-m", mnt(), "extra"}}) {
     auto [rc, out] = Script("kvmheartbeat.sh", flags);
     EXPECT_EQ(rc, 2) << flags[0] << ": " << out;

@@ -36,9 +36,12 @@ TEST(PeerCheckHungTest, HungReadIsDeadAfterTheReadTimeout) {
 
   EXPECT_EQ(rc, 0) << out;
   const std::string first_line = out.substr(0, out.find('\n'));
-  EXPECT_EQ(first_line.rfind("=====> Considering host as DEAD because last write on [" + file.string() + "] was [", 0), 0u)
+  EXPECT_EQ(first_line.rfind("=====> DEAD <====== Considering host as DEAD because last write on [" + file.string() +
+                                 "] was [",
+                             0),
+            0u)
       << first_line;
-  EXPECT_TRUE(first_line.ends_with("] seconds ago, but the max interval is [1] <======")) << first_line;
+  EXPECT_TRUE(first_line.ends_with("] seconds ago, but the max interval is [1]")) << first_line;
   EXPECT_NE(out.find("\nread timed out after 10 s (storage not answering)\n"), std::string::npos) << out;
   // Generous: the first read gives up after kPeerReadTimeout; nothing waits for it after.
   EXPECT_GE(took, kPeerReadTimeout);

@@ -180,8 +180,38 @@ TEST(MapAgentPropertiesTest, UnknownActionFallsBackToHardRebootAndNamesTheValue)
   EXPECT_EQ(d.sources.at("fence.action"), std::string(kFile) + ":1 (kvm.heartbeat.fence.action)");
 }
 
+// PR #13090's helper, the component that acts on the value without hbfence, reads it
+// with `cut -d= -f2- | tr -d '[:space:]'`: trailing blanks (which Java keeps) and
+// tabs are gone before its `case`. hbfence must not reboot where it logs only.
+TEST(MapAgentPropertiesTest, WhitespaceInTheActionIsDroppedAsTheHelperDoes) {
+  for (const char* line : {"kvm.heartbeat.fence.action = log-only   \n", "kvm.heartbeat.fence.action=log-only\t\n",
+                           "kvm.heartbeat.fence.action=log-only \t \f\n", "kvm.heartbeat.fence.action=log-only\\t\r\n"}) {
+    const auto d = Map(line);
+    ASSERT_TRUE(d.action) << line;
+    EXPECT_EQ(*d.action, FenceActionKind::kLogOnly) << line;
+    EXPECT_FALSE(d.unknown_fence_action) << line;
+    EXPECT_TRUE(d.warnings.empty()) << line << d.warnings.front();
+  }
+}
+
+TEST(MapAgentPropertiesTest, WhitespaceInTheCustomScriptIsDroppedAsTheHelperDoes) {
+  const auto d = Map("kvm.heartbeat.fence.action=custom \nkvm.heartbeat.fence.custom.script=/usr/local/sbin/fence.sh  \n");
+  EXPECT_EQ(d.action, FenceActionKind::kCustom);
+  EXPECT_EQ(d.custom_script, std::filesystem::path("/usr/local/sbin/fence.sh"));
+}
+
+// Not a setting: the device whose address names this host in CloudStack's heartbeat
+// files, which check-config compares with host.id (src/host_identity.h).
+TEST(MapAgentPropertiesTest, PrivateNetworkDeviceIsKeptWithItsLine) {
+  auto d = Map("# agent\nprivate.network.device = cloudbr7 \n");
+  EXPECT_EQ(d.private_network_device, "cloudbr7");
+  EXPECT_EQ(d.private_network_device_line, 2u);
+  EXPECT_TRUE(d.warnings.empty());
+  EXPECT_FALSE(Map("private.network.device=\n").private_network_device) << "blank is absent";
+}
+
 TEST(MapAgentPropertiesTest, ActionValuesAreExactLikeTheShellCase) {
-  for (const char* value : {"Log-Only", "log-only ", "hard_reboot"}) {
+  for (const char* value : {"Log-Only", "hard_reboot", "log-only;"}) {
     const auto d = Map(std::string("kvm.heartbeat.fence.action=") + value + "\n");
     ASSERT_TRUE(d.action) << value;
     EXPECT_EQ(*d.action, FenceActionKind::kHardReboot) << value;

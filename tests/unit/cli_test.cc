@@ -292,5 +292,28 @@ TEST(CliTest, ControlUsageErrors) {
   EXPECT_THAT(MustFail({"control", "fence", "two\nlines"}), HasSubstr("one line"));
 }
 
+TEST(CliTest, FenceTakesConfigSocketTargetAndAReason) {
+  CliOptions o = MustParse({"fence", "--config", "/etc/h.toml", "--target", "/mnt/p", "--", "cloudstack", "agent:", "-c"});
+  EXPECT_EQ(o.command, Command::kFence);
+  EXPECT_EQ(o.config_path, "/etc/h.toml");
+  EXPECT_EQ(o.fence_target, "/mnt/p");
+  EXPECT_FALSE(o.fence_socket) << "the configuration's socket unless given";
+  EXPECT_EQ(o.fence_reason, "cloudstack agent: -c") << "after --, words that look like flags are the reason";
+  o = MustParse({"fence", "--socket=/tmp/s", "--target=", "drill"});
+  EXPECT_EQ(o.fence_socket, "/tmp/s");
+  EXPECT_EQ(o.fence_target, "") << "an empty pool (-c without -m) is allowed";
+  EXPECT_EQ(o.config_path, "/etc/hbfence/hbfence.toml");
+  EXPECT_EQ(o.fence_reason, "drill");
+}
+
+TEST(CliTest, FenceUsageErrors) {
+  EXPECT_THAT(MustFail({"fence"}), HasSubstr("fence needs a REASON"));
+  EXPECT_THAT(MustFail({"fence", "--config", "x.toml"}), HasSubstr("fence needs a REASON"));
+  EXPECT_THAT(MustFail({"fence", "--reboot", "now", "why"}), HasSubstr("unknown argument --reboot"));
+  EXPECT_THAT(MustFail({"fence", "--socket=", "why"}), HasSubstr("--socket needs a value"));
+  EXPECT_THAT(MustFail({"fence", "two\nlines"}), HasSubstr("one line"));
+  EXPECT_THAT(Usage(), HasSubstr("hbfence fence [--config FILE] [--socket PATH] [--target TARGET] REASON..."));
+}
+
 }  // namespace
 }  // namespace hbfence

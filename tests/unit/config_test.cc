@@ -766,7 +766,7 @@ TEST(DescribeConfigTest, ListsEveryKeyWithItsSource) {
   for (const char* table : {"[host]", "[web]", "[log]", "[heartbeat]", "[fence]", "[[target]]"}) {
     EXPECT_TRUE(Contains(lines, table)) << table;
   }
-  EXPECT_TRUE(Contains(lines, "id = \"kvm-07\""));
+  EXPECT_TRUE(Contains(lines, "id = \"kvm-07\"  # hbfence.toml:2:6"));
   EXPECT_TRUE(Contains(lines, "listen_address = \"127.0.0.1:9100\""));
   EXPECT_TRUE(Contains(lines, "level = \"debug\""));
   EXPECT_TRUE(Contains(lines, "interval_seconds = 2.5  # hbfence.toml:11:20"));

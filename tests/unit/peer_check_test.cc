@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <future>
 #include <string>
 #include <vector>
@@ -35,15 +36,16 @@ int64_t UnixNow(const FakeClock& clock) {
   return std::chrono::duration_cast<std::chrono::seconds>(clock.WallNow().time_since_epoch()).count();
 }
 
-// Returns the scripted results in order and records when (on the fake clock) each
-// read happened, so a test can check that the window really separates them.
+// Returns the scripted results in order, the last one again for every read after
+// the script, and records when (on the fake clock) each read happened, so a test can
+// check when the verdict came.
 class ScriptedReader {
  public:
   ScriptedReader(const FakeClock& clock, std::vector<ReadResult> script) : clock_(clock), script_(std::move(script)) {}
   HeartbeatReader reader() {
     return [this]() -> ReadResult {
       read_at_.push_back(clock_.Now());
-      return script_.at(read_at_.size() - 1);
+      return script_.at(std::min(read_at_.size(), script_.size()) - 1);
     };
   }
   const std::vector<MonoTime>& read_at() const { return read_at_; }
@@ -56,29 +58,89 @@ class ScriptedReader {
 
 ReadResult Value(int64_t unix_seconds) { return HeartbeatValue{unix_seconds, unix_seconds}; }
 
-TEST(CheckPeerTest, AdvancingValueIsAliveAndTheReadsAreAWindowApart) {
+// The agent checks its pools in turn within one timeout: a live writer must not
+// cost the whole window. ALIVE comes with the first read that shows progress.
+TEST(CheckPeerTest, AdvancingValueIsAliveAtTheFirstReadThatShowsIt) {
   FakeClock clock;
   const int64_t now = UnixNow(clock);
-  ScriptedReader script(clock, {Value(now - 3), Value(now + 57)});
+  // Unchanged for three polls, then advanced (the writer's next second).
+  ScriptedReader script(clock, {Value(now - 3), Value(now - 3), Value(now - 3), Value(now - 3), Value(now - 2)});
   const PeerVerdict v = CheckPeer(script.reader(), clock, kWindow);
   EXPECT_TRUE(v.alive);
   EXPECT_TRUE(v.reasons.empty());
-  EXPECT_EQ(v.last_written_at_unix, now + 57);
-  ASSERT_EQ(script.read_at().size(), 2u);
-  EXPECT_EQ(script.read_at()[1] - script.read_at()[0], kWindow);
+  EXPECT_EQ(v.last_written_at_unix, now - 2);
+  ASSERT_EQ(script.read_at().size(), 5u);
+  EXPECT_EQ(script.read_at().back() - script.read_at().front(), 4 * kPeerPollInterval);
+  EXPECT_EQ(clock.slept(), 1s) << "not the 60 s window";
 }
 
-TEST(CheckPeerTest, FrozenValueIsDead) {
+TEST(CheckPeerTest, ReadsArePollIntervalsApartAndThePollIsAParameter) {
+  FakeClock clock;
+  const int64_t now = UnixNow(clock);
+  ScriptedReader script(clock, {Value(now), Value(now), Value(now + 1)});
+  EXPECT_TRUE(CheckPeer(script.reader(), clock, kWindow, 2s).alive);
+  ASSERT_EQ(script.read_at().size(), 3u);
+  EXPECT_EQ(script.read_at()[1] - script.read_at()[0], 2s);
+  EXPECT_EQ(script.read_at()[2] - script.read_at()[1], 2s);
+}
+
+// DEAD needs the whole window: the writer may write just before it ends.
+TEST(CheckPeerTest, FrozenValueIsDeadOnlyAfterTheWholeWindow) {
   FakeClock clock;
   const int64_t written = UnixNow(clock) - 5;
-  ScriptedReader script(clock, {Value(written), Value(written)});
+  ScriptedReader script(clock, {Value(written)});
   const PeerVerdict v = CheckPeer(script.reader(), clock, kWindow);
   EXPECT_FALSE(v.alive);
+  EXPECT_EQ(clock.slept(), kWindow);
+  EXPECT_EQ(script.read_at().back() - script.read_at().front(), kWindow) << "the last read is at the window's end";
+  EXPECT_EQ(script.read_at().size(), 1u + 60s / kPeerPollInterval);
   EXPECT_EQ(v.last_written_at_unix, written);
   EXPECT_THAT(v.reasons, ElementsAre("value " + std::to_string(written) + " did not advance in 60 s"));
   EXPECT_EQ(FormatVerdictLine(v, "/pool/KVMHA/hb-10.0.0.2", kWindow, clock.WallNow()),
-            "=====> Considering host as DEAD because last write on [/pool/KVMHA/hb-10.0.0.2] was [65] seconds ago, "
-            "but the max interval is [60] <======");
+            "=====> DEAD <====== Considering host as DEAD because last write on [/pool/KVMHA/hb-10.0.0.2] was [65] "
+            "seconds ago, but the max interval is [60]");
+}
+
+TEST(CheckPeerTest, AWindowShorterThanThePollIsOneReadAtItsEnd) {
+  FakeClock clock;
+  const int64_t now = UnixNow(clock);
+  ScriptedReader script(clock, {Value(now)});
+  EXPECT_FALSE(CheckPeer(script.reader(), clock, 100ms).alive);
+  ASSERT_EQ(script.read_at().size(), 2u);
+  EXPECT_EQ(script.read_at()[1] - script.read_at()[0], 100ms);
+}
+
+// A torn or briefly missing file mid-window (an operator's copy, a rename) is not a
+// verdict; only the last read's failure is.
+TEST(CheckPeerTest, AFailedReadBeforeTheEndDecidesNothing) {
+  FakeClock clock;
+  const int64_t now = UnixNow(clock);
+  ScriptedReader recovers(clock, {Value(now), Err{std::string("open f: No such file or directory")}, Value(now + 1)});
+  EXPECT_TRUE(CheckPeer(recovers.reader(), clock, kWindow).alive);
+
+  ScriptedReader frozen_then_fails(clock, {Value(now), Err{std::string("open f: No such file or directory")},
+                                           Value(now)});
+  const PeerVerdict v = CheckPeer(frozen_then_fails.reader(), clock, kWindow);
+  EXPECT_FALSE(v.alive);
+  EXPECT_THAT(v.reasons, ElementsAre("value " + std::to_string(now) + " did not advance in 60 s"));
+}
+
+// A read that hangs past the window's end is the last read: its timeout is the
+// verdict, and the command still returns within window + 2 read timeouts.
+TEST(CheckPeerTest, AReadThatHangsPastTheEndIsTheLastOne) {
+  FakeClock clock;
+  const int64_t now = UnixNow(clock);
+  int reads = 0;
+  const HeartbeatReader read = [&]() -> ReadResult {
+    if (++reads < 230) return Value(now);  // the 230th read starts 57.25 s in
+    clock.Advance(kPeerReadTimeout);  // this one hangs until the timeout gives up
+    return Err{std::string("read timed out after 10 s (storage not answering)")};
+  };
+  const PeerVerdict v = CheckPeer(read, clock, kWindow);
+  EXPECT_FALSE(v.alive);
+  EXPECT_EQ(reads, 230);
+  EXPECT_THAT(v.reasons, ElementsAre("read timed out after 10 s (storage not answering)"));
+  EXPECT_LE(clock.slept(), kWindow + kPeerReadTimeout);
 }
 
 TEST(CheckPeerTest, ValueGoingBackwardsIsDead) {
@@ -100,11 +162,11 @@ TEST(CheckPeerTest, FailedFirstReadIsDeadAtOnceWithTheEpochSentinel) {
   EXPECT_FALSE(v.last_written_at_unix);
   EXPECT_THAT(v.reasons, ElementsAre("open /p/hb-x: No such file or directory"));
   EXPECT_EQ(FormatVerdictLine(v, "/p/hb-x", kWindow, clock.WallNow()),
-            "=====> Considering host as DEAD because last write on [/p/hb-x] was [" + std::to_string(UnixNow(clock)) +
-                "] seconds ago, but the max interval is [60] <======");
+            "=====> DEAD <====== Considering host as DEAD because last write on [/p/hb-x] was [" +
+                std::to_string(UnixNow(clock)) + "] seconds ago, but the max interval is [60]");
 }
 
-TEST(CheckPeerTest, FailedSecondReadIsDeadAndKeepsTheFirstValue) {
+TEST(CheckPeerTest, FailedLastReadIsDeadAndKeepsTheFirstValue) {
   FakeClock clock;
   const int64_t written = UnixNow(clock) - 1;
   ScriptedReader script(clock, {Value(written), Err{std::string("read timed out after 10 s")}});
@@ -126,8 +188,8 @@ TEST(CheckPeerTest, FutureDatedButFrozenIsDead) {
   EXPECT_THAT(v.reasons[1], HasSubstr("dated 3540 s in our future"));
   // N is printed as is: negative, it tells the operator how far ahead the writer is.
   EXPECT_EQ(FormatVerdictLine(v, "f", kWindow, clock.WallNow()),
-            "=====> Considering host as DEAD because last write on [f] was [-3540] seconds ago, but the max interval "
-            "is [60] <======");
+            "=====> DEAD <====== Considering host as DEAD because last write on [f] was [-3540] seconds ago, but the "
+            "max interval is [60]");
 }
 
 TEST(CheckPeerTest, FutureDatedAndAdvancingIsAlive) {
@@ -157,8 +219,27 @@ TEST(FormatVerdictLineTest, WindowIsWholeSeconds) {
   PeerVerdict v;
   v.last_written_at_unix = 1000;
   EXPECT_EQ(FormatVerdictLine(v, "f", 7s, WallTime(1010s)),
-            "=====> Considering host as DEAD because last write on [f] was [10] seconds ago, but the max interval is "
-            "[7] <======");
+            "=====> DEAD <====== Considering host as DEAD because last write on [f] was [10] seconds ago, but the max "
+            "interval is [7]");
+}
+
+// What each CloudStack release looks for in the first line: older KVMHAChecker
+// `contains("> DEAD <")`, LibvirtStoragePool today `contains("DEAD")`; an ALIVE line
+// must match neither.
+TEST(FormatVerdictLineTest, DeadLineSatisfiesOldAndNewAgentsAliveLineNeither) {
+  PeerVerdict dead;
+  dead.reasons = {"value 5 did not advance in 60 s"};
+  const std::string line = FormatVerdictLine(dead, "/mnt/p/KVMHA/hb-10.0.0.2", kWindow, WallTime(1010s));
+  EXPECT_EQ(line.rfind("=====> DEAD <======", 0), 0u) << "upstream's own line first: " << line;
+  EXPECT_NE(line.find("> DEAD <"), std::string::npos);
+  EXPECT_NE(line.find("DEAD"), std::string::npos);
+  EXPECT_NE(line.find("Considering host as DEAD because last write on [/mnt/p/KVMHA/hb-10.0.0.2] was [1010] seconds "
+                      "ago, but the max interval is [60]"),
+            std::string::npos)
+      << "the explanation stays on the line the agent logs: " << line;
+  PeerVerdict alive;
+  alive.alive = true;
+  EXPECT_EQ(FormatVerdictLine(alive, "f", kWindow, WallTime{}).find("DEAD"), std::string::npos);
 }
 
 TEST(ReadHeartbeatFileTest, AcceptsWhatFileTargetWrites) {

@@ -1,0 +1,65 @@
+#include "src/fence_command.h"
+
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
+
+#include "fence/executor.h"
+
+namespace hbfence {
+namespace {
+
+// As much of the journal as the daemon reads at start: the hourly limits need only
+// the past hour.
+constexpr uint64_t kJournalTailBytes = 1 << 20;
+
+std::filesystem::path WithoutTrailingSlash(std::string_view s) {
+  while (s.size() > 1 && s.back() == '/') s.remove_suffix(1);
+  return std::filesystem::path(s).lexically_normal();
+}
+
+}  // namespace
+
+std::vector<std::string> RequestedTargets(const Config& cfg, std::string_view target) {
+  if (target.empty()) return {};
+  const auto wanted = WithoutTrailingSlash(target);
+  for (const auto& t : cfg.targets) {
+    if (t.name == target || t.path == wanted || (t.mount && *t.mount == wanted)) return {t.name};
+  }
+  return {std::string(target)};
+}
+
+LocalFence FenceWithoutDaemon(const Config& cfg, const std::string& reason, std::vector<std::string> failed_targets,
+                              ActionDeps deps, FenceJournal& journal) {
+  const auto& f = cfg.fence;
+  const WallTime now = deps.clock.WallNow();
+  LocalFence out;
+  // The limits count what the daemon counts: the journal's entries of the past hour.
+  // A journal that does not answer in time must not hold the fence back; then they
+  // count nothing, as a freshly started daemon's do until its read comes in.
+  std::vector<JournalEntry> history;
+  if (auto tail = journal.ReadTail(f.journal_path, now, kJournalTailBytes, f.journal_timeout)) {
+    history = std::move(tail->recent);
+    out.journal_problem = tail->problem;
+  } else {
+    out.journal_problem = fmt::format(
+        "its tail could not be read within {:g} s: the hourly limits count no earlier fence", ToSeconds(f.journal_timeout));
+  }
+  if (!out.journal_problem.empty()) spdlog::error("fence journal {}: {}", f.journal_path.string(), out.journal_problem);
+  out.plan = PlanAction(f, history, now);
+  out.entry = JournalEntry{now, cfg.host.id, std::string(Name(out.plan.run)), std::string(Name(f.policy)),
+                           failed_targets, reason};
+  for (const auto& step : out.plan.limited) out.entry.reason += "; " + step.detail;
+  Decision decision{std::move(failed_targets), reason, {}};
+  decision.places = PlacesOf(cfg.targets, decision.failed_targets);
+  out.steps = RunFencePlan(f, out.plan, out.entry, decision, deps, journal, {});
+  return out;
+}
+
+int LocalFenceExitCode(const LocalFence& fence) {
+  if (fence.steps.empty()) return kFenceDone;
+  const ActionStep& last = fence.steps.back();
+  if (last.result == "success" || last.result == "logged" || last.result == "rate_limited") return kFenceDone;
+  return RebootsHost(last.action) ? kFenceRebootFailed : kFenceNotRebooting;
+}
+
+}  // namespace hbfence
