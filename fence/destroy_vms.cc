@@ -88,7 +88,7 @@ class DestroyVms final : public FenceAction {
     if (!listed) return fail("libvirt_error", "listing the running domains did not finish in time");
     if (!listed->ok()) return fail("libvirt_error", listed->error());
     auto selected = Bounded<VmSelection>([domains = listed->value(), mount, mo = mount_of.value()] {
-      return SelectDomains(domains, mount, ResolveUpToPool(mount), mo);
+      return SelectDomains(domains, mount, ResolveUpToPool(mount, mo), mo);
     });
     if (!selected) return fail("unknown_source", "placing the domains' files did not finish in time (a path hangs)");
     report.select = deps_.clock.Now() - select_started;

@@ -154,8 +154,8 @@ VmSelection SelectDomains(std::span<const DomainInfo> domains, const std::filesy
   return selection;
 }
 
-PathResolver ResolveUpToPool(std::filesystem::path pool_mount) {
-  return [pool = pool_mount.lexically_normal()](const std::filesystem::path& path) {
+PathResolver ResolveUpToPool(std::filesystem::path pool_mount, MountOf mount_of) {
+  return [pool = pool_mount.lexically_normal(), mount_of = std::move(mount_of)](const std::filesystem::path& path) {
     if (!path.is_absolute()) return path.lexically_normal();
     std::filesystem::path done = "/";
     std::vector<std::filesystem::path> todo(++path.begin(), path.end());
@@ -170,6 +170,10 @@ PathResolver ResolveUpToPool(std::filesystem::path pool_mount) {
         continue;
       }
       const auto next = done / part;
+      if (next == pool || mount_of(next) == next) {
+        done = next;
+        continue;
+      }
       struct stat st {};
       if (::lstat(next.c_str(), &st) != 0 || !S_ISLNK(st.st_mode) || ++hops > 40) {
         done = next;

@@ -73,8 +73,9 @@ VmSelection SelectDomains(std::span<const DomainInfo> domains, const std::filesy
 // The resolver destroy-vms uses: symlinks are followed (lstat, readlink) until the
 // path reaches `pool_mount`, where it stops: nothing below a failed pool is touched,
 // since that could hang. A path through a symlink on the pool is taken as on the
-// pool. Relative and dot components are normalized. Blocking on other filesystems:
-// call it with a bound.
-PathResolver ResolveUpToPool(std::filesystem::path pool_mount);
+// pool. A mount point is never stat'ed (it cannot be a symlink, and another dead
+// pool's root would hang the call). Relative and dot components are normalized.
+// Blocking on other filesystems: call it with a bound.
+PathResolver ResolveUpToPool(std::filesystem::path pool_mount, MountOf mount_of);
 
 }  // namespace hbfence

@@ -58,3 +58,15 @@ hbfence_build_modes() {
     cmake --build "$root/build-$dir" -j "$(nproc)" --target hbfence
   done
 }
+
+# What libvirtd's QEMU driver needs and libvirt-daemon-system (not installed: it would
+# enable and start libvirtd on a systemd host) would create: the libvirt-qemu user
+# and group, the kvm group, and its state and log directories. Idempotent.
+hbfence_prepare_libvirt() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  getent group kvm >/dev/null || groupadd -r kvm
+  getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
+  getent passwd libvirt-qemu >/dev/null ||
+    useradd -r -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
+  mkdir -p /var/log/libvirt /var/lib/libvirt/qemu
+}
