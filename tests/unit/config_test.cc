@@ -1316,3 +1316,46 @@ TEST(PoolDiscoveryTest, PeriodicDiscoveryNeverAddsAPoolARunningTargetWrites) {
 
 }  // namespace
 }  // namespace hbfence
+
+namespace hbfence {
+namespace {
+
+TEST(DestroyVmsConfigTest, KeysParseWithTheirDefaults) {
+  const Config d = MustParse(WithMinimal("[fence]\naction = \"destroy-vms\""));
+  EXPECT_EQ(d.fence.action, FenceActionKind::kDestroyVms);
+  EXPECT_EQ(d.fence.destroy_timeout, std::chrono::seconds(30));
+  EXPECT_TRUE(d.fence.force_unmount);
+  EXPECT_EQ(d.fence.destroy_escalation, FenceActionKind::kHardReboot);
+  EXPECT_EQ(d.fence.libvirt_uri, "qemu:///system");
+  const Config c = MustParse(WithMinimal(
+      "[fence]\naction = \"destroy-vms\"\ndestroy_timeout_seconds = 12.5\nforce_unmount = false\n"
+      "destroy_escalation = \"log-only\"\n[libvirt]\nuri = \"qemu+ssh://h/system\""));
+  EXPECT_EQ(c.fence.destroy_timeout, std::chrono::milliseconds(12500));
+  EXPECT_FALSE(c.fence.force_unmount);
+  EXPECT_EQ(c.fence.destroy_escalation, FenceActionKind::kLogOnly);
+  EXPECT_EQ(c.fence.libvirt_uri, "qemu+ssh://h/system");
+}
+
+TEST(DestroyVmsConfigTest, BadValuesNameTheirPlace) {
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\ndestroy_escalation = \"destroy-vms\""), 2, 22,
+                      "is not one of hard-reboot, graceful-reboot, custom, log-only");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\ndestroy_timeout_seconds = 0"), 2, 27, "fence.destroy_timeout_seconds");
+  EXPECT_CONFIG_ERROR(WithMinimal("[libvirt]\nuri = \"\""), 2, 7, "libvirt.uri must not be empty");
+  EXPECT_CONFIG_ERROR(WithMinimal("[libvirt]\nurl = \"x\""), 2, 1, "unknown key libvirt.url");
+}
+
+// A target destroy-vms cannot scope by a mount escalates when it fails: said up front.
+TEST(DestroyVmsConfigTest, TargetsItCannotScopeAreWarnedAbout) {
+  const Config c = MustParse(
+      "[host]\nid = \"h1\"\n[fence]\naction = \"destroy-vms\"\n"
+      "[[target]]\nname = \"pool\"\npath = \"/mnt/p/hb\"\nmount = \"/mnt/p\"\n"
+      "[[target]]\nname = \"plain\"\npath = \"/srv/hb\"\n"
+      "[[target]]\nname = \"lun\"\nkind = \"block\"\npath = \"/dev/sdb\"\n");
+  ASSERT_EQ(c.warnings.size(), 2u);
+  EXPECT_THAT(c.warnings[0], HasSubstr("target plain is a file target without a mount"));
+  EXPECT_THAT(c.warnings[1], HasSubstr("target lun is a block target"));
+  EXPECT_THAT(DescribeConfig(c), ::testing::Contains("destroy_escalation = \"hard-reboot\"  # default"));
+}
+
+}  // namespace
+}  // namespace hbfence
