@@ -1,6 +1,7 @@
 #include "fence/destroy_vms.h"
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <sstream>
 
@@ -114,14 +115,21 @@ class DestroyVms final : public FenceAction {
       Journal(FenceActionKind::kDestroyVms, steps_.back().detail, {});
       return;
     }
-    auto pids = Bounded<std::vector<pid_t>>([hv, affected] {
-      std::vector<pid_t> all;
+    // Each domain's processes; a domain whose processes were not found can be
+    // confirmed gone only by libvirt's teardown, below.
+    using Found = std::pair<std::vector<pid_t>, std::vector<std::string>>;
+    auto found = Bounded<Found>([hv, affected] {
+      Found out;
       for (const auto& d : affected) {
-        for (pid_t pid : hv->Processes(d)) all.push_back(pid);
+        const auto mine = hv->Processes(d);
+        if (mine.empty()) out.second.push_back(d.name);
+        out.first.insert(out.first.end(), mine.begin(), mine.end());
       }
-      return all;
+      return out;
     });
-    if (!pids) return fail("processes_survived", "finding the domains' processes did not finish in time");
+    if (!found) return fail("processes_survived", "finding the domains' processes did not finish in time");
+    const std::vector<pid_t>* pids = &found->first;
+    const std::vector<std::string>& unseen = found->second;
 
     // 3. On record before anything is destroyed.
     Journal(FenceActionKind::kDestroyVms,
@@ -132,13 +140,14 @@ class DestroyVms final : public FenceAction {
     const MonoTime destroy_started = deps_.clock.Now();
     hv->Kill(*pids);
     auto teardown = std::make_shared<IoWorker>("hbfence-vmdestroy", affected.size() + 2);
-    auto destroyed = std::make_shared<std::vector<std::string>>();
+    // domain name -> empty once destroyed, else libvirt's error
+    auto destroyed = std::make_shared<std::map<std::string, std::string>>();
     auto destroyed_mu = std::make_shared<std::mutex>();
     for (const auto& d : affected) {
       teardown->Post([hv, d, destroyed, destroyed_mu] {
         const Status st = hv->Destroy(d);
         std::lock_guard lock(*destroyed_mu);
-        destroyed->push_back(d.name + ": " + (st ? std::string("destroyed") : st.error()));
+        (*destroyed)[d.name] = st ? "" : st.error();
       });
     }
 
@@ -162,19 +171,30 @@ class DestroyVms final : public FenceAction {
       return fail("processes_survived", "QEMU process(es) " + list + " still running after " +
                                              Seconds(cfg_.destroy_timeout) + " s");
     }
-    report.destroyed = static_cast<int>(affected.size());
-    // libvirt's teardowns, as far as they got: the processes are gone either way.
+    // libvirt's teardowns, as far as they got: for domains whose processes were
+    // seen, their exit is the proof; for the others, only a finished teardown is.
     (void)teardown->Call<bool>([] { return true; }, Left());
     std::string libvirt;
     {
       std::lock_guard lock(*destroyed_mu);
-      for (const auto& line : *destroyed) libvirt += (libvirt.empty() ? "" : "; ") + line;
+      for (const auto& name : unseen) {
+        auto it = destroyed->find(name);
+        if (it == destroyed->end() || !it->second.empty()) {
+          return fail("processes_survived",
+                      "domain " + name + ": no process of it was found, and libvirt did not confirm it destroyed (" +
+                          (it == destroyed->end() ? "no answer in time" : it->second) + ")");
+        }
+      }
+      for (const auto& [name, error] : *destroyed) {
+        if (!error.empty()) libvirt += (libvirt.empty() ? "" : "; ") + name + ": " + error;
+      }
     }
+    report.destroyed = static_cast<int>(affected.size());
     steps_.push_back({FenceActionKind::kDestroyVms, "success",
                       std::to_string(affected.size()) + " domain(s) on pool " + mount.string() + " (target " +
                           place.target + ") destroyed, their processes gone" +
                           (cfg_.force_unmount ? ", the pool force-unmounted" : "") +
-                          (libvirt.empty() ? "" : " (libvirt: " + libvirt + ")")});
+                          (libvirt.empty() ? "" : " (libvirt reported: " + libvirt + ")")});
     Journal(FenceActionKind::kDestroyVms, steps_.back().detail, names);
   }
 

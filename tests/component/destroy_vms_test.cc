@@ -37,7 +37,11 @@ class SharedConnection final : public Hypervisor {
     return hv_->WaitGone(pids, within);
   }
   void Kill(const std::vector<pid_t>& pids) override { hv_->Kill(pids); }
-  Status Destroy(const DomainInfo& d) override { return hv_->Destroy(d); }
+  Status Destroy(const DomainInfo& d) override {
+    if (fail_destroy) return Err{std::string("injected destroy failure")};
+    return hv_->Destroy(d);
+  }
+  bool fail_destroy = false;
 
  private:
   std::shared_ptr<Hypervisor> hv_;
@@ -109,7 +113,9 @@ class DestroyVmsTest : public ::testing::Test {
                     .clock = clock,
                     .connect = [this](const std::string& uri) -> Result<std::unique_ptr<Hypervisor>, std::string> {
                       if (uri != connection_uri) return ConnectLibvirt(uri);
-                      return std::unique_ptr<Hypervisor>(std::make_unique<SharedConnection>(connection));
+                      auto shared = std::make_unique<SharedConnection>(connection);
+                      shared->fail_destroy = fail_destroy;
+                      return std::unique_ptr<Hypervisor>(std::move(shared));
                     },
                     .mounts = [this] { return Mounts(); },
                     .journal =
@@ -139,6 +145,7 @@ class DestroyVmsTest : public ::testing::Test {
   SystemClock clock;
   std::shared_ptr<Hypervisor> connection;
   std::string connection_uri;
+  bool fail_destroy = false;
   std::vector<std::string> journal, journal_domains;
   std::vector<VmFenceReport> reports;
 };
@@ -219,6 +226,17 @@ TEST_F(DestroyVmsTest, AnUnmountThatFailsEscalates) {
   const auto steps = Fence({{"primary", "file", pool()}});
   EXPECT_THAT(Results(steps), ElementsAre("destroy-vms=escalated", "hard-reboot=success"));
   EXPECT_EQ(reports.at(0).escalation, "unmount_failed");
+}
+
+// No process of the domain was found (the test driver has none): only libvirt's
+// finished teardown proves it gone. When that fails, the host is fenced.
+TEST_F(DestroyVmsTest, ADomainNeitherSeenDyingNorDestroyedEscalates) {
+  Domains({TestDomain("on-pool", "1", FileDisk(pool() / "a.qcow2"))});
+  fail_destroy = true;
+  const auto steps = Fence({{"primary", "file", pool()}});
+  EXPECT_THAT(Results(steps), ElementsAre("destroy-vms=escalated", "hard-reboot=success"));
+  EXPECT_THAT(steps[0].detail, HasSubstr("libvirt did not confirm it destroyed (injected destroy failure)"));
+  EXPECT_EQ(reports.at(0).escalation, "processes_survived");
 }
 
 TEST_F(DestroyVmsTest, TheEscalationIsConfigurable) {
