@@ -526,6 +526,12 @@ class Parser {
   // escalates to destroy_escalation when it fails. Worth knowing before it does.
   void WarnAboutDestroyVms() {
     if (err_ || cfg_.fence.action != FenceActionKind::kDestroyVms) return;
+    if (cfg_.fence.destroy_escalation == FenceActionKind::kLogOnly) {
+      cfg_.warnings.push_back(
+          "destroy-vms: destroy_escalation = \"log-only\": a pool whose VMs cannot be fenced safely (host page cache, "
+          "libvirt unreachable, a QEMU that does not die, a failed unmount) is only logged, and its VMs may run here "
+          "while CloudStack restarts them elsewhere");
+    }
     for (const auto& t : cfg_.targets) {
       if (t.kind != "file" || !t.mount) {
         cfg_.warnings.push_back("destroy-vms: target " + t.name + " is " +

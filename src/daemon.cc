@@ -102,6 +102,7 @@ Daemon::Daemon(std::shared_ptr<const Config> cfg, Metrics& metrics, DaemonDeps d
                        {"select", "destroy", "unmount"});
   ApplyConfig(std::move(cfg), now);
   RestoreLeases(now);
+  PublishStatus(now);  // `/` is served before the main loop's first pass
   // The journal's tail comes in on the journal thread: a journal on a hung disk must
   // not keep the heartbeats, /metrics or the signals from starting.
   journal_tail_deadline_ = now + cfg_->fence.journal_timeout;

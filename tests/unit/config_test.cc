@@ -1357,5 +1357,15 @@ TEST(DestroyVmsConfigTest, TargetsItCannotScopeAreWarnedAbout) {
   EXPECT_THAT(DescribeConfig(c), ::testing::Contains("destroy_escalation = \"hard-reboot\"  # default"));
 }
 
+// An escalation that only logs leaves a pool's VMs running when they could not be
+// fenced: accepted, as log-only is, but never without saying so.
+TEST(DestroyVmsConfigTest, AnEscalationThatOnlyLogsIsWarnedAbout) {
+  const Config c = MustParse(WithMinimal("[fence]\naction = \"destroy-vms\"\ndestroy_escalation = \"log-only\""));
+  EXPECT_THAT(c.warnings, ::testing::Contains(HasSubstr("destroy_escalation = \"log-only\": a pool whose VMs cannot be "
+                                                         "fenced safely")));
+  const Config rebooting = MustParse(WithMinimal("[fence]\naction = \"destroy-vms\"\ndestroy_escalation = \"hard-reboot\""));
+  EXPECT_THAT(rebooting.warnings, ::testing::Not(::testing::Contains(HasSubstr("is only logged"))));
+}
+
 }  // namespace
 }  // namespace hbfence
