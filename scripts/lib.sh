@@ -6,26 +6,74 @@ HBFENCE_PACKAGES=(
   prometheus-cpp-dev libcivetweb-dev libtomlplusplus-dev libspdlog-dev libgtest-dev libgmock-dev
   libfuse3-dev fuse3
   libvirt-dev libxml2-dev
-  prometheus prometheus-alertmanager
   curl jq systemd man-db
 )
 
-# Installs only what is missing; apt-get update runs once, and only when needed.
-hbfence_install_packages() {
-  local missing=()
-  for p in "${HBFENCE_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+# Only scripts/test needs these: the real Prometheus and Alertmanager the alert and
+# scrape tests run (their binaries, started and stopped by the tests themselves).
+# Debian's packages enable and start a service each; see hbfence_install_test_packages.
+HBFENCE_TEST_PACKAGES=(prometheus prometheus-alertmanager)
+
+# The packages among "$@" that are not installed, one per line.
+hbfence_missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
   done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  echo "installing: ${missing[*]}"
+}
+
+# Installs the packages given that are missing; apt-get update runs once, and only
+# when needed.
+hbfence_apt_install() {
+  [ $# -eq 0 ] && return 0
+  echo "installing: $*"
   if [ "$(id -u)" -ne 0 ]; then
-    echo "error: need root to install packages (run as root, or install: ${missing[*]})" >&2
+    echo "error: need root to install packages (run as root, or install: $*)" >&2
     return 1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # Debian's prometheus packages enable their services; nothing here starts them.
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Explicit returns: callers test the status, which switches `set -e` off in here.
+  apt-get update -qq || return
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null || return
+}
+
+# What the build and the demo need. Idempotent.
+hbfence_install_packages() {
+  local missing
+  mapfile -t missing < <(hbfence_missing_packages "${HBFENCE_PACKAGES[@]}")
+  hbfence_apt_install "${missing[@]}"
+}
+
+# The test-only servers, installed so that none of them runs as a service: while
+# they install, a policy-rc.d (unless the machine has one) forbids starting any
+# service, and the units of the packages installed here are disabled afterwards, so
+# a reboot does not start them either. Packages that were already installed are left
+# as their owner set them up.
+hbfence_install_test_packages() {
+  local missing placed_policy=0 policy=/usr/sbin/policy-rc.d
+  mapfile -t missing < <(hbfence_missing_packages "${HBFENCE_TEST_PACKAGES[@]}")
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ] && [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# hbfence scripts/test: test-only packages are installing; start nothing.\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    placed_policy=1
+  fi
+  local status=0
+  hbfence_apt_install "${missing[@]}" || status=$?
+  [ "$placed_policy" -eq 1 ] && rm -f "$policy"
+  [ "$status" -eq 0 ] || return "$status"
+  local pkg unit
+  for pkg in "${missing[@]}"; do
+    for unit in $(dpkg-query -L "$pkg" | grep -E '^/lib/systemd/system/[^/]+\.service$' | xargs -r -n1 basename); do
+      # Works without a running systemd too (it edits the .wants links).
+      systemctl disable --quiet "$unit" >/dev/null 2>&1 || true
+      if systemctl is-enabled --quiet "$unit" 2>/dev/null; then
+        echo "error: $unit (from $pkg, installed for the tests) is still enabled" >&2
+        return 1
+      fi
+      echo "installed $pkg for the tests only: $unit disabled, not started"
+    done
+  done
 }
 
 # Configures and builds into $HBFENCE_BUILD (default build/), warnings as errors
