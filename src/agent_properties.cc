@@ -333,7 +333,7 @@ class AgentMapper {
       } else {
         if (!parsed) {
           Warn(*action, Quoted(value) +
-                            " is not one of hard-reboot, reboot, graceful-reboot, restart-agent, log-only, custom: "
+                            " is not one of hard-reboot, reboot, graceful-reboot, restart-agent, log-only, custom, destroy-vms: "
                             "falling back to hard-reboot, as CloudStack's shell helper does");
         }
         out_.action = parsed.value_or(FenceActionKind::kHardReboot);

@@ -940,6 +940,11 @@ PoolChanges SyncDiscoveredPools(const Config& fresh, Config& running) {
   return changes;
 }
 
+std::filesystem::path WithoutTrailingSlash(std::string_view s) {
+  while (s.size() > 1 && s.back() == '/') s.remove_suffix(1);
+  return std::filesystem::path(s).lexically_normal();
+}
+
 std::vector<TargetPlace> PlacesOf(const std::vector<TargetConfig>& targets, const std::vector<std::string>& names) {
   std::vector<TargetPlace> out;
   for (const auto& name : names) {

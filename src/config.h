@@ -122,6 +122,10 @@ std::string ListenAddressProblem(std::string_view address);
 
 // Where each named target's storage is (kind, mount), for actions that fence what a
 // pool holds; names no target has are left out.
+// A target named over the control socket or by a CloudStack drop-in, by its name,
+// heartbeat file or mount: a trailing slash on a path must not matter.
+std::filesystem::path WithoutTrailingSlash(std::string_view s);
+
 std::vector<TargetPlace> PlacesOf(const std::vector<TargetConfig>& targets, const std::vector<std::string>& names);
 
 // Every effective value, one "key = value  # source" line each, for check-config.

@@ -39,13 +39,6 @@ bool LastWriteOk(const HeartbeatState& s) {
   return s.last_success_wall && s.consecutive_failures == 0 && !s.outstanding_timed_out;
 }
 
-// The control socket names a target by its name, heartbeat file or mount; a
-// trailing slash on a path must not matter.
-std::filesystem::path WithoutTrailingSlash(std::string_view s) {
-  while (s.size() > 1 && s.back() == '/') s.remove_suffix(1);
-  return std::filesystem::path(s).lexically_normal();
-}
-
 std::string HtmlEscape(std::string_view s) {
   std::string out;
   for (char c : s) {

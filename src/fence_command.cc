@@ -12,11 +12,6 @@ namespace {
 // the past hour.
 constexpr uint64_t kJournalTailBytes = 1 << 20;
 
-std::filesystem::path WithoutTrailingSlash(std::string_view s) {
-  while (s.size() > 1 && s.back() == '/') s.remove_suffix(1);
-  return std::filesystem::path(s).lexically_normal();
-}
-
 }  // namespace
 
 std::vector<std::string> RequestedTargets(const Config& cfg, std::string_view target) {
@@ -51,6 +46,18 @@ LocalFence FenceWithoutDaemon(const Config& cfg, const std::string& reason, std:
   for (const auto& step : out.plan.limited) out.entry.reason += "; " + step.detail;
   Decision decision{std::move(failed_targets), reason, {}};
   decision.places = PlacesOf(cfg.targets, decision.failed_targets);
+  // A pool the agent names by its mount point that no target covers (a discovered
+  // pool unmounted after destroy-vms fenced it, one discovery skipped) is scoped by
+  // that mount: its VMs are the domains with storage under it. The agent asks again
+  // every round while libvirt still lists the pool; with nothing on it, that must
+  // not reboot the host.
+  for (const auto& name : decision.failed_targets) {
+    const bool placed = std::any_of(decision.places.begin(), decision.places.end(),
+                                    [&](const TargetPlace& p) { return p.target == name; });
+    if (!placed && !name.empty() && name.front() == '/') {
+      decision.places.push_back({name, "file", std::filesystem::path(WithoutTrailingSlash(name))});
+    }
+  }
   out.steps = RunFencePlan(f, out.plan, out.entry, decision, deps, journal, {});
   return out;
 }

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "src/sys/hypervisor.h"
 #include "src/sys/process_runner.h"
 
 #include "tests/support/fake_clock.h"
@@ -32,7 +33,7 @@ class FenceWithoutDaemonTest : public ::testing::Test {
     cfg.fence.action = FenceActionKind::kHardReboot;
     cfg.fence.journal_path = dir / "state" / "fence-journal.jsonl";
     cfg.fence.sysrq_trigger_path = dir / "sysrq";
-    cfg.fence.sync_grace = 0s;
+    cfg.fence.sync_grace = 10s;  // the fake's sync returns at once: the order is fixed
     cfg.fence.systemctl_path = dir / "systemctl";
     cfg.targets.push_back(TargetConfig{.name = "pool-3f2a", .path = "/mnt/3f2a/KVMHA/hb-10.0.0.21",
                                        .mount = std::filesystem::path("/mnt/3f2a"), .cloudstack_layout = true});
@@ -120,6 +121,31 @@ TEST_F(FenceWithoutDaemonTest, AnUnreadableJournalNeitherStopsNorLimitsTheFence)
   EXPECT_FALSE(done.journal_problem.empty());
   EXPECT_EQ(io.Events().back(), "sysrq:" + (dir / "sysrq").string() + ":b");
   EXPECT_EQ(LocalFenceExitCode(done), kFenceDone);
+}
+
+// With the daemon down, CloudStack's agent asks for a fence of a pool hbfence has no
+// target for (a discovered pool destroy-vms unmounted, while libvirt still lists it):
+// the pool's mount scopes it. Nothing runs on it, so nothing is destroyed, and the
+// host is not rebooted (it was, as a fence that could not be scoped).
+TEST_F(FenceWithoutDaemonTest, DestroyVmsScopesAPoolNoTargetCoversByItsMount) {
+  cfg.fence.action = FenceActionKind::kDestroyVms;
+  cfg.fence.libvirt_uri = "test:///default";  // one running domain, with no file on the pool
+  ActionDeps deps{.io = io, .runner = runner, .clock = clock, .connect = [](const std::string& uri) { return ConnectLibvirt(uri); },
+                  .mounts = [] { return Result<MountOf, std::string>(MountOf([](const std::filesystem::path&) {
+                               return std::filesystem::path("/");
+                             })); }};
+  const LocalFence done = FenceWithoutDaemon(cfg, "cloudstack agent: kvmheartbeat.sh -c for /mnt/9c1e/",
+                                             RequestedTargets(cfg, "/mnt/9c1e/"), deps, journal);
+  EXPECT_TRUE(io.Events().empty()) << "neither a reboot nor an unmount";
+  ASSERT_FALSE(done.steps.empty());
+  EXPECT_EQ(done.steps.back().action, FenceActionKind::kDestroyVms);
+  EXPECT_EQ(done.steps.back().result, "success");
+  EXPECT_NE(done.steps.back().detail.find("no running domain uses pool /mnt/9c1e"), std::string::npos)
+      << done.steps.back().detail;
+  EXPECT_EQ(LocalFenceExitCode(done), kFenceDone);
+  const auto entries = ReadJournalEntries(cfg.fence.journal_path);
+  ASSERT_FALSE(entries.empty());
+  EXPECT_EQ(entries.front().failed_targets, std::vector<std::string>{"/mnt/9c1e/"});
 }
 
 TEST(RequestedTargetsTest, NamesTheConfiguredTargetByNameFileOrMount) {

@@ -44,8 +44,10 @@ class OperationsTest : public ::testing::Test {
     return std::make_unique<DaemonProcess>(std::vector<std::string>{"--config", (dir / "hbfence.toml").string()},
                                            dir / "daemon.log", env);
   }
-  // A regular file where the heartbeat directory was.
+  // A regular file where the heartbeat directory was. The daemon's first write may
+  // not have created the directory yet.
   void BreakTarget() {
+    std::filesystem::create_directories(dir / "pool");
     const int err = SwapWithAFile(dir / "pool");
     ASSERT_EQ(err, 0) << std::strerror(err);
   }

@@ -175,7 +175,7 @@ TEST(MapAgentPropertiesTest, UnknownActionFallsBackToHardRebootAndNamesTheValue)
   ASSERT_EQ(d.warnings.size(), 1u);
   EXPECT_EQ(d.warnings[0], std::string(kFile) +
                                ":1: kvm.heartbeat.fence.action \"shutdown\" is not one of hard-reboot, reboot, "
-                               "graceful-reboot, restart-agent, log-only, custom: falling back to hard-reboot, as "
+                               "graceful-reboot, restart-agent, log-only, custom, destroy-vms: falling back to hard-reboot, as "
                                "CloudStack's shell helper does");
   EXPECT_EQ(d.sources.at("fence.action"), std::string(kFile) + ":1 (kvm.heartbeat.fence.action)");
 }
