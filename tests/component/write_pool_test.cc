@@ -189,7 +189,9 @@ TEST(WritePoolTest, ThreadsStartedForAHangRetireOnceIdleExceptOne) {
   TempDir dir;
   SystemClock clock;
   auto queue = std::make_shared<CompletionQueue>();
-  WritePool pool(clock, queue, 20ms);
+  // Retiring after 200 ms, well inside the 10 s this test waits (the default, 10 s,
+  // made it a race with the wait).
+  WritePool pool(clock, queue, 20ms, 200ms);
   auto held = std::make_shared<HeldTarget>();
   pool.Submit({{1, held, kT0, clock.Now()}, {2, File(dir / "a"), kT0, clock.Now()}, {3, File(dir / "b"), kT0, clock.Now()}});
   held->WaitEntered();
