@@ -5,7 +5,21 @@
 (import 'hbfence-host.libsonnet') +
 {
   _config+:: {
-    // Tags of every dashboard; the dashboards link to each other by the first one.
+    // Selects hbfence's series (the scrape job); every query and variable starts with it.
+    hbfenceSelector: 'job="hbfence"',
+    // The label that tells clusters apart (an external label, or none: the dashboards'
+    // cluster variable then only offers All, and every query still works).
+    clusterLabel: 'cluster',
+    // CloudStack peers: a peer heartbeat is stale after the larger of this and the
+    // watching host's lease (alert HbfencePeerHeartbeatStale).
+    peerStaleMinSeconds: 180,
+    // Heartbeat write latency: p99 above this share of the timeout is high (alert
+    // HbfenceHeartbeatLatencyHigh).
+    latencyHighRatio: 0.8,
+    // The host dashboard's Host variable: false picks exactly one host (like the node
+    // mixin's per-node dashboard), true several side by side, or All.
+    hostDashboardMultiHost: false,
+    // Tags of every dashboard; each dashboard links to the others with these tags.
     dashboardTags: ['hbfence'],
     refresh: '30s',
     // Start of the default time range.

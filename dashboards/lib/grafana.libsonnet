@@ -295,8 +295,8 @@
     useValueForTime: false,
   },
 
-  // A dashboard: tag hbfence, 30 s refresh, last 6 h, shared crosshair, a link to the
-  // other hbfence dashboards (keeping the variables and the time range).
+  // A dashboard: shared crosshair, a link to the other dashboards with the same tags
+  // (keeping the variables and the time range).
   dashboard(uid, title, description, tags, refresh, time, variables, annotations, panels):: {
     description: description,
     editable: true,
@@ -306,7 +306,7 @@
     links: [{
       title: 'hbfence',
       type: 'dashboards',
-      tags: ['hbfence'],
+      tags: tags,
       asDropdown: false,
       includeVars: true,
       keepTime: true,
