@@ -10,6 +10,9 @@
     // The label that tells clusters apart (an external label, or none: the dashboards'
     // cluster variable then only offers All, and every query still works).
     clusterLabel: 'cluster',
+    // The runbook; an alert's section is this plus '#' and the alert's name in lower case
+    // (its heading's anchor).
+    runbookURLBase: 'https://github.com/hbfence/hbfence/blob/main/docs/runbook.md',
     // CloudStack peers: a peer heartbeat is stale after the larger of this and the
     // watching host's lease (alert HbfencePeerHeartbeatStale).
     peerStaleMinSeconds: 180,

@@ -1,4 +1,4 @@
-// hbfence / Host detail: one host (or several) in depth.
+// hbfence / Host detail: one host in depth (or several, with _config.hostDashboardMultiHost).
 local common = import 'lib/common.libsonnet';
 local g = import 'lib/grafana.libsonnet';
 local queries = import 'lib/queries.libsonnet';
@@ -9,7 +9,7 @@ local dashboard(c) =
   g.dashboard(
     uid='hbfence-host',
     title='hbfence / Host detail',
-    description='One or more hbfence hosts in detail: heartbeat write latency per target, failures by reason, lease, stuck writes, fence decisions and actions, VM fences (destroy-vms), configuration, build and process.',
+    description=(if c.hostDashboardMultiHost then 'One or more hbfence hosts' else 'One hbfence host') + ' in detail: heartbeat write latency per target, failures by reason, lease, stuck writes, fence decisions and actions, VM fences (destroy-vms), configuration, build and process.',
     tags=c.dashboardTags,
     refresh=c.refresh,
     time=c.timeFrom,
@@ -25,6 +25,7 @@ local dashboard(c) =
         ]
       )
       + g.mappings([['0', 'none', 'green'], ['1', 'PENDING', 'red'], ['2', 'SUPPRESSED', 'dark-red']])
+      + h.runbook(['HbfenceFenceSuppressed', 'HbfenceFencePendingArmed'])
       + g.pos(2, 0, 1, 4, 4),
       g.stat(
         'Fencing mode',
@@ -34,6 +35,7 @@ local dashboard(c) =
         ]
       )
       + g.mappings([['1', 'armed', 'green'], ['0', 'log-only', 'orange']])
+      + h.runbook(['HbfenceFencingDisarmed'])
       + g.pos(3, 4, 1, 4, 4),
       g.stat(
         'Targets down',
@@ -44,6 +46,7 @@ local dashboard(c) =
       )
       + g.steps([['red', 1]])
       + g.decimals(0)
+      + h.runbook(['HbfenceTargetDown'])
       + g.pos(4, 8, 1, 3, 4),
       g.stat(
         'Stuck writes',
@@ -54,6 +57,7 @@ local dashboard(c) =
       )
       + g.steps([['red', 1]])
       + g.decimals(0)
+      + h.runbook(['HbfenceHeartbeatStuckWrites'])
       + g.pos(5, 11, 1, 3, 4),
       g.stat(
         'Sidecar',
@@ -63,6 +67,7 @@ local dashboard(c) =
         ]
       )
       + g.mappings([['1', 'up', 'green'], ['0', 'DOWN', 'red']])
+      + h.runbook(['HbfenceSidecarDown'])
       + g.pos(6, 14, 1, 3, 4),
       g.stat(
         'Last reload',
@@ -72,6 +77,7 @@ local dashboard(c) =
         ]
       )
       + g.mappings([['1', 'ok', 'green'], ['0', 'FAILED', 'orange']])
+      + h.runbook(['HbfenceConfigReloadFailed'])
       + g.pos(7, 17, 1, 3, 4),
       g.stat(
         'Last fence',
@@ -83,6 +89,7 @@ local dashboard(c) =
       + g.unit('dateTimeFromNow')
       + g.mappings([['0', 'never', 'text']])
       + g.colorMode('none')
+      + h.runbook(['HbfenceHostFenced'])
       + g.pos(8, 20, 1, 4, 4),
       g.row('Heartbeat write latency') + g.pos(9, 0, 5, 24, 1),
       g.heatmap(
@@ -112,6 +119,7 @@ local dashboard(c) =
         g.byRegexp('^timeout .*', { 'custom.fillOpacity': 0, 'custom.lineWidth': 2, 'custom.stacking': { mode: 'none', group: 'A' } } + g.color('red') + g.dashed),
         g.byRegexp('^%s of timeout .*' % h.percent(c.latencyHighRatio, ''), { 'custom.fillOpacity': 0, 'custom.lineWidth': 2, 'custom.stacking': { mode: 'none', group: 'A' } } + g.color('orange') + g.dashed),
       ])
+      + h.runbook(['HbfenceHeartbeatLatencyHigh'])
       + g.pos(11, 0, 14, 12, 9),
       g.timeseries(
         'p99 write latency as a share of the timeout',
@@ -124,6 +132,7 @@ local dashboard(c) =
       + g.dashedThresholds
       + g.custom({ axisSoftMax: 1 })
       + g.steps([['yellow', 0.5], ['orange', c.latencyHighRatio], ['red', 1]])
+      + h.runbook(['HbfenceHeartbeatLatencyHigh'])
       + g.pos(12, 12, 14, 12, 9),
       g.timeseries(
         'Heartbeat attempts and completed writes',
@@ -150,6 +159,7 @@ local dashboard(c) =
       + g.dashedThresholds
       + g.custom({ axisSoftMax: 0.1 })
       + g.steps([['orange', 0.05], ['red', 0.5]])
+      + h.runbook(['HbfenceHeartbeatWriteFailures', 'HbfenceHeartbeatWriteTimeouts'])
       + g.pos(14, 12, 23, 12, 8),
       g.row('Failures and lease') + g.pos(15, 0, 31, 24, 1),
       g.timeseries(
@@ -168,6 +178,7 @@ local dashboard(c) =
         g.byRegexp('^timeout .*', g.color('red')),
       ])
       + { interval: '1m' }
+      + h.runbook(['HbfenceHeartbeatWriteFailures', 'HbfenceHeartbeatWriteTimeouts'])
       + g.pos(16, 0, 32, 12, 8),
       g.timeseries(
         'Consecutive failures',
@@ -198,6 +209,7 @@ local dashboard(c) =
         g.byRegexp('^lease .*', { 'custom.fillOpacity': 0, 'custom.lineWidth': 2, 'custom.stacking': { mode: 'none', group: 'A' } } + g.color('red') + g.dashed),
         g.byRegexp('^interval .*', { 'custom.fillOpacity': 0, 'custom.lineWidth': 2, 'custom.stacking': { mode: 'none', group: 'A' } } + g.color('text') + g.dashed),
       ])
+      + h.runbook(['HbfenceTargetDown'])
       + g.pos(18, 0, 40, 12, 8),
       g.stateTimeline(
         'Target up',
@@ -207,6 +219,7 @@ local dashboard(c) =
         ]
       )
       + g.mappings([['1', 'up', 'green'], ['0', 'down', 'red']])
+      + h.runbook(['HbfenceTargetDown'])
       + g.pos(19, 12, 40, 12, 8),
       g.bargauge(
         'Lease used (now)',
@@ -220,6 +233,7 @@ local dashboard(c) =
       + g.min(0)
       + g.steps([['yellow', 0.5], ['orange', 0.8], ['red', 1]])
       + g.max(1)
+      + h.runbook(['HbfenceTargetDown'])
       + g.pos(20, 0, 48, 12, 7),
       g.timeseries(
         'Stuck writes',
@@ -232,6 +246,7 @@ local dashboard(c) =
       + g.dashedThresholds
       + g.steps([['red', 1]])
       + g.decimals(0)
+      + h.runbook(['HbfenceHeartbeatStuckWrites'])
       + g.pos(21, 12, 48, 12, 7),
       g.row('Fencing') + g.pos(22, 0, 55, 24, 1),
       g.timeseries(
@@ -249,6 +264,7 @@ local dashboard(c) =
         g.byRegexp('.*log-only.*', g.color('red')),
       ])
       + { interval: '1m' }
+      + h.runbook(['HbfenceHostFenced', 'HbfenceFenceSuppressed'])
       + g.pos(23, 0, 56, 8, 8),
       g.timeseries(
         'Fence action steps by result',
@@ -266,6 +282,7 @@ local dashboard(c) =
         g.byRegexp('.*(rate_limited|escalated).*', g.color('orange')),
       ])
       + { interval: '1m' }
+      + h.runbook(['HbfenceFenceActionFailed'])
       + g.pos(24, 8, 56, 8, 8),
       g.stateTimeline(
         'Fence pending / armed',
@@ -279,6 +296,7 @@ local dashboard(c) =
         g.byRegexp('^pending .*', { mappings: g.valueMap([['0', 'no', 'green'], ['1', 'PENDING', 'red']]) }),
         g.byRegexp('^armed .*', { mappings: g.valueMap([['1', 'armed', 'green'], ['0', 'log-only', 'orange']]) }),
       ])
+      + h.runbook(['HbfenceFencePendingArmed', 'HbfenceFencingDisarmed'])
       + g.pos(25, 16, 56, 8, 8),
       g.stat(
         'Fence decisions in the time range',
@@ -295,6 +313,7 @@ local dashboard(c) =
       + g.overrides([
         g.byRegexp('.*log-only.*', g.color('red')),
       ])
+      + h.runbook(['HbfenceHostFenced', 'HbfenceFenceSuppressed'])
       + g.pos(40, 0, 64, 8, 6),
       g.timeseries(
         'Fence journal errors',
@@ -308,6 +327,7 @@ local dashboard(c) =
       + g.decimals(0)
       + g.legend(['sum'])
       + { interval: '1m' }
+      + h.runbook(['HbfenceFenceJournalErrors'])
       + g.pos(26, 8, 64, 8, 6),
       g.timeseries(
         'Config reloads by result',
@@ -325,6 +345,7 @@ local dashboard(c) =
         g.byRegexp('^success .*', g.color('green')),
       ])
       + { interval: '1m' }
+      + h.runbook(['HbfenceConfigReloadFailed'])
       + g.pos(27, 16, 64, 8, 6),
       g.row('VM fencing (destroy-vms)') + g.pos(41, 0, 70, 24, 1),
       g.timeseries(
@@ -339,6 +360,7 @@ local dashboard(c) =
       + g.decimals(0)
       + g.legend(['sum'])
       + { interval: '1m' }
+      + h.runbook(['HbfenceVmsFenced'])
       + g.pos(42, 0, 71, 8, 8),
       g.timeseries(
         'VM fence escalations by reason',
@@ -352,6 +374,7 @@ local dashboard(c) =
       + g.decimals(0)
       + g.legend(['sum'])
       + { interval: '1m' }
+      + h.runbook(['HbfenceVmFenceEscalated'])
       + g.pos(43, 8, 71, 8, 8),
       g.timeseries(
         'VM fence step durations',
@@ -377,6 +400,7 @@ local dashboard(c) =
       + g.min(0)
       + g.noValue('no VMs destroyed')
       + g.textMode('value_and_name')
+      + h.runbook(['HbfenceVmsFenced'])
       + g.pos(45, 0, 79, 8, 6),
       g.stat(
         'VM fence escalations in the time range',
@@ -390,6 +414,7 @@ local dashboard(c) =
       + g.min(0)
       + g.noValue('no escalations')
       + g.textMode('value_and_name')
+      + h.runbook(['HbfenceVmFenceEscalated'])
       + g.pos(46, 8, 79, 8, 6),
       g.table(
         'VM fence steps in the time range',
@@ -426,6 +451,7 @@ local dashboard(c) =
       + g.overrides([
         g.byRegexp('^stale threshold .*', { 'custom.fillOpacity': 0, 'custom.lineWidth': 2, 'custom.stacking': { mode: 'none', group: 'A' } } + g.color('red') + g.dashed),
       ])
+      + h.runbook(['HbfencePeerHeartbeatStale', 'HbfencePoolPeersStale'])
       + g.pos(37, 0, 86, 16, 8),
       g.stat(
         'Unknown fence action in agent.properties',
@@ -435,6 +461,7 @@ local dashboard(c) =
         ]
       )
       + g.mappings([['0', 'known', 'green'], ['1', 'UNKNOWN: hard-reboot', 'red']])
+      + h.runbook(['HbfenceUnknownFenceAction'])
       + g.pos(38, 16, 86, 8, 4),
       g.bargauge(
         'Stale peers per pool (now)',
@@ -448,6 +475,7 @@ local dashboard(c) =
       + g.min(0)
       + g.steps([['orange', 0.01], ['red', 0.51]])
       + g.max(1)
+      + h.runbook(['HbfencePoolPeersStale', 'HbfencePeerHeartbeatStale'])
       + g.pos(39, 16, 90, 8, 4),
       g.row('Configuration and build') + g.pos(28, 0, 94, 24, 1),
       g.table(

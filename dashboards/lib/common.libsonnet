@@ -64,6 +64,14 @@ function(config) {
       url: '/d/hbfence-host/hbfence-host-detail?${datasource:queryparam}&${job:queryparam}&${cluster:queryparam}&var-instance=${__value.raw}&${__url_time_range}',
     }],
   }),
+  // Panel links to the runbook sections of the alerts the panel shows.
+  runbook(alerts):: {
+    links: [
+      { title: 'Runbook: ' + a, url: '%s#%s' % [c.runbookURLBase, std.asciiLower(a)], targetBlank: true }
+      for a in alerts
+    ],
+  },
+
   // A ratio as a percentage for text: 0.8 -> '80 %' (sep '' -> '80%').
   percent(ratio, sep=' '):: '%g%s%%' % [ratio * 100, sep],
   // When a CloudStack peer's heartbeat counts as stale, for descriptions.
