@@ -21,8 +21,8 @@ local dashboard(c) =
         'Hosts armed vs log-only',
         'Hosts by hbfence_fence_armed: armed hosts act on a fence decision; log-only hosts (fencing disarmed) only log, journal and count it.',
         [
-          g.qi(q.e('count(max by (%(by)s) (hbfence_fence_armed{%(host)s}) == 1) or vector(0)'), 'armed'),
-          g.qi(q.e('count(max by (%(by)s) (hbfence_fence_armed{%(host)s}) == 0) or vector(0)'), 'log-only'),
+          g.qi(q.countHosts('hbfence_fence_armed', '== 1'), 'armed'),
+          g.qi(q.countHosts('hbfence_fence_armed', '== 0'), 'log-only'),
         ]
       )
       + g.decimals(0)
@@ -38,7 +38,7 @@ local dashboard(c) =
         'Hosts with a pending fence',
         'hbfence_fence_pending = 1: a fence decision stands and the host is still up (armed: the action is running or failed; log-only: nothing was done).',
         [
-          g.qi(q.e('count(max by (%(by)s) (hbfence_fence_pending{%(host)s}) == 1) or vector(0)'), 'pending'),
+          g.qi(q.countHosts('hbfence_fence_pending', '== 1'), 'pending'),
         ]
       )
       + g.steps([['red', 1]])
@@ -49,7 +49,7 @@ local dashboard(c) =
         'Suppressed fences',
         'Hosts for which HbfenceFenceSuppressed pages, by the same condition: a log-only fence decision within the last hour (hbfence_fence_decisions_total{action="log-only"}, also one that stood only milliseconds and was never scraped as pending), or a decision still pending on a log-only host. They should have been fenced and kept their VMs running: split-brain risk, see the runbook (HbfenceFenceSuppressed).',
         [
-          g.qi('count(max by (%s) (%s)) or vector(0)' % [q.vars.by, q.suppressed], 'suppressed'),
+          g.qi(q.countSuppressed, 'suppressed'),
         ]
       )
       + g.steps([['red', 1]])
@@ -82,7 +82,7 @@ local dashboard(c) =
         'Config reload failing',
         'Hosts whose last SIGHUP reload was rejected (hbfence_config_last_reload_successful = 0): they still run the previous configuration.',
         [
-          g.qi(q.e('count(max by (%(by)s) (hbfence_config_last_reload_successful{%(host)s}) == 0) or vector(0)'), 'failing'),
+          g.qi(q.countHosts('hbfence_config_last_reload_successful', '== 0'), 'failing'),
         ]
       )
       + g.steps([['orange', 1]])
@@ -174,7 +174,7 @@ local dashboard(c) =
       + g.overrides([
         g.byName('log-only', g.color('red')),
       ])
-      + { interval: '1m' }
+      + g.interval('1m')
       + h.runbook(['HbfenceHostFenced', 'HbfenceFenceSuppressed'])
       + g.pos(7, 0, 23, 8, 8),
       g.bargauge(
@@ -197,8 +197,8 @@ local dashboard(c) =
         'Pending and suppressed fences',
         'Hosts with hbfence_fence_pending = 1 over time (a short outage may never show here), and suppressed fences: hosts for which HbfenceFenceSuppressed pages (a log-only decision within the hour, or pending on a log-only host).',
         [
-          g.q(q.e('count(max by (%(by)s) (hbfence_fence_pending{%(host)s}) == 1) or vector(0)'), 'pending'),
-          g.q('count(max by (%s) (%s)) or vector(0)' % [q.vars.by, q.suppressed], 'suppressed (log-only, paging)'),
+          g.q(q.countHosts('hbfence_fence_pending', '== 1'), 'pending'),
+          g.q(q.countSuppressed, 'suppressed (log-only, paging)'),
         ]
       )
       + g.stepAfter
@@ -279,7 +279,7 @@ local dashboard(c) =
       + g.overrides([
         g.byRegexp('^escalated: .*', g.color('red')),
       ])
-      + { interval: '1m' }
+      + g.interval('1m')
       + h.runbook(['HbfenceVmsFenced', 'HbfenceVmFenceEscalated'])
       + g.pos(19, 0, 50, 8, 8),
       g.bargauge(
@@ -365,7 +365,7 @@ local dashboard(c) =
         'Unknown agent.properties fence action',
         'Hosts where kvm.heartbeat.fence.action in agent.properties is not an action hbfence knows (hbfence_config_unknown_fence_action = 1): they fell back to hard-reboot.',
         [
-          g.qi(q.e('count(max by (%(by)s) (hbfence_config_unknown_fence_action{%(host)s}) == 1) or vector(0)'), 'unknown'),
+          g.qi(q.countHosts('hbfence_config_unknown_fence_action', '== 1'), 'unknown'),
         ]
       )
       + g.steps([['orange', 1]])

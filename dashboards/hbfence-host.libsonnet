@@ -116,8 +116,8 @@ local dashboard(c) =
       + g.unit('s')
       + g.legend(['max', 'mean', 'lastNotNull'])
       + g.overrides([
-        g.byRegexp('^timeout .*', { 'custom.fillOpacity': 0, 'custom.lineWidth': 2, 'custom.stacking': { mode: 'none', group: 'A' } } + g.color('red') + g.dashed),
-        g.byRegexp('^%s of timeout .*' % h.percent(c.latencyHighRatio, ''), { 'custom.fillOpacity': 0, 'custom.lineWidth': 2, 'custom.stacking': { mode: 'none', group: 'A' } } + g.color('orange') + g.dashed),
+        g.byRegexp('^timeout .*', g.referenceLine('red')),
+        g.byRegexp('^%s of timeout .*' % h.percent(c.latencyHighRatio, ''), g.referenceLine('orange')),
       ])
       + h.runbook(['HbfenceHeartbeatLatencyHigh'])
       + g.pos(11, 0, 14, 12, 9),
@@ -145,7 +145,7 @@ local dashboard(c) =
       )
       + g.unit('ops')
       + g.overrides([
-        g.byRegexp('^expected .*', { 'custom.fillOpacity': 0, 'custom.lineWidth': 2, 'custom.stacking': { mode: 'none', group: 'A' } } + g.color('text') + g.dashed),
+        g.byRegexp('^expected .*', g.referenceLine('text')),
       ])
       + g.pos(13, 0, 23, 12, 8),
       g.timeseries(
@@ -177,7 +177,7 @@ local dashboard(c) =
       + g.overrides([
         g.byRegexp('^timeout .*', g.color('red')),
       ])
-      + { interval: '1m' }
+      + g.interval('1m')
       + h.runbook(['HbfenceHeartbeatWriteFailures', 'HbfenceHeartbeatWriteTimeouts'])
       + g.pos(16, 0, 32, 12, 8),
       g.timeseries(
@@ -192,7 +192,7 @@ local dashboard(c) =
       + g.steps([['orange', 1]])
       + g.decimals(0)
       + g.overrides([
-        g.byRegexp('^lease / interval .*', { 'custom.fillOpacity': 0, 'custom.lineWidth': 2, 'custom.stacking': { mode: 'none', group: 'A' } } + g.color('red') + g.dashed),
+        g.byRegexp('^lease / interval .*', g.referenceLine('red')),
       ])
       + g.pos(17, 12, 32, 12, 8),
       g.timeseries(
@@ -206,8 +206,8 @@ local dashboard(c) =
       )
       + g.unit('s')
       + g.overrides([
-        g.byRegexp('^lease .*', { 'custom.fillOpacity': 0, 'custom.lineWidth': 2, 'custom.stacking': { mode: 'none', group: 'A' } } + g.color('red') + g.dashed),
-        g.byRegexp('^interval .*', { 'custom.fillOpacity': 0, 'custom.lineWidth': 2, 'custom.stacking': { mode: 'none', group: 'A' } } + g.color('text') + g.dashed),
+        g.byRegexp('^lease .*', g.referenceLine('red')),
+        g.byRegexp('^interval .*', g.referenceLine('text')),
       ])
       + h.runbook(['HbfenceTargetDown'])
       + g.pos(18, 0, 40, 12, 8),
@@ -263,7 +263,7 @@ local dashboard(c) =
       + g.overrides([
         g.byRegexp('.*log-only.*', g.color('red')),
       ])
-      + { interval: '1m' }
+      + g.interval('1m')
       + h.runbook(['HbfenceHostFenced', 'HbfenceFenceSuppressed'])
       + g.pos(23, 0, 56, 8, 8),
       g.timeseries(
@@ -281,7 +281,7 @@ local dashboard(c) =
         g.byRegexp('.*(failed|timeout|refused).*', g.color('red')),
         g.byRegexp('.*(rate_limited|escalated).*', g.color('orange')),
       ])
-      + { interval: '1m' }
+      + g.interval('1m')
       + h.runbook(['HbfenceFenceActionFailed'])
       + g.pos(24, 8, 56, 8, 8),
       g.stateTimeline(
@@ -326,7 +326,7 @@ local dashboard(c) =
       + g.steps([['red', 1]])
       + g.decimals(0)
       + g.legend(['sum'])
-      + { interval: '1m' }
+      + g.interval('1m')
       + h.runbook(['HbfenceFenceJournalErrors'])
       + g.pos(26, 8, 64, 8, 6),
       g.timeseries(
@@ -344,7 +344,7 @@ local dashboard(c) =
         g.byRegexp('^failure .*', g.color('red')),
         g.byRegexp('^success .*', g.color('green')),
       ])
-      + { interval: '1m' }
+      + g.interval('1m')
       + h.runbook(['HbfenceConfigReloadFailed'])
       + g.pos(27, 16, 64, 8, 6),
       g.row('VM fencing (destroy-vms)') + g.pos(41, 0, 70, 24, 1),
@@ -359,7 +359,7 @@ local dashboard(c) =
       + g.stacked
       + g.decimals(0)
       + g.legend(['sum'])
-      + { interval: '1m' }
+      + g.interval('1m')
       + h.runbook(['HbfenceVmsFenced'])
       + g.pos(42, 0, 71, 8, 8),
       g.timeseries(
@@ -373,7 +373,7 @@ local dashboard(c) =
       + g.stacked
       + g.decimals(0)
       + g.legend(['sum'])
-      + { interval: '1m' }
+      + g.interval('1m')
       + h.runbook(['HbfenceVmFenceEscalated'])
       + g.pos(43, 8, 71, 8, 8),
       g.timeseries(
@@ -386,7 +386,7 @@ local dashboard(c) =
       + g.unit('s')
       + g.bars
       + g.legend(['max'])
-      + { interval: '1m' }
+      + g.interval('1m')
       + g.pos(44, 16, 71, 8, 8),
       g.stat(
         'VMs destroyed in the time range',
@@ -449,7 +449,7 @@ local dashboard(c) =
       )
       + g.unit('s')
       + g.overrides([
-        g.byRegexp('^stale threshold .*', { 'custom.fillOpacity': 0, 'custom.lineWidth': 2, 'custom.stacking': { mode: 'none', group: 'A' } } + g.color('red') + g.dashed),
+        g.byRegexp('^stale threshold .*', g.referenceLine('red')),
       ])
       + h.runbook(['HbfencePeerHeartbeatStale', 'HbfencePoolPeersStale'])
       + g.pos(37, 0, 86, 16, 8),

@@ -49,6 +49,12 @@
   // Property values used in overrides.
   color(c):: { color: { mode: 'fixed', fixedColor: c } },
   dashed:: { 'custom.lineStyle': { fill: 'dash', dash: [10, 10] } },
+  // A series drawn as a threshold: dashed, 2 px, not filled, not stacked.
+  referenceLine(c):: {
+    'custom.fillOpacity': 0,
+    'custom.lineWidth': 2,
+    'custom.stacking': { mode: 'none', group: 'A' },
+  } + $.color(c) + $.dashed,
 
   // Patches.
   defaults(o):: { fieldConfig+: { defaults+: o } },
@@ -63,6 +69,8 @@
   overrides(list):: { fieldConfig+: { overrides+: list } },
   options(o):: { options+: o },
   transformations(list):: { transformations+: list },
+  // The minimum step of the panel's queries.
+  interval(i):: { interval: i },
   pos(id, x, y, w, h):: { id: id, gridPos: { h: h, w: w, x: x, y: y } },
 
   local panel(type, title, description, targets) = {

@@ -103,6 +103,13 @@ function(config) {
   targetDownShare::
     q.e('avg by (%(cluster)s, target) (1 - max by (%(by)s, target) (hbfence_target_up{%(target)s}))'),
 
+  // The number of hosts whose `metric` (a per-host gauge) meets `condition` ('== 1'),
+  // 0 rather than nothing when none does.
+  countHosts(metric, condition)::
+    q.e('count(max by (%(by)s) (%(m)s{%(host)s}) %(cond)s) or vector(0)', { m: metric, cond: condition }),
+  // The number of hosts HbfenceFenceSuppressed fires for.
+  countSuppressed:: 'count(max by (%s) (%s)) or vector(0)' % [q.vars.by, q.suppressed],
+
   // p`quantile` of heartbeat write latency per host and target.
   writeQuantile(quantile)::
     q.e('histogram_quantile(%(p)s, sum by (%(by)s, target, le) (rate(hbfence_heartbeat_write_duration_seconds_bucket{%(target)s}[$__rate_interval])))', { p: quantile }),
