@@ -4,7 +4,9 @@
 (import 'hbfence-fleet.libsonnet') +
 (import 'hbfence-host.libsonnet') +
 {
-  _config+:: {
+  // Defaults only: a _config the mixin has already (alerts/config.libsonnet, imported
+  // before or after this file) wins, and so does one added later with _config+::.
+  _config:: {
     // Selects hbfence's series (the scrape job); every query and variable starts with it.
     hbfenceSelector: 'job="hbfence"',
     // The label that tells clusters apart (an external label, or none: the dashboards'
@@ -27,5 +29,5 @@
     refresh: '30s',
     // Start of the default time range.
     timeFrom: 'now-6h',
-  },
+  } + (if '_config' in super then super._config else {}),
 }
