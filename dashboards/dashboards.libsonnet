@@ -13,11 +13,20 @@
     // cluster variable then only offers All, and every query still works).
     clusterLabel: 'cluster',
     // The runbook; an alert's section is this plus '#' and the alert's name in lower case
-    // (its heading's anchor).
-    runbookURLBase: 'https://github.com/hbfence/hbfence/blob/main/docs/runbook.md',
+    // (its heading's anchor). The default is the copy the package installs on every host,
+    // as in the alerts; a browser does not follow a file: link from a web page (copy it),
+    // so set your own web copy with the same anchors.
+    runbookURLBase: 'file:///usr/share/doc/hbfence/runbook.md',
     // CloudStack peers: a peer heartbeat is stale after the larger of this and the
     // watching host's lease (alert HbfencePeerHeartbeatStale).
     peerStaleMinSeconds: 180,
+    // A pool is down storage-wide when at least storageWideOutageMinHosts hosts and more
+    // than storageWideOutageRatio of those reporting it have lost it (alert
+    // HbfenceStorageWideOutage): the red in the storage-wide panels.
+    storageWideOutageMinHosts: 2,
+    storageWideOutageRatio: 0.5,
+    // Most of a pool's peers stale: more than this share (alert HbfencePoolPeersStale).
+    poolPeersStaleRatio: 0.5,
     // Heartbeat write latency: p99 above this share of the timeout is high (alert
     // HbfenceHeartbeatLatencyHigh).
     latencyHighRatio: 0.8,

@@ -212,7 +212,7 @@ local dashboard(c) =
       g.row('Storage and heartbeat latency') + g.pos(26, 0, 31, 24, 1),
       g.timeseries(
         'Storage-wide signal: share of hosts with the target down',
-        'Per heartbeat target (storage pool): the fraction of the hosts that report it and have it down. Many hosts losing the same pool at once points at the storage, not at one host (HbfenceStorageWideOutage: more than half, and at least 2).',
+        'Per heartbeat target (storage pool): the fraction of the hosts that report it and have it down. Many hosts losing the same pool at once points at the storage, not at one host (HbfenceStorageWideOutage: more than %s, and at least %d).' % [h.percent(c.storageWideOutageRatio), c.storageWideOutageMinHosts],
         [
           g.q(q.targetDownShare, '{{target}}'),
         ]
@@ -220,7 +220,7 @@ local dashboard(c) =
       + g.unit('percentunit')
       + g.stepAfter
       + g.dashedThresholds
-      + g.steps([['orange', 0.01], ['red', 0.5]])
+      + g.steps([['orange', 0.01], ['red', c.storageWideOutageRatio]])
       + g.max(1)
       + h.runbook(['HbfenceStorageWideOutage'])
       + g.pos(9, 0, 32, 16, 8),
@@ -234,7 +234,7 @@ local dashboard(c) =
       )
       + g.unit('percentunit')
       + g.min(0)
-      + g.steps([['orange', 0.01], ['red', 0.5]])
+      + g.steps([['orange', 0.01], ['red', c.storageWideOutageRatio]])
       + g.max(1)
       + h.runbook(['HbfenceStorageWideOutage'])
       + g.pos(10, 16, 32, 8, 8),
@@ -357,7 +357,7 @@ local dashboard(c) =
       + g.unit('percentunit')
       + g.stepAfter
       + g.dashedThresholds
-      + g.steps([['orange', 0.01], ['red', 0.51]])
+      + g.steps([['orange', 0.01], ['red', c.poolPeersStaleRatio + 0.01]])  // red above the ratio
       + g.max(1)
       + h.runbook(['HbfencePoolPeersStale', 'HbfencePeerHeartbeatStale'])
       + g.pos(16, 0, 66, 16, 8),

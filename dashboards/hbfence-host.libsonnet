@@ -465,7 +465,7 @@ local dashboard(c) =
       + g.pos(38, 16, 86, 8, 4),
       g.bargauge(
         'Stale peers per pool (now)',
-        'Share of the watched peers on each pool that are stale, as seen from each host. A peer is stale when its file has not advanced for longer than %s. Orange: some; red above 50 %% (most peers frozen: the pool, not a peer).' % h.staleRule,
+        'Share of the watched peers on each pool that are stale, as seen from each host. A peer is stale when its file has not advanced for longer than %s. Orange: some; red above %s (most peers frozen: the pool, not a peer).' % [h.staleRule, h.percent(c.poolPeersStaleRatio)],
         [
           g.qi(q.stalePeerShare, '{{instance}} {{target}}'),
         ],
@@ -473,7 +473,7 @@ local dashboard(c) =
       )
       + g.unit('percentunit')
       + g.min(0)
-      + g.steps([['orange', 0.01], ['red', 0.51]])
+      + g.steps([['orange', 0.01], ['red', c.poolPeersStaleRatio + 0.01]])  // red above the ratio
       + g.max(1)
       + h.runbook(['HbfencePoolPeersStale', 'HbfencePeerHeartbeatStale'])
       + g.pos(39, 16, 90, 8, 4),
