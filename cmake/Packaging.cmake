@@ -58,8 +58,10 @@ install(FILES ${HBFENCE_MAN_GZ} DESTINATION share/man/man8)
 # (not at configure time) and a missing directory is not an error.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/alerts/ DESTINATION share/hbfence/alerts OPTIONAL
         FILES_MATCHING PATTERN "*.yml" PATTERN "tests" EXCLUDE)
+# The dashboards as rendered (dashboards/render); their jsonnet sources, library and test
+# fixture stay in the source tree (excluded, or they would ship as empty directories).
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/dashboards/ DESTINATION share/hbfence/dashboards OPTIONAL
-        FILES_MATCHING PATTERN "*.json")
+        FILES_MATCHING PATTERN "*.json" PATTERN "lib" EXCLUDE PATTERN "tests" EXCLUDE)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/hbfence)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION share/doc/hbfence OPTIONAL
         FILES_MATCHING PATTERN "*.md")

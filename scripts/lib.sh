@@ -10,9 +10,11 @@ HBFENCE_PACKAGES=(
 )
 
 # Only scripts/test needs these: the real Prometheus and Alertmanager the alert and
-# scrape tests run (their binaries, started and stopped by the tests themselves).
-# Debian's packages enable and start a service each; see hbfence_install_test_packages.
-HBFENCE_TEST_PACKAGES=(prometheus prometheus-alertmanager)
+# scrape tests run (their binaries, started and stopped by the tests themselves), and
+# jsonnet, which renders the monitoring mixin for the checks that the committed files
+# are up to date. Debian's Prometheus and Alertmanager packages enable and start a
+# service each; see hbfence_install_test_packages.
+HBFENCE_TEST_PACKAGES=(prometheus prometheus-alertmanager jsonnet)
 
 # The packages among "$@" that are not installed, one per line.
 hbfence_missing_packages() {

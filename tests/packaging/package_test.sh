@@ -120,7 +120,7 @@ for f in "$SOURCE_DIR"/dashboards/*.json; do expect_entry "/usr/share/hbfence/da
 for f in "$SOURCE_DIR"/packaging/cloudstack/*.sh; do expect_entry "/usr/share/hbfence/cloudstack/$(basename "$f")" -rwxr-xr-x; done
 for f in "$SOURCE_DIR"/docs/*.md; do expect_entry "/usr/share/doc/hbfence/$(basename "$f")"; done
 shopt -u nullglob
-if awk '{print $3}' "$WORK/entries" | grep -E '^/usr/local/|/alerts/tests/|/alerts/check$|/tmp/|^/home/'; then
+if awk '{print $3}' "$WORK/entries" | grep -E '^/usr/local/|/alerts/tests/|/alerts/check$|/dashboards/(lib|tests)/|/dashboards/(check|render)$|\.libsonnet$|/tmp/|^/home/'; then
   fail "the package ships files it must not (above)"
 fi
 awk '$2 != "root/root" { print; bad = 1 } END { exit bad }' "$WORK/entries" || fail "files not owned by root/root"
