@@ -111,6 +111,8 @@ expect_entry /etc/hbfence/hbfence.toml -rw-r--r--
 expect_entry /var/lib/hbfence/ drwxr-xr-x
 expect_entry /usr/share/man/man8/hbfence.8.gz -rw-r--r--
 expect_entry /usr/share/doc/hbfence/README.md
+expect_entry /usr/share/doc/hbfence/copyright -rw-r--r--
+expect_entry /usr/share/doc/hbfence/changelog.gz -rw-r--r--
 expect_entry /usr/share/hbfence/alerts/
 expect_entry /usr/share/hbfence/dashboards/
 # Whatever monitoring content and docs the source tree has right now must be shipped.
