@@ -135,4 +135,11 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
 # 0755 for maintainer scripts, 0644 for conffiles, whatever the checkout's modes.
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 
+# The package is this build directory's binary: a Debug build is not fortified
+# (cmake/DebianBuildFlags.cmake), and lintian would say so.
+if(CMAKE_BUILD_TYPE STREQUAL "Debug")
+  message(WARNING "hbfence: a package made from this Debug build is not fortified (-D_FORTIFY_SOURCE needs -O); "
+                  "package a RelWithDebInfo or Release build")
+endif()
+
 include(CPack)
