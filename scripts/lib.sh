@@ -8,6 +8,9 @@ HBFENCE_PACKAGES=(
   libvirt-dev libxml2-dev
   prometheus prometheus-alertmanager
   curl jq systemd man-db
+  # tests/packaging: lintian on the .deb, strace and python3 for the unit's
+  # system call check (package_unit_syscalls), scripts/spdx.
+  lintian strace python3
 )
 
 # Installs only what is missing; apt-get update runs once, and only when needed.
