@@ -19,7 +19,7 @@
 #
 # -D_FORTIFY_SOURCE needs an optimizing build: at -O0 glibc fortifies nothing and
 # warns that it needs -O (an error under HBFENCE_WERROR), so a Debug build gets the
-# other flags only. cmake/Packaging.cmake warns when a Debug build is packaged.
+# other flags only. cmake/Packaging.cmake says so when a Debug build is configured.
 #
 # A file that defines libc functions itself (the tests' nofence_preload wraps open())
 # must compile without fortification, as fortified headers define open() inline: it
@@ -69,4 +69,4 @@ list(JOIN _hbfence_CPPFLAGS " " _cpp)
 list(JOIN _hbfence_CXXFLAGS " " _cxx)
 list(JOIN _hbfence_LDFLAGS " " _ld)
 set(HBFENCE_HARDENING_FLAGS "CPPFLAGS=${_cpp} CXXFLAGS=${_cxx} LDFLAGS=${_ld}" CACHE INTERNAL "")
-message(STATUS "hbfence: Debian hardening flags: ${HBFENCE_HARDENING_FLAGS}")
+message(STATUS "hbfence: Debian hardening flags: ${HBFENCE_HARDENING_FLAGS} (CPPFLAGS in optimizing builds only)")

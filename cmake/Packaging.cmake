@@ -138,8 +138,8 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 # The package is this build directory's binary: a Debug build is not fortified
 # (cmake/DebianBuildFlags.cmake), and lintian would say so.
 if(CMAKE_BUILD_TYPE STREQUAL "Debug")
-  message(WARNING "hbfence: a package made from this Debug build is not fortified (-D_FORTIFY_SOURCE needs -O); "
-                  "package a RelWithDebInfo or Release build")
+  message(STATUS "hbfence: a package made from this Debug build is not fortified (-D_FORTIFY_SOURCE needs -O); "
+                 "package a RelWithDebInfo or Release build")
 endif()
 
 include(CPack)
