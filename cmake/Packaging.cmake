@@ -13,7 +13,8 @@
 #   /usr/share/man/man8/hbfence.8.gz
 #   /usr/share/hbfence/alerts/*.yml            Prometheus rules, Alertmanager example
 #   /usr/share/hbfence/dashboards/*.json       Grafana dashboards
-#   /usr/share/doc/hbfence/                    README.md, docs/*.md (runbook)
+#   /usr/share/doc/hbfence/                    README.md, docs/*.md (runbook),
+#                                              copyright (DEP-5), changelog.gz
 #
 # The unit and the config name /usr/sbin/hbfence, so the install prefix is /usr:
 # it is the default of a fresh build directory, and always the prefix of the package
@@ -52,6 +53,26 @@ add_custom_command(
   VERBATIM)
 add_custom_target(hbfence_manpage ALL DEPENDS ${HBFENCE_MAN_GZ})
 install(FILES ${HBFENCE_MAN_GZ} DESTINATION share/man/man8)
+
+# Debian policy 12.5 and 12.7: the machine-readable copyright file, and the changelog
+# (Debian format) gzipped reproducibly. The package's version has no Debian revision
+# (a native package), so its Debian changelog is changelog.gz, not changelog.Debian.gz.
+file(STRINGS ${HBFENCE_PKG_DIR}/debian/changelog _hbfence_changelog_top LIMIT_COUNT 1)
+if(NOT _hbfence_changelog_top MATCHES "^hbfence \\(${PROJECT_VERSION}\\) ")
+  message(WARNING "packaging/debian/changelog starts with '${_hbfence_changelog_top}', not version "
+                  "${PROJECT_VERSION}: add an entry for it (dch -v ${PROJECT_VERSION})")
+endif()
+set(HBFENCE_CHANGELOG_GZ ${PROJECT_BINARY_DIR}/packaging/changelog.gz)
+add_custom_command(
+  OUTPUT ${HBFENCE_CHANGELOG_GZ}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/packaging
+  COMMAND sh -c "gzip -9n < '${HBFENCE_PKG_DIR}/debian/changelog' > '${HBFENCE_CHANGELOG_GZ}'"
+  DEPENDS ${HBFENCE_PKG_DIR}/debian/changelog
+  COMMENT "Compressing the changelog"
+  VERBATIM)
+add_custom_target(hbfence_changelog ALL DEPENDS ${HBFENCE_CHANGELOG_GZ})
+install(FILES ${HBFENCE_CHANGELOG_GZ} ${HBFENCE_PKG_DIR}/debian/copyright DESTINATION share/doc/hbfence
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 # Monitoring content and docs are written alongside this file and may be absent or
 # incomplete in a given checkout: directory installs match files at install time
@@ -115,5 +136,12 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${HBFENCE_PKG_DIR}/debian/postrm)
 # 0755 for maintainer scripts, 0644 for conffiles, whatever the checkout's modes.
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
+
+# The package is this build directory's binary: a Debug build is not fortified
+# (cmake/DebianBuildFlags.cmake), and lintian would say so.
+if(CMAKE_BUILD_TYPE STREQUAL "Debug")
+  message(STATUS "hbfence: a package made from this Debug build is not fortified (-D_FORTIFY_SOURCE needs -O); "
+                 "package a RelWithDebInfo or Release build")
+endif()
 
 include(CPack)

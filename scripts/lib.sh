@@ -7,6 +7,9 @@ HBFENCE_PACKAGES=(
   libfuse3-dev fuse3
   libvirt-dev libxml2-dev
   curl jq systemd man-db
+  # tests/packaging: lintian on the .deb, strace and python3 for the unit's
+  # system call check (package_unit_syscalls), scripts/spdx.
+  lintian strace python3
 )
 
 # Only scripts/test needs these: the real Prometheus and Alertmanager the alert and

@@ -33,7 +33,10 @@ class FenceWithoutDaemonTest : public ::testing::Test {
     cfg.fence.action = FenceActionKind::kHardReboot;
     cfg.fence.journal_path = dir / "state" / "fence-journal.jsonl";
     cfg.fence.sysrq_trigger_path = dir / "sysrq";
-    cfg.fence.sync_grace = 10s;  // the fake's sync returns at once: the order is fixed
+    // The fake's sync returns at once: a grace longer than that makes "sync, then
+    // sysrq" deterministic (with 0 s the sysrq raced the sync thread's start, and lost
+    // every time once the binary was linked -z now).
+    cfg.fence.sync_grace = 10s;
     cfg.fence.systemctl_path = dir / "systemctl";
     cfg.targets.push_back(TargetConfig{.name = "pool-3f2a", .path = "/mnt/3f2a/KVMHA/hb-10.0.0.21",
                                        .mount = std::filesystem::path("/mnt/3f2a"), .cloudstack_layout = true});

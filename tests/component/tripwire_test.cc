@@ -47,6 +47,18 @@ TEST(TripwireTest, AbortsOnOpeningTheRealSysrqTrigger) {
   EXPECT_EQ(WTERMSIG(status), SIGABRT);
 }
 
+// Built with -D_FORTIFY_SOURCE (cmake/DebianBuildFlags.cmake), an open() whose flags
+// the compiler cannot see calls glibc's __open_2 instead: the tripwire wraps it too.
+TEST(TripwireTest, AbortsOnAFortifiedOpenOfTheRealSysrqTrigger) {
+  ASSERT_TRUE(TripwireLoaded()) << "refusing to open the real sysrq trigger without the tripwire";
+  const int status = ChildStatus([] {
+    volatile int flags = O_WRONLY;  // not a compile-time constant: __open_2 when fortified
+    open("/proc/sysrq-trigger", flags);
+  });
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGABRT);
+}
+
 // The CloudStack drop-ins are shell scripts whose last resort is CloudStack's own
 // `echo b > /proc/sysrq-trigger`: a shell they run under inherits the preload, and its
 // redirection goes through the interposed open(). The probe only opens the file

@@ -111,6 +111,8 @@ expect_entry /etc/hbfence/hbfence.toml -rw-r--r--
 expect_entry /var/lib/hbfence/ drwxr-xr-x
 expect_entry /usr/share/man/man8/hbfence.8.gz -rw-r--r--
 expect_entry /usr/share/doc/hbfence/README.md
+expect_entry /usr/share/doc/hbfence/copyright -rw-r--r--
+expect_entry /usr/share/doc/hbfence/changelog.gz -rw-r--r--
 expect_entry /usr/share/hbfence/alerts/
 expect_entry /usr/share/hbfence/dashboards/
 # Whatever monitoring content and docs the source tree has right now must be shipped.
@@ -154,8 +156,14 @@ for s in postinst prerm postrm; do
       "$WORK/control/$s" | grep -vE '^[0-9]+:[[:space:]]*(echo|#)'; then
     fail "$s enables or starts the service (above)"
   fi
+  # systemctl for daemon-reload only; stop through deb-systemd-invoke (policy-rc.d),
+  # the rest through deb-systemd-helper (lintian: maintainer-script-calls-systemctl).
+  if grep -nE '(^|[;&|[:space:]])systemctl[[:space:]]' "$WORK/control/$s" | grep -vE '^[0-9]+:[[:space:]]*(echo|#)' |
+      grep -v 'daemon-reload'; then
+    fail "$s calls systemctl for more than daemon-reload (above)"
+  fi
 done
-echo "  maintainer scripts: executable, valid sh, never enable/start"
+echo "  maintainer scripts: executable, valid sh, never enable/start, systemctl only for daemon-reload"
 if command -v groff >/dev/null; then
   warnings=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/man/man8/hbfence.8.gz | gzip -dc |
              groff -man -ww -z 2>&1) || true
@@ -222,11 +230,15 @@ if [ "$rc" -ne 0 ] || [ -n "$out" ]; then
   fail "systemd-analyze verify: exit $rc"
 fi
 echo "  ok (no warnings; ExecStart and man:hbfence(8) resolve)"
+# The same bound as package_unit_verify (tests/packaging/CMakeLists.txt), on the
+# installed file.
+max=${HBFENCE_MAX_EXPOSURE:-3.0}
 exposure=$(systemd-analyze security --offline=true /lib/systemd/system/hbfence.service 2>/dev/null |
            sed -n 's/.*Overall exposure level for hbfence.service: \([0-9.]*\).*/\1/p') || true
-[ -z "$exposure" ] || echo "  systemd-analyze security: exposure $exposure"
-if [ -n "$exposure" ] && awk -v e="$exposure" 'BEGIN { exit !(e > 5.0) }'; then
-  fail "exposure $exposure > 5.0: hardening was lost"
+[ -n "$exposure" ] || fail "systemd-analyze security printed no exposure level for the installed unit"
+echo "  systemd-analyze security: exposure $exposure (at most $max)"
+if awk -v e="$exposure" -v m="$max" 'BEGIN { exit !(e > m) }'; then
+  fail "exposure $exposure > $max: hardening was lost"
 fi
 
 step "reinstall keeps an edited conffile"
@@ -243,14 +255,22 @@ dpkg -r "$PKG" </dev/null >"$WORK/remove.log" 2>&1 || { cat "$WORK/remove.log"; 
 echo "  ok"
 
 step "dpkg --purge (nothing left)"
+# An administrator enabled it meanwhile (what `systemctl enable hbfence` creates):
+# purge forgets that too.
+wants_made=0
+[ -d /etc/systemd/system/multi-user.target.wants ] || { mkdir -p /etc/systemd/system/multi-user.target.wants; wants_made=1; }
+ln -sfn /lib/systemd/system/hbfence.service /etc/systemd/system/multi-user.target.wants/hbfence.service
 dpkg --purge "$PKG" </dev/null >"$WORK/purge.log" 2>&1 || { cat "$WORK/purge.log"; fail "dpkg --purge failed"; }
 rm -f "$MARKER"
 installed=0
 state=$(pkg_status)
 [ -z "$state" ] || [ "$state" = not-installed ] || fail "status after purge: $state"
 for p in /usr/sbin/hbfence /lib/systemd/system/hbfence.service /etc/hbfence /var/lib/hbfence \
-         /usr/share/man/man8/hbfence.8.gz /usr/share/hbfence /usr/share/doc/hbfence; do
-  [ ! -e "$p" ] || fail "$p left after purge"
+         /usr/share/man/man8/hbfence.8.gz /usr/share/hbfence /usr/share/doc/hbfence \
+         /etc/systemd/system/multi-user.target.wants/hbfence.service \
+         /var/lib/systemd/deb-systemd-helper-enabled/hbfence.service.dsh-also; do
+  [ ! -e "$p" ] && [ ! -L "$p" ] || fail "$p left after purge"
 done
+[ "$wants_made" -eq 0 ] || rmdir /etc/systemd/system/multi-user.target.wants 2>/dev/null || true
 echo "  ok"
 echo "PASS: $deb"

@@ -3,7 +3,9 @@
 #  1. `systemd-analyze verify` on a copy whose ExecStart= points at the built binary
 #     (verify insists that the binary exists), with no warning at all;
 #  2. the settings hbfence depends on are there, and the ones that would break
-#     fencing are not.
+#     fencing are not;
+#  3. `systemd-analyze security` rates its exposure at most HBFENCE_MAX_EXPOSURE
+#     (tests/packaging/CMakeLists.txt), so hardening is not lost unnoticed.
 # Usage: unit_verify_test.sh HBFENCE_BINARY SOURCE_DIR
 set -euo pipefail
 
@@ -50,10 +52,18 @@ require "PrivateTmp=yes"
 require "NoNewPrivileges=yes"
 require "ProtectKernelModules=yes"
 require "ProtectControlGroups=yes"
-require "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6"
+require "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK"
 require "LockPersonality=yes"
 require "MemoryDenyWriteExecute=yes"
 require "SystemCallArchitectures=native"
+require "ProtectHostname=yes"
+require "ProtectProc=invisible"
+require "UMask=0022"
+# A call outside the filter must fail, not kill the daemon with SIGSYS while it fences.
+require "SystemCallErrorNumber=EPERM"
+require "SystemCallFilter=@system-service"
+# reboot(2), hard-reboot's fallback; umount2, destroy-vms' forced unmount.
+require "SystemCallFilter=reboot umount2"
 require "WantedBy=multi-user.target"
 rw=$(sed -n 's/^ReadWritePaths=//p' "$UNIT")
 for p in /var/lib/hbfence /mnt /proc/sysrq-trigger; do
@@ -66,10 +76,32 @@ echo "  ok CapabilityBoundingSet=$caps"
 
 echo "== settings that would break fencing"
 # ProtectKernelTunables= makes /proc/sysrq-trigger read-only (systemd >= 242);
-# PrivateDevices=/DevicePolicy=/ProtectClock= would hide /dev/watchdog.
+# PrivateDevices=/DevicePolicy=/ProtectClock= would hide /dev/watchdog and block
+# targets' devices; ProcSubset=pid hides /proc/sysrq-trigger; ProtectProc=invisible
+# shows hbfence the QEMU processes destroy-vms kills only while it runs in group 0
+# (the proc mount's group), so no User=/Group=/DynamicUser=/SupplementaryGroups=;
+# a "~" filter after @system-service must not take reboot, umount2, kill, ioctl or
+# the sync calls away (@privileged, @reboot, @mount, @signal, @sync, ...).
 for bad in '^ProtectKernelTunables=(yes|true|on|1)' '^PrivateDevices=(yes|true|on|1)' '^DevicePolicy=(closed|strict)' \
-           '^ProtectClock=(yes|true|on|1)' '^ReadOnlyPaths=.*/proc/sysrq-trigger' '^InaccessiblePaths=.*/proc'; do
+           '^ProtectClock=(yes|true|on|1)' '^ReadOnlyPaths=.*/proc/sysrq-trigger' '^InaccessiblePaths=.*/proc' \
+           '^ProcSubset=pid' '^(User|Group|DynamicUser|SupplementaryGroups)=' \
+           '^SystemCallFilter=~.*@(privileged|reboot|mount|signal|sync|basic-io|file-system|process|ipc|network-io)'; do
   if grep -Eq "$bad" "$UNIT"; then fail "the unit sets $(grep -E "$bad" "$UNIT")"; fi
 done
 echo "  ok"
+
+echo "== systemd-analyze security (offline)"
+max=${HBFENCE_MAX_EXPOSURE:-}
+[ -n "$max" ] || fail "HBFENCE_MAX_EXPOSURE is not set (tests/packaging/CMakeLists.txt sets it)"
+set +e
+out=$(systemd-analyze security --offline=true --no-pager "$WORK/hbfence.service" 2>&1)
+rc=$?
+set -e
+exposure=$(sed -n 's/.*Overall exposure level for hbfence.service: \([0-9.]*\).*/\1/p' <<<"$out")
+[ -n "$exposure" ] || { echo "$out"; fail "no exposure level in systemd-analyze security's output (exit $rc)"; }
+if awk -v e="$exposure" -v m="$max" 'BEGIN { exit !(e > m) }'; then
+  grep -F '✗' <<<"$out" || true
+  fail "exposure $exposure is above $max: hardening was lost (the failing checks above)"
+fi
+echo "  ok: exposure $exposure (at most $max)"
 echo PASS

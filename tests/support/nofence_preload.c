@@ -2,6 +2,10 @@
  * test should ever reach the real ones. Preloaded into every test process (and the
  * daemons they start), this aborts loudly if one does. */
 #define _GNU_SOURCE
+/* This file defines open() itself, which glibc's fortified headers define inline:
+ * no fortification here, whatever the build flags (cmake/DebianBuildFlags.cmake).
+ * Fortified callers are caught by the wrappers of __open_2 and friends below. */
+#undef _FORTIFY_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -51,6 +55,20 @@ int open(const char* path, int flags, ...) { FORWARD_OPEN("open", path, flags) }
 int open64(const char* path, int flags, ...) { FORWARD_OPEN("open64", path, flags) }
 int openat(int dirfd, const char* path, int flags, ...) { FORWARD_OPEN("openat", dirfd, path, flags) }
 int openat64(int dirfd, const char* path, int flags, ...) { FORWARD_OPEN("openat64", dirfd, path, flags) }
+
+/* What open() becomes in a caller built with -D_FORTIFY_SOURCE (the Debian build
+ * flags, cmake/DebianBuildFlags.cmake) when its flags are not a compile-time
+ * constant: these never take a mode. */
+#define FORWARD_OPEN_2(name, ...)                                   \
+  if (is_sysrq(path)) trip("open " kSysrq);                         \
+  static int (*real)() = NULL;                                      \
+  if (!real) real = (int (*)())dlsym(RTLD_NEXT, name);              \
+  return real(__VA_ARGS__);
+
+int __open_2(const char* path, int flags) { FORWARD_OPEN_2("__open_2", path, flags) }
+int __open64_2(const char* path, int flags) { FORWARD_OPEN_2("__open64_2", path, flags) }
+int __openat_2(int dirfd, const char* path, int flags) { FORWARD_OPEN_2("__openat_2", dirfd, path, flags) }
+int __openat64_2(int dirfd, const char* path, int flags) { FORWARD_OPEN_2("__openat64_2", dirfd, path, flags) }
 
 FILE* fopen(const char* path, const char* mode) {
   if (is_sysrq(path)) trip("fopen " kSysrq);
