@@ -12,7 +12,8 @@
 #   /var/lib/hbfence/                          state: the fence journal
 #   /usr/share/man/man8/hbfence.8.gz
 #   /usr/share/hbfence/alerts/*.yml            Prometheus rules, Alertmanager example
-#   /usr/share/hbfence/dashboards/*.json       Grafana dashboards
+#   /usr/share/hbfence/alerts/*.libsonnet      the monitoring mixin they are rendered from
+#   /usr/share/hbfence/dashboards/*.json       Grafana dashboards (and their *.libsonnet)
 #   /usr/share/doc/hbfence/                    README.md, docs/*.md (runbook)
 #
 # The unit and the config name /usr/sbin/hbfence, so the install prefix is /usr:
@@ -56,10 +57,13 @@ install(FILES ${HBFENCE_MAN_GZ} DESTINATION share/man/man8)
 # Monitoring content and docs are written alongside this file and may be absent or
 # incomplete in a given checkout: directory installs match files at install time
 # (not at configure time) and a missing directory is not an error.
+# The monitoring mixin's sources (*.libsonnet) go with what they render, so an operator
+# can render it with their own settings (alerts/README.md); alerts/mixin.libsonnet
+# imports ../dashboards/dashboards.libsonnet.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/alerts/ DESTINATION share/hbfence/alerts OPTIONAL
-        FILES_MATCHING PATTERN "*.yml" PATTERN "tests" EXCLUDE)
+        FILES_MATCHING PATTERN "*.yml" PATTERN "*.libsonnet" PATTERN "tests" EXCLUDE)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/dashboards/ DESTINATION share/hbfence/dashboards OPTIONAL
-        FILES_MATCHING PATTERN "*.json")
+        FILES_MATCHING PATTERN "*.json" PATTERN "*.libsonnet")
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/hbfence)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION share/doc/hbfence OPTIONAL
         FILES_MATCHING PATTERN "*.md")

@@ -8,6 +8,7 @@ HBFENCE_PACKAGES=(
   libvirt-dev libxml2-dev
   prometheus prometheus-alertmanager
   curl jq systemd man-db
+  jsonnet python3-yaml
 )
 
 # Installs only what is missing; apt-get update runs once, and only when needed.

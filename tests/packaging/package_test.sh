@@ -117,6 +117,10 @@ expect_entry /usr/share/hbfence/dashboards/
 shopt -s nullglob
 for f in "$SOURCE_DIR"/alerts/*.yml; do expect_entry "/usr/share/hbfence/alerts/$(basename "$f")" -rw-r--r--; done
 for f in "$SOURCE_DIR"/dashboards/*.json; do expect_entry "/usr/share/hbfence/dashboards/$(basename "$f")" -rw-r--r--; done
+# The monitoring mixin, importable where it is installed (alerts/README.md).
+for f in "$SOURCE_DIR"/alerts/*.libsonnet "$SOURCE_DIR"/alerts/lib/*.libsonnet "$SOURCE_DIR"/dashboards/*.libsonnet; do
+  expect_entry "/usr/share/hbfence/${f#"$SOURCE_DIR"/}" -rw-r--r--
+done
 for f in "$SOURCE_DIR"/packaging/cloudstack/*.sh; do expect_entry "/usr/share/hbfence/cloudstack/$(basename "$f")" -rwxr-xr-x; done
 for f in "$SOURCE_DIR"/docs/*.md; do expect_entry "/usr/share/doc/hbfence/$(basename "$f")"; done
 shopt -u nullglob

@@ -1,0 +1,56 @@
+// Defaults of the hbfence monitoring mixin. Override any of them by adding to
+// `_config` (alerts/README.md):
+//
+//   (import 'alerts/mixin.libsonnet') + { _config+:: { hbfenceSelector: 'job="kvm-hbfence"' } }
+//
+// Durations are Prometheus durations of one unit (30s, 5m, 1h); the alerts' texts say
+// them in words.
+{
+  _config+:: {
+    // Label matchers that pick hbfence's series out of everything Prometheus scrapes,
+    // put on every hbfence series the rules read (alert texts' queries included). The
+    // scrape job of the README's example is `hbfence`. Must not be empty.
+    hbfenceSelector: 'job="hbfence"',
+
+    // Each alert's runbook_url is <runbookURLBase>#<alert name in lowercase>, the
+    // section of docs/runbook.md for that alert.
+    runbookURLBase: 'https://github.com/hbfence/hbfence/blob/main/docs/runbook.md',
+
+    // ---------------------------------------------------------------- fencing
+    // HbfenceFencePendingArmed: an armed host's decision still standing after this.
+    fencePendingArmedFor: '5m',
+
+    // HbfenceFencingDisarmed: a host log-only for this long.
+    fencingDisarmedFor: '1h',
+
+    // ---------------------------------------------------------------- storage fleet
+    // A target is down storage-wide when at least this many hosts, and more than this
+    // share of the hosts reporting it, have lost it (HbfenceStorageWideOutage; the
+    // same condition keeps HbfenceTargetDown quiet for it).
+    storageWideOutageMinHosts: 2,
+    storageWideOutageRatio: 0.5,
+    storageWideOutageFor: '1m',
+    targetDownFor: '1m',
+
+    // ---------------------------------------------------------------- CloudStack peers
+    // A peer heartbeat is stale after the larger of this and the watching host's lease.
+    peerStaleMinSeconds: 180,
+    // Most peers stale: at least this many, and more than this share.
+    poolPeersStaleMinPeers: 2,
+    poolPeersStaleRatio: 0.5,
+    poolPeersStaleFor: '1m',
+    peerHeartbeatStaleFor: '5m',
+
+    // ---------------------------------------------------------------- heartbeat writes
+    writeTimeoutsFor: '1m',
+    stuckWritesFor: '1m',
+    // HbfenceHeartbeatLatencyHigh: p99 at or above this share of the timeout.
+    latencyHighRatio: 0.8,
+    latencyHighFor: '10m',
+
+    // ---------------------------------------------------------------- the sidecar itself
+    sidecarDownFor: '2m',
+    sidecarAbsentFor: '5m',
+    configReloadFailedFor: '1m',
+  },
+}

@@ -1,0 +1,2 @@
+// Placeholder until the dashboards are written in jsonnet: no dashboards yet.
+{ grafanaDashboards+:: {} }
