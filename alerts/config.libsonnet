@@ -13,8 +13,13 @@
     hbfenceSelector: 'job="hbfence"',
 
     // Each alert's runbook_url is <runbookURLBase>#<alert name in lowercase>, the
-    // section of docs/runbook.md for that alert.
-    runbookURLBase: 'https://github.com/hbfence/hbfence/blob/main/docs/runbook.md',
+    // section of docs/runbook.md for that alert. The package installs the runbook as
+    // /usr/share/doc/hbfence/runbook.md on every host it is installed on, so the
+    // default points there: a link that works wherever the package is, though a
+    // browser will not follow a file: link from a web page (copy it). Set it to your
+    // own copy with the same anchors: a wiki page, or the file in your git web UI,
+    // e.g. 'https://git.example.com/ops/hbfence/-/blob/main/docs/runbook.md'.
+    runbookURLBase: 'file:///usr/share/doc/hbfence/runbook.md',
 
     // ---------------------------------------------------------------- fencing
     // HbfenceFencePendingArmed: an armed host's decision still standing after this.
