@@ -475,20 +475,39 @@
           // ---------------------------------------------------------------- heartbeat writes
           {
             alert: 'HbfenceHeartbeatWriteFailures',
+            // Heartbeat writes failing often enough to matter. One failure is harmless (a
+            // lease spans several attempts) and must not open a ticket: alert when, over
+            // _config.writeFailuresWindow (15m), at least writeFailuresMinCount (3) writes
+            // to a target failed with an error AND they were more than writeFailuresRatio
+            // (5 %) of its attempts. At the default 5 s interval that is 9 of 180 attempts
+            // (one every 100 s, or 45 s of failing in a row); at CloudStack's 60 s it is 3
+            // of 15. One alert per reason seen in the window, while the target as a whole
+            // is over the threshold. Timeouts are the next alert's.
             expr: |||
               sum by (instance, target, reason) (
-                increase(hbfence_heartbeat_write_errors_total{%(hbfenceSelector)s}[5m])
+                increase(hbfence_heartbeat_write_errors_total{%(hbfenceSelector)s}[%(writeFailuresWindow)s])
               ) > 0
+              and on (instance, target)
+              (
+                  sum by (instance, target) (increase(hbfence_heartbeat_write_errors_total{%(hbfenceSelector)s}[%(writeFailuresWindow)s]))
+                    >= %(writeFailuresMinCount)d
+                and on (instance, target)
+                  sum by (instance, target) (increase(hbfence_heartbeat_write_errors_total{%(hbfenceSelector)s}[%(writeFailuresWindow)s]))
+                  / sum by (instance, target) (increase(hbfence_heartbeat_writes_total{%(hbfenceSelector)s}[%(writeFailuresWindow)s]))
+                    > %(writeFailuresRatio)g
+              )
             ||| % c,
-            'for': '1m',
+            'for': c.writeFailuresFor,
             labels: { severity: 'warning' },
             annotations: {
               summary: 'Heartbeat writes to {{ $labels.target }} failing on {{ $labels.instance }} ({{ $labels.reason }})',
               description: fold(|||
                 About {{ $value | humanize }} heartbeat writes from {{ $labels.instance }} to
-                {{ $labels.target }} failed with {{ $labels.reason }} in the last 5 minutes.
-                If no write succeeds for a lease, the host fails this target.
-              |||),
+                {{ $labels.target }} failed with {{ $labels.reason }} in the last %(window)s;
+                {{ with printf `sum(increase(hbfence_heartbeat_write_errors_total{%(sel)s,instance='%%s',target='%%s'}[%(windowDuration)s])) / sum(increase(hbfence_heartbeat_writes_total{%(sel)s,instance='%%s',target='%%s'}[%(windowDuration)s]))` $labels.instance $labels.target $labels.instance $labels.target | query }}{{ . | first | value | humanizePercentage }}{{ else }}a share{{ end }}
+                of its attempts failed (any reason). If no write succeeds for a lease, the host
+                fails this target.
+              ||| % { sel: sel, window: human(c.writeFailuresWindow), windowDuration: c.writeFailuresWindow }),
               runbook_url: runbook('HbfenceHeartbeatWriteFailures'),
             },
           },

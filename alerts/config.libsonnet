@@ -47,6 +47,13 @@
     peerHeartbeatStaleFor: '5m',
 
     // ---------------------------------------------------------------- heartbeat writes
+    // HbfenceHeartbeatWriteFailures: over this window, at least this many writes to a
+    // target failed with an error, and more than this share of its attempts. A single
+    // failure reaches neither (the runbook: it is harmless).
+    writeFailuresWindow: '15m',
+    writeFailuresMinCount: 3,
+    writeFailuresRatio: 0.05,
+    writeFailuresFor: '5m',
     writeTimeoutsFor: '1m',
     stuckWritesFor: '1m',
     // HbfenceHeartbeatLatencyHigh: p99 at or above this share of the timeout.

@@ -84,7 +84,8 @@
   // The text after `key: ` or `- `, and the block lines that follow it (at indent n).
   local scalar(v, n) =
     if std.isString(v) then
-      if isPlain(v) then { head: v, lines: [] }
+      local long = std.length(v) + n > width;
+      if isPlain(v) && !(long && isFoldable(v)) then { head: v, lines: [] }
       else if isLiteral(v) then
         local body = std.rstripChars(v, '\n');
         local trailing = std.length(v) - std.length(body);
