@@ -211,9 +211,16 @@
             },
           },
 
+        ] + (if c.fencingDisarmedAlert then [
           {
             alert: 'HbfenceFencingDisarmed',
-            expr: 'max by (instance) (hbfence_fence_armed{%(hbfenceSelector)s}) == 0' % c,
+            // Opt-in (_config.fencingDisarmedAlert, off by default): the package ships
+            // log-only, and a fleet that is log-only on purpose would get a ticket per host
+            // every day. With fencingDisarmedSelector (e.g. 'fencing="armed"', a target
+            // label of the hosts that should be armed), only those hosts.
+            expr: 'max by (instance) (hbfence_fence_armed{%(hbfenceSelector)s%(extra)s}) == 0' % (c {
+              extra: if c.fencingDisarmedSelector == '' then '' else ',' + c.fencingDisarmedSelector,
+            }),
             'for': c.fencingDisarmedFor,
             labels: { severity: 'info' },
             annotations: {
@@ -226,6 +233,7 @@
               runbook_url: runbook('HbfenceFencingDisarmed'),
             },
           },
+        ] else []) + [
 
           {
             alert: 'HbfenceFenceJournalErrors',

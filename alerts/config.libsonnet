@@ -25,7 +25,14 @@
     // HbfenceFencePendingArmed: an armed host's decision still standing after this.
     fencePendingArmedFor: '5m',
 
-    // HbfenceFencingDisarmed: a host log-only for this long.
+    // HbfenceFencingDisarmed tickets a host that has run log-only for
+    // fencingDisarmedFor. The package ships log-only, so it is off: a fleet that is
+    // log-only on purpose would get a ticket per host every day. Turn it on for a
+    // fleet that should be armed; fencingDisarmedSelector (label matchers, e.g.
+    // 'fencing="armed"', a label your scrape config gives the hosts that should be
+    // armed) limits it to those hosts.
+    fencingDisarmedAlert: false,
+    fencingDisarmedSelector: '',
     fencingDisarmedFor: '1h',
 
     // ---------------------------------------------------------------- storage fleet

@@ -4,7 +4,7 @@
 // usual order (name, rules, alert/record, expr, for, labels, annotations; severity,
 // summary, description, runbook_url), writes plain scalars where YAML cannot read
 // them as anything but that string, multi-line strings as literal blocks (|), long
-// single-line ones as folded blocks (>-) and everything else double-quoted.
+// single-line texts as folded blocks (>-) and everything else double-quoted.
 // alerts/lib/render.jsonnet parses the result back and checks it equals the input.
 {
   local order = [
@@ -84,8 +84,10 @@
   // The text after `key: ` or `- `, and the block lines that follow it (at indent n).
   local scalar(v, n) =
     if std.isString(v) then
+      // Long template texts (annotations) are folded; long expressions stay one line.
+      local text = std.length(std.findSubstr('{{', v)) > 0;
       local long = std.length(v) + n > width;
-      if isPlain(v) && !(long && isFoldable(v)) then { head: v, lines: [] }
+      if isPlain(v) && !(text && long && isFoldable(v)) then { head: v, lines: [] }
       else if isLiteral(v) then
         local body = std.rstripChars(v, '\n');
         local trailing = std.length(v) - std.length(body);
