@@ -358,17 +358,21 @@
             alert: 'HbfenceStorageWideOutage',
             // More than half of the hosts that report this target, and at least 2, lost it
             // (_config.storageWideOutageRatio and storageWideOutageMinHosts). The same
-            // condition is the `unless` in HbfenceTargetDown.
+            // condition is the `unless` in HbfenceTargetDown. The text counts the hosts that
+            // lost it by whether they are armed: an all-log-only fleet fences nobody.
             expr: storageWide,
             'for': c.storageWideOutageFor,
             labels: { severity: 'critical' },
             annotations: {
               summary: 'Heartbeat target {{ $labels.target }} is down on most hosts',
               description: fold(|||
-                {{ $value }} of {{ with printf "target:hbfence_target_up:count{target='%s'}" $labels.target | query }}{{ . | first | value }}{{ else }}?{{ end }}
+                {{ $value }} of {{ with printf "target:hbfence_target_up:count{target='%%s'}" $labels.target | query }}{{ . | first | value }}{{ else }}?{{ end }}
                 hosts have had no successful heartbeat to {{ $labels.target }} for a full lease.
-                This is the storage, not the hosts: armed hosts are fencing themselves.
-              |||),
+                This is the storage, not the hosts.{{ with printf `count(%(down)s == 1)` $labels.target | query }} Armed, so fencing themselves: {{ . | first | value }} of them (with destroy-vms, only the VMs on this pool).{{ end }}{{ with printf `count(%(down)s == 0)` $labels.target | query }} Log-only, so not fenced: {{ . | first | value }} of them (their VMs may still run while CloudStack restarts them elsewhere; each pages on its own decision).{{ end }}
+              ||| % {
+                // hbfence_fence_armed of the hosts that lost the target (then compared).
+                down: '(max by (instance) (hbfence_fence_armed{%(sel)s}) and on (instance) (max by (instance) (hbfence_target_up{%(sel)s,target=\'%%s\'}) == 0))' % { sel: sel },
+              }),
               runbook_url: runbook('HbfenceStorageWideOutage'),
             },
           },
