@@ -36,6 +36,34 @@
     ||| % c,
     local indent(s, n) =
       std.join('\n', [if l == '' then l else std.repeat(' ', n) + l for l in std.split(std.rstripChars(s, '\n'), '\n')]),
+    // HbfenceFenceSuppressed's condition per host (explained there).
+    local suppressedExpr = |||
+      max by (instance) (
+          (
+            max by (instance) (hbfence_fence_pending{%(hbfenceSelector)s}) == 1
+            and on (instance)
+            max by (instance) (hbfence_fence_armed{%(hbfenceSelector)s}) == 0
+          )
+        or
+          (
+            max by (instance, action) (increase(hbfence_fence_decisions_total{%(hbfenceSelector)s,action="log-only"}[1h])) > 0
+          )
+        or
+          (
+            max by (instance, action) (hbfence_fence_decisions_total{%(hbfenceSelector)s,action="log-only"}) > 0
+            and on (instance)
+            (max by (instance) (process_start_time_seconds{%(hbfenceSelector)s} and on (instance) hbfence_build_info{%(hbfenceSelector)s}) > time() - 3600)
+          )
+        or
+          (
+            max by (instance, action) (hbfence_fence_decisions_total{%(hbfenceSelector)s,action="log-only"}) > 0
+            unless on (instance, action)
+            hbfence_fence_decisions_total{%(hbfenceSelector)s,action="log-only"} offset 1h
+            and on (instance)
+            hbfence_build_info{%(hbfenceSelector)s} offset 1h
+          )
+      )
+    ||| % c,
     // The fence action now, in a text.
     local fenceActionNow = 'hbfence_config_info{%s,instance=\'%%s\'}' % sel,
 
@@ -80,33 +108,25 @@
             // HbfenceSidecarDown while the host reboots.
             // The dashboards repeat this condition (fleet: Suppressed fences; host: Fence
             // state): keep them in sync.
+            //
+            // One alert per failed pool: `target` is each target the host lost within the
+            // last 70 minutes (hbfence_target_up was 0 in a sample), so Alertmanager can
+            // page once per pool, listing the hosts, when a storage outage makes a log-only
+            // fleet decide at once. A target goes down in the same loop as the decision, so
+            // a scrape sees both, or the target a scrape before the decision: the 10
+            // minutes past the hour keep the label for as long as the decision's hour
+            // lasts, so the alert does not change labels (a new page) near its end. A
+            // host whose lost target no scrape saw (an outage just longer than the lease)
+            // gets the alert without `target`.
             expr: |||
-              max by (instance) (
-                  (
-                    max by (instance) (hbfence_fence_pending{%(hbfenceSelector)s}) == 1
-                    and on (instance)
-                    max by (instance) (hbfence_fence_armed{%(hbfenceSelector)s}) == 0
-                  )
-                or
-                  (
-                    max by (instance, action) (increase(hbfence_fence_decisions_total{%(hbfenceSelector)s,action="log-only"}[1h])) > 0
-                  )
-                or
-                  (
-                    max by (instance, action) (hbfence_fence_decisions_total{%(hbfenceSelector)s,action="log-only"}) > 0
-                    and on (instance)
-                    (max by (instance) (process_start_time_seconds{%(hbfenceSelector)s} and on (instance) hbfence_build_info{%(hbfenceSelector)s}) > time() - 3600)
-                  )
-                or
-                  (
-                    max by (instance, action) (hbfence_fence_decisions_total{%(hbfenceSelector)s,action="log-only"}) > 0
-                    unless on (instance, action)
-                    hbfence_fence_decisions_total{%(hbfenceSelector)s,action="log-only"} offset 1h
-                    and on (instance)
-                    hbfence_build_info{%(hbfenceSelector)s} offset 1h
-                  )
+              (
+                max by (instance, target) (1 - min_over_time(hbfence_target_up{%(hbfenceSelector)s}[1h10m])) > 0
+                and on (instance)
+              %(indented)s
               )
-            ||| % c,
+              or on (instance)
+              %(suppressed)s
+            ||| % (c { indented: indent(suppressedExpr, 2), suppressed: std.rstripChars(suppressedExpr, '\n') }),
             'for': '0s',
             labels: { severity: 'critical' },
             annotations: {
