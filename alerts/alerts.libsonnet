@@ -456,17 +456,24 @@
             // One peer (or a minority) frozen while the rest of the pool is fresh: that host
             // is sick, not the storage. Every healthy host sees it; Alertmanager groups the
             // notifications per peer.
+            // The peer is a host id, not an instance, so the alert also names it in
+            // _config.hostIdLabel (host_id): when the scrape config gives each host that
+            // label, the sidecar-down alert of the peer carries the same one, and
+            // Alertmanager mutes this ticket while that page is up (same cause).
             expr: |||
-              max by (instance, target, peer) (hbfence_peer_heartbeat_age_seconds{%(hbfenceSelector)s})
-              and on (instance, target, peer)
-              instance_target_peer:hbfence_peer_heartbeat_stale:bool == 1
-              and on (instance, target)
-              max by (instance, target) (hbfence_target_up{%(hbfenceSelector)s}) == 1
-              unless on (instance, target)
-              (
+              label_replace(
+                max by (instance, target, peer) (hbfence_peer_heartbeat_age_seconds{%(hbfenceSelector)s})
+                and on (instance, target, peer)
+                instance_target_peer:hbfence_peer_heartbeat_stale:bool == 1
+                and on (instance, target)
+                max by (instance, target) (hbfence_target_up{%(hbfenceSelector)s}) == 1
+                unless on (instance, target)
+                (
               %(poolPeersStale)s
+                ),
+                "%(hostIdLabel)s", "$1", "peer", "(.*)"
               )
-            ||| % (c { poolPeersStale: indent(poolPeersStale, 2) }),
+            ||| % (c { poolPeersStale: indent(poolPeersStale, 4) }),
             'for': c.peerHeartbeatStaleFor,
             labels: { severity: 'warning' },
             annotations: {

@@ -21,6 +21,14 @@
     // e.g. 'https://git.example.com/ops/hbfence/-/blob/main/docs/runbook.md'.
     runbookURLBase: 'file:///usr/share/doc/hbfence/runbook.md',
 
+    // The label that names a host by its hbfence host id ([host] id: the CloudStack
+    // private IP, the <id> of its hb-<id> heartbeat files). hbfence exports no host id,
+    // so it is a target label your scrape config sets on each host (alerts/README.md).
+    // HbfencePeerHeartbeatStale sets it to the frozen peer, so that Alertmanager can let
+    // the sidecar-down alert of that host mute it (alerts/alertmanager.yml, which names
+    // the label too). Without it in the scrape config nothing is muted.
+    hostIdLabel: 'host_id',
+
     // ---------------------------------------------------------------- fencing
     // HbfenceFencePendingArmed: an armed host's decision still standing after this.
     fencePendingArmedFor: '5m',
