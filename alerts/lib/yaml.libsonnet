@@ -12,28 +12,29 @@
     'alert', 'record', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations',
     'severity', 'summary', 'description', 'runbook_url',
   ],
-  local rank(k) =
-    local i = std.find(k, order);
-    if std.length(i) > 0 then '%03d' % i[0] else '999' + k,
+  local ranks = { [order[i]]: '%03d' % i for i in std.range(0, std.length(order) - 1) },
+  local rank(k) = if std.objectHas(ranks, k) then ranks[k] else '999' + k,
   local keys(o) = std.sort(std.objectFields(o), rank),
 
   local width = 96,
   local ind(n) = std.repeat(' ', n),
 
-  local letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ',
-  local digits = '0123456789',
+  // (std.member on a string takes milliseconds: code points instead.)
+  local isLetter(ch) = local cp = std.codepoint(ch); (cp >= 65 && cp <= 90) || (cp >= 97 && cp <= 122),
+  local isDigit(ch) = local cp = std.codepoint(ch); cp >= 48 && cp <= 57,
   local durationUnits = ['ms', 's', 'm', 'h', 'd', 'w', 'y'],
   // YAML 1.1 (Go's yaml.v2, which Prometheus uses) reads these as booleans or null.
   local reserved = ['y', 'n', 'yes', 'no', 'on', 'off', 'true', 'false', 'null'],
 
-  local allIn(s, set) = std.length([c for c in std.stringChars(s) if !std.setMember(c, set)]) == 0,
+  // s contains sub (std.findSubstr is slow: a rules file took 20 s).
+  local has(s, sub) = std.strReplace(s, sub, '') != s,
   local isDuration(s) =
     local n = std.length(s);
-    std.length([
+    n <= 8 && std.length([
       u
       for u in durationUnits
       if n > std.length(u) && std.endsWith(s, u)
-         && allIn(std.substr(s, 0, n - std.length(u)), std.set(std.stringChars(digits)))
+         && std.length([ch for ch in std.stringChars(std.substr(s, 0, n - std.length(u))) if !isDigit(ch)]) == 0
     ]) > 0,
   // One line that starts with a letter, where nothing starts a comment (` #`) or a
   // mapping (`: `, a last `:`), and that is no boolean: read back as that string.
@@ -42,61 +43,67 @@
     && (
       isDuration(s)
       || (
-        std.member(letters, s[0])
-        && std.length(std.findSubstr('\n', s)) == 0
-        && std.length(std.findSubstr('\t', s)) == 0
-        && std.length(std.findSubstr(': ', s)) == 0
-        && std.length(std.findSubstr(' #', s)) == 0
+        isLetter(s[0])
+        && !has(s, '\n')
+        && !has(s, '\t')
+        && !has(s, ': ')
+        && !has(s, ' #')
         && !std.endsWith(s, ':')
         && !std.endsWith(s, ' ')
-        && !std.member(reserved, std.asciiLower(s))
+        && !(std.length(s) <= 5 && std.member(reserved, std.asciiLower(s)))
       )
     ),
   // Folding joins lines with one space: safe for one line without runs of spaces.
   local isFoldable(s) =
-    s != '' && std.length(std.findSubstr('\n', s)) == 0 && std.length(std.findSubstr('\t', s)) == 0
-    && std.length(std.findSubstr('  ', s)) == 0 && s[0] != ' ' && s[std.length(s) - 1] != ' ',
+    s != '' && !has(s, '\n') && !has(s, '\t')
+    && !has(s, '  ') && s[0] != ' ' && s[std.length(s) - 1] != ' ',
   // Literal blocks: the first line decides the indentation, so it may not start with one.
-  local isLiteral(s) = std.length(std.findSubstr('\n', s)) > 0 && s[0] != ' ' && s[0] != '\n'
-                       && std.length(std.findSubstr('\t', s)) == 0,
+  local isLiteral(s) = has(s, '\n') && s[0] != ' ' && s[0] != '\n'
+                       && !has(s, '\t'),
 
   // Lines of at most w characters where the words allow; never breaks right inside a
   // template action's braces (`{{ x`, `x }}`), so the templates stay readable.
   local wrap(s, w) =
-    local words = std.foldl(
-      function(ws, word)
-        if std.length(ws) > 0 && (std.endsWith(ws[std.length(ws) - 1], '{{') || std.startsWith(word, '}}'))
-        then ws[:std.length(ws) - 1] + [ws[std.length(ws) - 1] + ' ' + word]
-        else ws + [word],
+    local merged = std.foldl(
+      function(a, word)
+        if a.cur != null && (std.endsWith(a.cur, '{{') || std.startsWith(word, '}}'))
+        then a { cur: a.cur + ' ' + word }
+        else { done: if a.cur == null then a.done else a.done + [a.cur], cur: word },
       std.split(s, ' '),
-      []
+      { done: [], cur: null }
     );
     local acc = std.foldl(
       function(a, word)
         if a.cur == '' then a { cur: word }
         else if std.length(a.cur) + 1 + std.length(word) <= w then a { cur: a.cur + ' ' + word }
         else { lines: a.lines + [a.cur], cur: word },
-      words,
+      merged.done + [merged.cur],
       { lines: [], cur: '' }
     );
     acc.lines + [acc.cur],
+
+  // How many newlines s ends with (std.rstripChars is slow on long strings).
+  local trailingNewlines(s) =
+    local n = std.length(s);
+    local go(i) = if i < n && s[n - 1 - i] == '\n' then go(i + 1) else i;
+    go(0),
 
   // The text after `key: ` or `- `, and the block lines that follow it (at indent n).
   local scalar(v, n) =
     if std.isString(v) then
       // Long template texts (annotations) are folded; long expressions stay one line.
-      local text = std.length(std.findSubstr('{{', v)) > 0;
+      local text = has(v, '{{');
       local long = std.length(v) + n > width;
       if isPlain(v) && !(text && long && isFoldable(v)) then { head: v, lines: [] }
       else if isLiteral(v) then
-        local body = std.rstripChars(v, '\n');
-        local trailing = std.length(v) - std.length(body);
+        local trailing = trailingNewlines(v);
+        local body = std.substr(v, 0, std.length(v) - trailing);
         {
           head: if trailing == 0 then '|-' else if trailing == 1 then '|' else '|+',
           lines: [if l == '' then '' else ind(n) + l for l in std.split(body, '\n')]
                  + (if trailing > 1 then std.makeArray(trailing - 1, function(_) '') else []),
         }
-      else if isFoldable(v) && std.length(std.escapeStringJson(v)) + n > width then
+      else if isFoldable(v) && long then
         { head: '>-', lines: [ind(n) + l for l in wrap(v, std.max(40, width - n))] }
       else { head: std.escapeStringJson(v), lines: [] }
     else if std.isBoolean(v) || std.isNumber(v) || v == null then { head: std.manifestJson(v), lines: [] }
