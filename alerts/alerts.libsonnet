@@ -637,9 +637,9 @@
             annotations: {
               summary: 'No hbfence scrape target at all',
               description: fold(|||
-                Prometheus has had no target in job "hbfence" for %(for)s: every hbfence
+                Prometheus has had no target matching up{%(sel)s} for %(for)s: every hbfence
                 alert is blind. Check the scrape configuration and service discovery.
-              ||| % { 'for': human(c.sidecarAbsentFor) }),
+              ||| % { sel: sel, 'for': human(c.sidecarAbsentFor) }),
               runbook_url: runbook('HbfenceSidecarAbsent'),
             },
           },
