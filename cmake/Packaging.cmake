@@ -12,7 +12,8 @@
 #   /var/lib/hbfence/                          state: the fence journal
 #   /usr/share/man/man8/hbfence.8.gz
 #   /usr/share/hbfence/alerts/*.yml            Prometheus rules, Alertmanager example
-#   /usr/share/hbfence/dashboards/*.json       Grafana dashboards
+#   /usr/share/hbfence/alerts/*.libsonnet      the monitoring mixin they are rendered from
+#   /usr/share/hbfence/dashboards/*.json       Grafana dashboards (and their *.libsonnet)
 #   /usr/share/doc/hbfence/                    README.md, docs/*.md (runbook),
 #                                              copyright (DEP-5), changelog.gz
 #
@@ -77,12 +78,15 @@ install(FILES ${HBFENCE_CHANGELOG_GZ} ${HBFENCE_PKG_DIR}/debian/copyright DESTIN
 # Monitoring content and docs are written alongside this file and may be absent or
 # incomplete in a given checkout: directory installs match files at install time
 # (not at configure time) and a missing directory is not an error.
+# The monitoring mixin's sources (*.libsonnet) go with what they render, so an operator
+# can render it with their own settings (alerts/README.md); alerts/mixin.libsonnet
+# imports ../dashboards/dashboards.libsonnet.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/alerts/ DESTINATION share/hbfence/alerts OPTIONAL
-        FILES_MATCHING PATTERN "*.yml" PATTERN "tests" EXCLUDE)
-# The dashboards as rendered (dashboards/render); their jsonnet sources, library and test
-# fixture stay in the source tree (excluded, or they would ship as empty directories).
+        FILES_MATCHING PATTERN "*.yml" PATTERN "*.libsonnet" PATTERN "render.jsonnet" PATTERN "tests" EXCLUDE)
+# The dashboards as rendered, and the mixin sources they are rendered from (their
+# library included: dashboards.libsonnet imports it); not their checks' fixtures.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/dashboards/ DESTINATION share/hbfence/dashboards OPTIONAL
-        FILES_MATCHING PATTERN "*.json" PATTERN "lib" EXCLUDE PATTERN "tests" EXCLUDE)
+        FILES_MATCHING PATTERN "*.json" PATTERN "*.libsonnet" PATTERN "tests" EXCLUDE)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/hbfence)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION share/doc/hbfence OPTIONAL
         FILES_MATCHING PATTERN "*.md")

@@ -7,17 +7,19 @@ HBFENCE_PACKAGES=(
   libfuse3-dev fuse3
   libvirt-dev libxml2-dev
   curl jq systemd man-db
-  # tests/packaging: lintian on the .deb, strace and python3 for the unit's
-  # system call check (package_unit_syscalls), scripts/spdx.
-  lintian strace python3
 )
 
 # Only scripts/test needs these: the real Prometheus and Alertmanager the alert and
-# scrape tests run (their binaries, started and stopped by the tests themselves), and
-# jsonnet, which renders the monitoring mixin for the checks that the committed files
-# are up to date. Debian's Prometheus and Alertmanager packages enable and start a
+# scrape tests run (their binaries, started and stopped by the tests themselves), the
+# mixin's renderer, and the package checks' tools. Debian's Prometheus and Alertmanager packages enable and start a
 # service each; see hbfence_install_test_packages.
-HBFENCE_TEST_PACKAGES=(prometheus prometheus-alertmanager jsonnet)
+HBFENCE_TEST_PACKAGES=(
+  prometheus prometheus-alertmanager
+  jsonnet python3-yaml  # alerts/generate --check
+  # tests/packaging: lintian on the .deb, strace and python3 for the unit's system
+  # call check (package_unit_syscalls), scripts/spdx.
+  lintian strace python3
+)
 
 # The packages among "$@" that are not installed, one per line.
 hbfence_missing_packages() {

@@ -119,10 +119,15 @@ expect_entry /usr/share/hbfence/dashboards/
 shopt -s nullglob
 for f in "$SOURCE_DIR"/alerts/*.yml; do expect_entry "/usr/share/hbfence/alerts/$(basename "$f")" -rw-r--r--; done
 for f in "$SOURCE_DIR"/dashboards/*.json; do expect_entry "/usr/share/hbfence/dashboards/$(basename "$f")" -rw-r--r--; done
+# The monitoring mixin, importable where it is installed (alerts/README.md).
+for f in "$SOURCE_DIR"/alerts/*.libsonnet "$SOURCE_DIR"/alerts/lib/*.*sonnet "$SOURCE_DIR"/dashboards/*.libsonnet \
+  "$SOURCE_DIR"/dashboards/lib/*.libsonnet; do
+  expect_entry "/usr/share/hbfence/${f#"$SOURCE_DIR"/}" -rw-r--r--
+done
 for f in "$SOURCE_DIR"/packaging/cloudstack/*.sh; do expect_entry "/usr/share/hbfence/cloudstack/$(basename "$f")" -rwxr-xr-x; done
 for f in "$SOURCE_DIR"/docs/*.md; do expect_entry "/usr/share/doc/hbfence/$(basename "$f")"; done
 shopt -u nullglob
-if awk '{print $3}' "$WORK/entries" | grep -E '^/usr/local/|/alerts/tests/|/alerts/check$|/dashboards/(lib|tests)/|/dashboards/(check|render)$|\.libsonnet$|/tmp/|^/home/'; then
+if awk '{print $3}' "$WORK/entries" | grep -E '^/usr/local/|/alerts/tests/|/alerts/(check|generate)$|/dashboards/tests/|/dashboards/(check|render)$|/tmp/|^/home/'; then
   fail "the package ships files it must not (above)"
 fi
 awk '$2 != "root/root" { print; bad = 1 } END { exit bad }' "$WORK/entries" || fail "files not owned by root/root"

@@ -1,0 +1,2 @@
+// The disarmed alert turned on for every host (alerts/README.md).
+{ _config+:: { fencingDisarmedAlert: true } }
