@@ -451,7 +451,8 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
   auto cli = ParseCli(std::vector<std::string>(argv + 1, argv + argc));
   if (!cli) {
-    std::cerr << "hbfence: " << cli.error() << "\n\n" << Usage();
+    // The error and where to look, not the whole help: it buried the one line that mattered.
+    std::cerr << "hbfence: " << cli.error() << "\nsee 'hbfence --help'\n";
     return kExitConfigError;
   }
   switch (cli.value().command) {

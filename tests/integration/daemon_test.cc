@@ -346,6 +346,23 @@ TEST_F(DaemonTest, CheckConfigPrintsEffectiveValuesOrFileLineColumn) {
   EXPECT_EQ(v_out.rfind("hbfence 0.1.0 (revision ", 0), 0u) << v_out;
 }
 
+// A usage error names the problem and where help is; the 50-line help buried it.
+TEST_F(DaemonTest, AUsageErrorPrintsOneLineAndPointsAtHelp) {
+  for (const auto& [args, error] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--bogus"}, "unknown argument --bogus"},
+           {{"check-config", "--config"}, "--config needs a value"},
+           {{"--log.level", "loud"}, "--log.level loud is not one of trace, debug, info, warn, error, critical, off"}}) {
+    std::vector<std::string> argv{HBFENCE_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto [rc, out] = RunCapture(argv);
+    EXPECT_EQ(rc, 2) << out;
+    EXPECT_EQ(out, "hbfence: " + error + "\nsee 'hbfence --help'\n");
+  }
+  const auto [help_rc, help] = RunCapture({HBFENCE_BIN, "--help"});
+  EXPECT_EQ(help_rc, 0);
+  EXPECT_NE(help.find("usage:"), std::string::npos) << help;
+}
+
 TEST_F(DaemonTest, BindFailureExitsOneWithAClearMessage) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
