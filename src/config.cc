@@ -9,8 +9,11 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <toml++/toml.h>
 
@@ -24,6 +27,8 @@ namespace hbfence {
 namespace {
 
 constexpr size_t kMaxTargets = 1024;
+// What packaging/hbfence.toml puts where each host must set its own value.
+constexpr std::string_view kPlaceholder = "REPLACE-ME";
 
 bool ValidUnitName(std::string_view s) {
   if (s.empty() || s.front() == '-') return false;  // never an option to systemctl
@@ -123,6 +128,7 @@ class Parser {
 
   Result<Config, ConfigError> Run(const toml::table& root) {
     cfg_.file = file_;
+    RefusePlaceholders(root);
     Known(root, "", {"host", "web", "log", "heartbeat", "fence", "watchdog", "control", "cloudstack", "libvirt", "target"});
     if (auto* t = Table(root, "host")) {
       Known(*t, "host", {"id"});
@@ -200,6 +206,42 @@ class Parser {
     if (err_) return;
     err_ = ConfigError{file_, std::max<uint32_t>(1, where.begin.line), std::max<uint32_t>(1, where.begin.column),
                        std::move(message)};
+  }
+
+  // The shipped configuration marks what each host must fill in with kPlaceholder
+  // (host.id, the pool's mount): a file still holding one was never set up, and
+  // would write hb-REPLACE-ME on a pool nobody reads. The first one in the file is
+  // the error.
+  void RefusePlaceholders(const toml::table& root) {
+    struct Found {
+      std::string key, value;
+      toml::source_region where;
+    };
+    std::optional<Found> first;
+    std::function<void(const toml::node&, const std::string&)> visit = [&](const toml::node& n, const std::string& key) {
+      if (const auto* t = n.as_table()) {
+        for (const auto& [k, v] : *t) visit(v, key.empty() ? std::string(k.str()) : key + "." + std::string(k.str()));
+      } else if (const auto* a = n.as_array()) {
+        for (const auto& v : *a) visit(v, key);
+      } else if (const auto* str = n.as_string(); str && str->get().find(kPlaceholder) != std::string::npos) {
+        const auto& b = n.source().begin;
+        if (!first || std::tie(b.line, b.column) < std::tie(first->where.begin.line, first->where.begin.column)) {
+          first = Found{key, str->get(), n.source()};
+        }
+      }
+    };
+    visit(root, "");
+    if (!first) return;
+    std::string hint = "set the value this host needs";
+    if (first->key == "host.id") {
+      hint = "set this host's identifier (CloudStack: its private IP address, which names its heartbeat file)";
+    } else if (first->key == "target.mount") {
+      hint = "set the mount point of a shared primary storage pool (CloudStack: /mnt/<pool uuid>)";
+    } else if (first->key == "target.path") {
+      hint = "set the heartbeat file on a shared primary storage pool";
+    }
+    Fail(first->where, first->key + " " + QuoteToml(first->value) + " is a placeholder of the shipped configuration (" +
+                           std::string(kPlaceholder) + "): " + hint);
   }
 
   static toml::source_region Source(const toml::table& t, std::string_view key) {

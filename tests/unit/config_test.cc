@@ -469,6 +469,33 @@ TEST(ConfigErrorTest, MissingHostId) {
   EXPECT_CONFIG_ERROR("[host]\nid = \"\"\n[[target]]\nname = \"a\"\npath = \"/a/b\"\n", 1, 1, "host.id is required");
 }
 
+// packaging/hbfence.toml marks what each host must set with REPLACE-ME: a file still
+// holding one is refused at the first placeholder, whichever key it is in.
+TEST(ConfigErrorTest, PlaceholdersOfTheShippedFileAreRefused) {
+  EXPECT_CONFIG_ERROR("[host]\nid = \"REPLACE-ME\"\n[[target]]\nname = \"a\"\nmount = \"/mnt/REPLACE-ME\"\n"
+                      "layout = \"cloudstack\"\n",
+                      2, 6,
+                      "host.id \"REPLACE-ME\" is a placeholder of the shipped configuration (REPLACE-ME): set this "
+                      "host's identifier (CloudStack: its private IP address, which names its heartbeat file)");
+  EXPECT_CONFIG_ERROR("[host]\nid = \"h1\"\n[[target]]\nname = \"a\"\nmount = \"/mnt/REPLACE-ME\"\n"
+                      "layout = \"cloudstack\"\n",
+                      5, 9,
+                      "target.mount \"/mnt/REPLACE-ME\" is a placeholder of the shipped configuration (REPLACE-ME): "
+                      "set the mount point of a shared primary storage pool (CloudStack: /mnt/<pool uuid>)");
+  // The first in the file, not the first key in toml++'s (sorted) order.
+  EXPECT_CONFIG_ERROR("[web.basic_auth_users]\nprometheus = \"$2y$10$REPLACE-ME-WITH-A-BCRYPT-HASH\"\n"
+                      "[host]\nid = \"REPLACE-ME\"\n[[target]]\nname = \"a\"\npath = \"/a/hb\"\n",
+                      2, 14, "web.basic_auth_users.prometheus \"$2y$10$REPLACE-ME-WITH-A-BCRYPT-HASH\" is a placeholder");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\ncustom_script = \"/etc/REPLACE-ME.sh\""), 2, 17,
+                      "fence.custom_script \"/etc/REPLACE-ME.sh\" is a placeholder of the shipped configuration "
+                      "(REPLACE-ME): set the value this host needs");
+  EXPECT_CONFIG_ERROR("[host]\nid = \"h1\"\n[[target]]\nname = \"a\"\nkind = \"exec\"\n"
+                      "command = [\"/bin/true\", \"REPLACE-ME\"]\n",
+                      6, 25, "target.command \"REPLACE-ME\" is a placeholder");
+  // Comments are not values.
+  EXPECT_EQ(MustParse(WithMinimal("# host.id = \"REPLACE-ME\"")).host.id, "h1");
+}
+
 TEST(ConfigErrorTest, HostIdWithSlash) {
   EXPECT_CONFIG_ERROR("[host]\nid = \"a/b\"\n[[target]]\nname = \"a\"\npath = \"/a/b\"\n", 2, 6,
                       "host.id \"a/b\": '/' cannot appear in it");
