@@ -60,6 +60,14 @@ std::string HtmlEscape(std::string_view s) {
   return out;
 }
 
+// Where a target's heartbeat goes, for log lines: "to FILE", "to DEVICE at offset N",
+// "by PROGRAM".
+std::string WhereItWrites(const TargetConfig& t) {
+  if (t.kind == "exec") return "by " + (t.command.empty() ? std::string("its command") : t.command.front());
+  if (t.kind == "block") return "to " + t.path.string() + " at offset " + std::to_string(t.offset);
+  return "to " + t.path.string();
+}
+
 }  // namespace
 
 // mountinfo never blocks on storage.
@@ -495,7 +503,15 @@ void Daemon::HandleCompletion(const WriteCompletion& c) {
     t.metrics->SetLastSuccess(c.content_time);
     leases_.SetSuccess(static_cast<size_t>(&t - targets_.data()), t.state.last_success, c.content_time);
     if (t.peer_watcher) t.peer_watcher->RequestScan();
-    if (failures_before > 0) spdlog::info("target {}: heartbeat writes recovered after {} failed attempts", t.cfg.name, failures_before);
+    if (!t.first_success_logged) {
+      // Until the first decision this is the only sign, in the log, that a target works.
+      spdlog::info("target {}: first heartbeat written {} in {:.1f} ms{}", t.cfg.name, WhereItWrites(t.cfg),
+                   ToSeconds(c.finished - c.began) * 1000,
+                   failures_before > 0 ? fmt::format(", after {} failed attempts", failures_before) : "");
+      t.first_success_logged = true;
+    } else if (failures_before > 0) {
+      spdlog::info("target {}: heartbeat writes recovered after {} failed attempts", t.cfg.name, failures_before);
+    }
   } else if (effect.error != WriteError::kNone) {
     t.metrics->CountError(ReasonName(effect.error));
     spdlog::log(failures_before == 0 ? spdlog::level::warn : spdlog::level::debug, "target {}: heartbeat write failed ({}): {}",
@@ -765,6 +781,9 @@ void Daemon::KeepAlive(MonoTime now) {
       })) {
     deps_.notifier.Ready();
     ready_sent_ = true;
+    ready_ = true;
+    spdlog::info("ready: {} target{}{}", targets_.size(), targets_.size() == 1 ? "" : "s",
+                 serving_.empty() ? "" : ", serving " + serving_);
   }
   // Built only when what it shows may have changed: building it allocates, and
   // this runs on every wake-up.

@@ -192,6 +192,43 @@ TEST_F(DaemonTest, LogOnlyDecisionArrivesAtLeaseTimeAndEpisodesRestart) {
   EXPECT_EQ(WaitForMetric(d->Port(), "hbfence_fence_decisions_total{action=\"log-only\"}", [](double v) { return v == 2; }), 2);
 }
 
+size_t Count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = 0; (at = text.find(needle, at)) != std::string::npos; at += needle.size()) ++n;
+  return n;
+}
+
+// Between start-up and the first decision the log used to say nothing: it now says
+// when each target's first heartbeat landed, and once that the daemon is ready and
+// where it serves. A recovery is logged as such, not as a first write.
+TEST_F(DaemonTest, LogsEachTargetsFirstWriteAndReadinessOnce) {
+  const auto second = dir / "second" / "hb";
+  WriteFile(config(), ConfigText({}) + "[[target]]\nname = \"second\"\npath = \"" + second.string() + "\"\n");
+  DaemonProcess d({"--config", config().string()}, dir / "daemon.log");
+  ASSERT_GT(d.Port(), 0) << d.Log();
+  const std::string ready = "ready: 2 targets, serving http://127.0.0.1:" + std::to_string(d.Port()) + "/metrics\n";
+  ASSERT_TRUE(d.WaitForLog(ready)) << d.Log();
+  for (const char* target : {"primary", "second"}) {
+    ASSERT_TRUE(WaitForMetric(d.Port(), "hbfence_heartbeat_writes_total{target=\"" + std::string(target) + "\"}",
+                              [](double v) { return v >= 5; }));
+  }
+  BreakTarget();
+  ASSERT_TRUE(d.WaitForLog("target primary: heartbeat write failed")) << d.Log();
+  RepairTarget();
+  ASSERT_TRUE(d.WaitForLog("target primary: heartbeat writes recovered after")) << d.Log();
+
+  const std::string log = d.Log();
+  const std::string first_primary = "target primary: first heartbeat written to " + hb_file().string() + " in ";
+  const std::string first_second = "target second: first heartbeat written to " + second.string() + " in ";
+  EXPECT_EQ(Count(log, first_primary), 1u) << log;
+  EXPECT_EQ(Count(log, first_second), 1u) << log;
+  EXPECT_EQ(Count(log, "first heartbeat written"), 2u) << log;
+  EXPECT_EQ(Count(log, "ready: "), 1u) << log;
+  // Ready comes once every target's first write is decided, so after both.
+  EXPECT_GT(log.find(ready), log.find(first_primary)) << log;
+  EXPECT_GT(log.find(ready), log.find(first_second)) << log;
+}
+
 TEST_F(DaemonTest, ReloadRejectsABadConfigAndKeepsRunning) {
   auto d = Start();
   ASSERT_GT(d->Port(), 0) << d->Log();
