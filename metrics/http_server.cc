@@ -4,9 +4,17 @@
 #include <civetweb.h>
 #include <prometheus/exposer.h>
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 namespace hbfence {
@@ -24,6 +32,81 @@ void Reply(mg_connection* conn, int status, const char* reason, const char* type
             "Connection: close\r\n%s\r\n",
             status, reason, type, body.size(), extra_headers);
   if (!head) mg_write(conn, body.data(), body.size());
+}
+
+// civetweb's error messages while it starts (why it could not listen); its log
+// callback has no user pointer either.
+std::mutex g_start_log_mu;
+std::string* g_start_log = nullptr;  // guarded by g_start_log_mu; set only during Start()
+
+int LogMessage(const mg_connection*, const char* message) {
+  std::lock_guard lock(g_start_log_mu);
+  if (g_start_log && message) *g_start_log += (g_start_log->empty() ? "" : "; ") + std::string(message);
+  return 1;  // nothing else logs it
+}
+
+// Every IPv4 and IPv6 address needs the library's IPv6 and an IPv6 stack on the host
+// (a kernel booted with ipv6.disable=1 has none).
+bool DualStack() {
+  if (!HttpServerHasIpv6()) return false;
+  const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+// civetweb's listening_ports spelling: "PORT" listens on every IPv4 address, "+PORT"
+// on every IPv4 and IPv6 address (IPV6_V6ONLY off); the other forms are its own.
+std::string CivetPorts(const std::string& address, bool dual_stack) {
+  if (!address.empty() && address.front() == ':') return (dual_stack ? "+" : "") + address.substr(1);
+  return address;
+}
+
+// The error bind(2) gives for the address civetweb could not listen on, found by
+// binding it ourselves the way civetweb does (SO_REUSEADDR); "" when that works
+// (the address came free since) or cannot be tried. civetweb only says "null
+// context … Possible problem binding to port".
+std::string BindError(const std::string& address, bool dual_stack) {
+  const auto colon = address.rfind(':');
+  const std::string host = address.substr(0, colon);
+  const int port = std::stoi(address.substr(colon + 1));
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+  if ((host.empty() && dual_stack) || (!host.empty() && host.front() == '[')) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    if (!host.empty() && inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &v6->sin6_addr) != 1) return "";
+    length = sizeof *v6;
+  } else if (host.empty() || inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    length = sizeof *v4;
+  } else {
+    addrinfo hints{};
+    hints.ai_family = AF_INET;  // civetweb resolves host names to IPv4
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &found); rc != 0) {
+      return "cannot resolve " + host + " to an IPv4 address: " + gai_strerror(rc);
+    }
+    std::memcpy(v4, found->ai_addr, sizeof *v4);
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    length = sizeof *v4;
+    ::freeaddrinfo(found);
+  }
+  const int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::string("socket: ") + std::strerror(errno);
+  const int on = 1, off = 0;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (storage.ss_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, host.empty() ? &off : &on, sizeof on);
+  const int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&storage), length);
+  const int err = errno;
+  ::close(fd);
+  if (rc == 0) return "";
+  const char* name = strerrorname_np(err);
+  return std::string(std::strerror(err)) + " (" + (name ? name : "errno " + std::to_string(err)) + ")";
 }
 
 int BeginRequest(mg_connection* conn) {
@@ -94,7 +177,27 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen_
   g_handlers.store(&stored);
   static CivetCallbacks callbacks;
   callbacks.begin_request = &BeginRequest;
+  callbacks.log_message = &LogMessage;
   std::unique_ptr<HttpServer> server(new HttpServer());
+  const bool every_address = !listen_address.empty() && listen_address.front() == ':';
+  const bool dual_stack = every_address && DualStack();
+  server->host_ = every_address ? (dual_stack ? "[::]" : "0.0.0.0") : listen_address.substr(0, listen_address.rfind(':'));
+  if (every_address) {
+    server->scope_ = dual_stack ? "every IPv4 and IPv6 address"
+                     : HttpServerHasIpv6() ? "every IPv4 address; this host has no IPv6"
+                                           : "every IPv4 address; the HTTP library has no IPv6";
+  }
+  std::string start_log;
+  {
+    std::lock_guard lock(g_start_log_mu);
+    g_start_log = &start_log;
+  }
+  struct StopCapturing {
+    ~StopCapturing() {
+      std::lock_guard lock(g_start_log_mu);
+      g_start_log = nullptr;
+    }
+  } stop_capturing;
   if (!basic_auth_users.empty()) {
     server->auth_ = std::make_unique<BasicAuth>(basic_auth_users, clock);
     g_auth.store(server->auth_.get());
@@ -107,7 +210,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen_
     // blinded /metrics); Prometheus gains nothing from it, civetweb closes idle
     // connections after 500 ms anyway. No linger: close() never waits for a client.
     server->exposer_ = std::make_unique<prometheus::Exposer>(
-        std::vector<std::string>{"listening_ports", listen_address,
+        std::vector<std::string>{"listening_ports", CivetPorts(listen_address, dual_stack),
                                  "num_threads", std::to_string(kWorkers),
                                  "request_timeout_ms", std::to_string(kRequestTimeout.count()),
                                  "enable_keep_alive", "no",
@@ -117,7 +220,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen_
         &callbacks);
   } catch (const std::exception& e) {
     g_auth.store(nullptr);
-    return Err{"cannot listen on " + listen_address + ": " + e.what()};
+    std::string why = BindError(listen_address, dual_stack);
+    if (why.empty()) {
+      std::lock_guard lock(g_start_log_mu);
+      why = start_log.empty() ? e.what() : start_log;
+    }
+    return Err{"cannot listen on " + listen_address + ": " + why};
   }
   for (const auto& c : metrics.Collectables()) server->exposer_->RegisterCollectable(c);
   return server;
@@ -127,6 +235,10 @@ HttpServer::~HttpServer() {
   exposer_.reset();  // stops civetweb's threads before the auth they use goes
   g_auth.store(nullptr);
 }
+
+bool HttpServerHasIpv6() { return mg_check_feature(MG_FEATURES_IPV6) != 0; }
+
+std::string HttpServer::url() const { return "http://" + host_ + ":" + std::to_string(port()); }
 
 int HttpServer::port() const {
   const auto ports = exposer_->GetListeningPorts();

@@ -25,6 +25,10 @@ class Exposer;
 
 namespace hbfence {
 
+// Whether the HTTP library can listen on IPv6 at all: Debian 12's civetweb 1.15 is
+// built without it (USE_IPV6 unset), so "[addr]:port" cannot be served with it.
+bool HttpServerHasIpv6();
+
 struct HttpHandlers {
   std::function<std::string()> landing_page_html;
   std::function<bool()> healthy;  // /healthz: 200 when true, 503 otherwise
@@ -42,18 +46,28 @@ class HttpServer {
   // this long, holding its worker: 16 connections get ~64 answers per second.
   static constexpr auto kFailedLoginAnswer = std::chrono::milliseconds(250);
 
-  // Binds `listen_address` ("host:port"; port 0 picks a free port). With
-  // `basic_auth_users` (user -> bcrypt hash) non-empty, every page but /healthz
-  // needs one of them (see basic_auth.h).
+  // Binds `listen_address` (checked by ListenAddressProblem: "host:port", "[IPv6]:port"
+  // or ":port"; port 0 picks a free port). ":port" is every address: IPv4 and IPv6
+  // when the library has IPv6 and the host can open an IPv6 socket, else every IPv4
+  // address. A failure to bind names the error bind(2) gives for that address
+  // ("Address already in use (EADDRINUSE)"). With `basic_auth_users` (user -> bcrypt
+  // hash) non-empty, every page but /healthz needs one of them (see basic_auth.h).
   // One instance per process: civetweb's request hook has no user pointer.
   static Result<std::unique_ptr<HttpServer>> Start(const std::string& listen_address,
                                                    const std::map<std::string, std::string>& basic_auth_users,
                                                    const Metrics& metrics, HttpHandlers handlers);
   ~HttpServer();
   int port() const;
+  // "http://HOST:PORT" as bound: ":port" shows as 0.0.0.0 or [::], port 0 as the
+  // port it got.
+  std::string url() const;
+  // "" for one address; ":port" says what "every address" came to.
+  const std::string& scope() const { return scope_; }
 
  private:
   HttpServer() = default;
+  std::string host_;   // for url()
+  std::string scope_;
   std::unique_ptr<BasicAuth> auth_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };

@@ -62,7 +62,7 @@ std::string Usage() {
 
 flags:
   --config FILE               configuration file (default /etc/hbfence/hbfence.toml)
-  --web.listen-address ADDR   host:port for /metrics, overrides [web] listen_address
+  --web.listen-address ADDR   host:port for /metrics (:port = every address), overrides [web] listen_address
   --log.level LEVEL           trace|debug|info|warn|error|critical|off, overrides [log] level
   --path FILE                 peer-check: the heartbeat file to judge
   --block DEVICE              peer-check: the device (or file) holding a block target's sector

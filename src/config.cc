@@ -17,6 +17,7 @@
 
 #include <toml++/toml.h>
 
+#include "metrics/http_server.h"
 #include "src/agent_properties.h"
 #include "src/sys/fs_util.h"
 #include "storage/fs_types.h"
@@ -881,7 +882,9 @@ std::optional<ConfigError> NonAsciiOutsideStrings(std::string_view text, std::st
 
 }  // namespace
 
-std::string ListenAddressProblem(std::string_view s) {
+std::string ListenAddressProblem(std::string_view address) { return ListenAddressProblem(address, HttpServerHasIpv6()); }
+
+std::string ListenAddressProblem(std::string_view s, bool ipv6) {
   if (s.find(',') != std::string_view::npos) {
     return "one host:port only: with a ',' civetweb would listen on every entry of a list";
   }
@@ -899,12 +902,16 @@ std::string ListenAddressProblem(std::string_view s) {
     return "must be host:port, the port a number from 0 to 65535";
   }
   const std::string host(s.substr(0, colon));
-  if (host.empty()) return "";  // ":port" stays as it was until it is given a meaning of its own
+  if (host.empty()) return "";  // ":port": every address (Prometheus' convention)
   if (host.front() == '[') {
     in6_addr address{};
     if (host.size() < 3 || host.back() != ']' ||
         inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &address) != 1) {
       return host + " is not an IPv6 address in brackets";
+    }
+    if (!ipv6) {
+      return "hbfence's HTTP library (civetweb, as Debian 12 builds it) cannot listen on IPv6; use an IPv4 "
+             "address, \":" + std::string(port) + "\" for every IPv4 address, or an IPv6 proxy in front";
     }
     return "";
   }

@@ -116,8 +116,10 @@ PoolChanges SyncDiscoveredPools(const Config& fresh, Config& running);
 // Why `address` is not one listen address civetweb reads exactly as meant, or ""
 // when it is: host:port, the host a dotted quad (each number 0 to 255, no leading
 // zeros), a host name (RFC 1123 labels, starting with a letter; civetweb resolves
-// it at start) or [IPv6]. ":port" is accepted as before. For web.listen_address
-// and --web.listen-address.
+// it to IPv4 at start), [IPv6] (only with `ipv6`: an HTTP library that has IPv6), or
+// none (":port", every address; metrics/http_server.h). For web.listen_address and
+// --web.listen-address; the one-argument form asks the HTTP library.
+std::string ListenAddressProblem(std::string_view address, bool ipv6);
 std::string ListenAddressProblem(std::string_view address);
 
 // Where each named target's storage is (kind, mount), for actions that fence what a

@@ -223,14 +223,6 @@ InstanceLocks LockState(const Config& cfg, std::string_view doing) {
   return locks;
 }
 
-// "http://HOST:PORT" for log lines, with the port the server got (listen port 0
-// picks one).
-std::string ServingUrl(const std::string& listen_address, int port) {
-  std::string host = listen_address.substr(0, listen_address.rfind(':'));
-  if (host.empty()) host = "0.0.0.0";
-  return "http://" + host + ":" + std::to_string(port);
-}
-
 int CheckConfig(const CliOptions& cli) {
   auto cfg = LoadWithin(cli);
   if (!cfg) {
@@ -392,8 +384,9 @@ int Run(const CliOptions& cli) {
     daemon.Shutdown(Duration::zero(), /*clean_stop=*/false);
     return 1;
   }
-  const std::string url = ServingUrl(cfg->web.listen_address, http.value()->port()) + "/metrics";
-  spdlog::info("serving metrics on {} (port {})", url, http.value()->port());
+  const std::string url = http.value()->url() + "/metrics";
+  const std::string& scope = http.value()->scope();
+  spdlog::info("serving metrics on {} (port {}){}{}", url, http.value()->port(), scope.empty() ? "" : ": ", scope);
   daemon.SetServing(url);
   if (control) {
     control->Serve({[&daemon](std::string_view target) { return daemon.ControlStatus(target); },

@@ -14,6 +14,8 @@
 #include <gtest/gtest.h>
 
 #include "fence/journal.h"
+#include "metrics/http_server.h"
+#include "src/config.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -23,6 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::DaemonProcess;
 using testing::HttpGet;
+using testing::HttpGetAt;
 using testing::MetricValue;
 using testing::ReadAll;
 using testing::RunCapture;
@@ -400,24 +403,93 @@ TEST_F(DaemonTest, AUsageErrorPrintsOneLineAndPointsAtHelp) {
   EXPECT_NE(help.find("usage:"), std::string::npos) << help;
 }
 
-TEST_F(DaemonTest, BindFailureExitsOneWithAClearMessage) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+// A listening socket on 127.0.0.1 with a port the kernel picked; closed by the caller.
+std::pair<int, int> ListenOnLoopback() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(fd, 1), 0);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  EXPECT_EQ(::listen(fd, 1), 0);
   socklen_t len = sizeof addr;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const std::string taken = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  return {fd, ntohs(addr.sin_port)};
+}
 
-  auto d = Start({.listen = taken});
-  const auto status = d->WaitExit(10s);
+// civetweb said only "null context … Possible problem binding to port": the message
+// now names what bind(2) said.
+TEST_F(DaemonTest, BindFailureExitsOneWithAClearMessage) {
+  const auto [fd, port] = ListenOnLoopback();
+  for (const std::string& taken : {"127.0.0.1:" + std::to_string(port), ":" + std::to_string(port)}) {
+    auto d = Start({.listen = taken});
+    const auto status = d->WaitExit(10s);
+    ASSERT_TRUE(status);
+    EXPECT_TRUE(WIFEXITED(*status));
+    EXPECT_EQ(WEXITSTATUS(*status), 1);
+    EXPECT_NE(d->Log().find("cannot listen on " + taken + ": Address already in use (EADDRINUSE)\n"), std::string::npos)
+        << d->Log();
+    EXPECT_EQ(d->Log().find("null context"), std::string::npos) << d->Log();
+  }
   ::close(fd);
-  ASSERT_TRUE(status);
-  EXPECT_TRUE(WIFEXITED(*status));
-  EXPECT_EQ(WEXITSTATUS(*status), 1);
-  EXPECT_NE(d->Log().find("cannot listen on " + taken), std::string::npos) << d->Log();
+}
+
+// ":PORT" (Prometheus' convention) is every address, as the key and as the flag:
+// the daemon answers on 127.0.0.2 too, which a daemon bound to 127.0.0.1 does not.
+TEST_F(DaemonTest, AListenAddressWithoutAHostIsEveryAddress) {
+  const int v6 = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (v6 >= 0) ::close(v6);
+  const bool dual = HttpServerHasIpv6() && v6 >= 0;  // the HTTP library and the host both have IPv6
+  {
+    auto only_loopback = Start();
+    ASSERT_GT(only_loopback->Port(), 0) << only_loopback->Log();
+    EXPECT_EQ(HttpGetAt("127.0.0.2", only_loopback->Port(), "/healthz").status, 0);
+  }
+  auto check = [&](DaemonProcess& d) {
+    ASSERT_GT(d.Port(), 0) << d.Log();
+    for (const char* ip : {"127.0.0.1", "127.0.0.2"}) EXPECT_EQ(HttpGetAt(ip, d.Port(), "/healthz").status, 200) << ip;
+    if (dual) {
+      EXPECT_EQ(HttpGetAt("::1", d.Port(), "/healthz").status, 200);
+    }
+    EXPECT_TRUE(d.WaitForLog("ready: 1 target, serving http://" + std::string(dual ? "[::]" : "0.0.0.0") + ":" +
+                             std::to_string(d.Port()) + "/metrics\n"))
+        << d.Log();
+    EXPECT_NE(d.Log().find("(port " + std::to_string(d.Port()) + "): every IPv4 "), std::string::npos) << d.Log();
+  };
+  {
+    auto d = Start({.listen = ":0"});
+    check(*d);
+  }
+  WriteFile(config(), ConfigText({}));
+  DaemonProcess flagged({"--config", config().string(), "--web.listen-address=:0"}, dir / "flagged.log");
+  check(flagged);
+
+  const auto [rc, out] = RunCapture({HBFENCE_BIN, "check-config", "--config", config().string(), "--web.listen-address", ":19746"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("\nlisten_address = \":19746\"\n"), std::string::npos) << out;
+}
+
+// Debian 12's civetweb has no IPv6: "[::1]:PORT" is refused when the configuration
+// is checked (key and flag alike, exit 2) instead of failing to bind at start. With
+// a civetweb that has it, the daemon serves on ::1.
+TEST_F(DaemonTest, AnIpv6ListenAddressIsServedOrRefusedUpFront) {
+  WriteFile(config(), ConfigText({.listen = "[::1]:0"}));
+  if (HttpServerHasIpv6()) {
+    DaemonProcess d({"--config", config().string()}, dir / "daemon.log");
+    ASSERT_GT(d.Port(), 0) << d.Log();
+    EXPECT_EQ(HttpGetAt("::1", d.Port(), "/healthz").status, 200);
+    return;
+  }
+  const std::string why = ListenAddressProblem("[::1]:0", false);
+  const auto [check_rc, check_out] = RunCapture({HBFENCE_BIN, "check-config", "--config", config().string()});
+  EXPECT_EQ(check_rc, 2);
+  EXPECT_EQ(check_out, config().string() + ":4:18: web.listen_address \"[::1]:0\": " + why + "\n");
+  const auto [run_rc, run_out] = RunCapture({HBFENCE_BIN, "--config", config().string()});
+  EXPECT_EQ(run_rc, 2) << run_out;
+  WriteFile(config(), ConfigText({}));
+  const auto [flag_rc, flag_out] =
+      RunCapture({HBFENCE_BIN, "--config", config().string(), "--web.listen-address=[::1]:0"});
+  EXPECT_EQ(flag_rc, 2);
+  EXPECT_EQ(flag_out, "hbfence: --web.listen-address \"[::1]:0\": " + why + "\nsee 'hbfence --help'\n");
 }
 
 }  // namespace

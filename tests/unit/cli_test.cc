@@ -8,6 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "metrics/http_server.h"
+
 namespace hbfence {
 namespace {
 
@@ -70,10 +72,10 @@ TEST(CliTest, FlagWithSeparateValue) {
 }
 
 TEST(CliTest, FlagWithEqualsValue) {
-  const CliOptions o = MustParse({"--config=/etc/b.toml", "--web.listen-address=[::1]:19746", "--log.level=warn"});
+  const CliOptions o = MustParse({"--config=/etc/b.toml", "--web.listen-address=:19746", "--log.level=warn"});
   EXPECT_EQ(o.command, Command::kRun);
   EXPECT_EQ(o.config_path, "/etc/b.toml");
-  EXPECT_EQ(o.listen_address, "[::1]:19746");
+  EXPECT_EQ(o.listen_address, ":19746");
   EXPECT_EQ(o.log_level, "warn");
 }
 
@@ -119,6 +121,13 @@ TEST(CliTest, ListenAddressFlagIsCheckedLikeTheConfigKey) {
             "--web.listen-address \"a:1,b:2\": one host:port only: with a ',' civetweb would listen on every entry "
             "of a list");
   EXPECT_EQ(MustParse({"--web.listen-address", "localhost:0"}).listen_address, "localhost:0");
+  EXPECT_EQ(MustParse({"--web.listen-address", ":19746"}).listen_address, ":19746");
+  if (HttpServerHasIpv6()) {
+    EXPECT_EQ(MustParse({"--web.listen-address", "[::1]:19746"}).listen_address, "[::1]:19746");
+  } else {
+    EXPECT_EQ(MustFail({"--web.listen-address", "[::1]:19746"}),
+              "--web.listen-address \"[::1]:19746\": " + ListenAddressProblem("[::1]:19746", false));
+  }
 }
 
 TEST(CliTest, BadLogLevel) {

@@ -16,6 +16,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "metrics/http_server.h"
 #include "tests/support/temp_dir.h"
 
 namespace hbfence {
@@ -715,9 +716,31 @@ TEST(ConfigErrorTest, ListenAddressIsExactlyOneHostAndPort) {
   EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"127.0.0.1:80\\n\""), 2, 18,
                       "web.listen_address \"127.0.0.1:80\\u000a\": a control or non-ASCII character cannot appear");
   for (const std::string good : {"127.0.0.1:9100", "0.0.0.0:19746", "255.255.255.255:0", "10.1.1.7:65535",
-                                 "localhost:19746", "kvm-07.example.org:19746", "[::1]:19746", "[::]:80",
-                                 "[fe80::1]:80", ":19746"}) {
+                                 "localhost:19746", "kvm-07.example.org:19746", ":19746", ":0"}) {
     EXPECT_EQ(MustParse(WithMinimal("[web]\nlisten_address = '" + good + "'")).web.listen_address, good);
+  }
+}
+
+// "[IPv6]:port" needs an HTTP library with IPv6, which Debian 12's civetweb is not:
+// refused then, as the key and the flag, instead of failing to bind at start.
+TEST(ConfigErrorTest, AnIpv6ListenAddressNeedsAnHttpLibraryWithIpv6) {
+  for (const std::string address : {"[::1]:19746", "[::]:80", "[fe80::1]:80"}) {
+    EXPECT_EQ(ListenAddressProblem(address, /*ipv6=*/true), "") << address;
+    const std::string port = address.substr(address.rfind(':') + 1);
+    EXPECT_EQ(ListenAddressProblem(address, /*ipv6=*/false),
+              "hbfence's HTTP library (civetweb, as Debian 12 builds it) cannot listen on IPv6; use an IPv4 address, "
+              "\":" + port + "\" for every IPv4 address, or an IPv6 proxy in front")
+        << address;
+  }
+  EXPECT_EQ(ListenAddressProblem("[zz]:80", true), "[zz] is not an IPv6 address in brackets");
+  EXPECT_EQ(ListenAddressProblem(":19746", false), "");
+  // The configuration asks the library it runs with.
+  if (HttpServerHasIpv6()) {
+    EXPECT_EQ(MustParse(WithMinimal("[web]\nlisten_address = '[::1]:19746'")).web.listen_address, "[::1]:19746");
+  } else {
+    EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = '[::1]:19746'"), 2, 18,
+                        "web.listen_address \"[::1]:19746\": hbfence's HTTP library (civetweb, as Debian 12 builds it) "
+                        "cannot listen on IPv6");
   }
 }
 
