@@ -21,6 +21,8 @@ namespace hbfence {
 namespace {
 
 std::atomic<const HttpHandlers*> g_handlers{nullptr};
+std::atomic<const std::string*> g_telemetry_path{nullptr};  // set before the server starts
+std::atomic<bool> g_exposition_registered{false};
 std::atomic<BasicAuth*> g_auth{nullptr};  // null: no users configured
 
 // Every answer closes the connection (keep-alive is off), and says so.
@@ -128,6 +130,20 @@ int BeginRequest(mg_connection* conn) {
     Reply(conn, 503, "Service Unavailable", "text/plain", "main loop stalled\n");
     return 503;
   }
+  // Prometheus' own probe paths, as public as /healthz: healthy while the process
+  // answers; ready once every target's first write is decided and the main loop runs.
+  if (h && uri == "/-/healthy") {
+    Reply(conn, 200, "OK", "text/plain", "ok\n");
+    return 200;
+  }
+  if (h && uri == "/-/ready") {
+    if (g_exposition_registered.load() && h->ready()) {
+      Reply(conn, 200, "OK", "text/plain", "ready\n");
+      return 200;
+    }
+    Reply(conn, 503, "Service Unavailable", "text/plain", "not ready\n");
+    return 503;
+  }
   if (BasicAuth* auth = g_auth.load()) {
     const auto started = std::chrono::steady_clock::now();
     const char* authorization = mg_get_header(conn, "Authorization");
@@ -157,24 +173,30 @@ int BeginRequest(mg_connection* conn) {
   }
   // prometheus-cpp's handler only does GET. A HEAD answer needs no body, so the
   // metrics are not collected for it, and its length is not known: no Content-Length.
-  if (uri == "/metrics" && std::strcmp(method, "HEAD") == 0) {
+  const std::string* telemetry = g_telemetry_path.load();
+  if (telemetry && uri == *telemetry && std::strcmp(method, "HEAD") == 0) {
     mg_printf(conn,
               "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n"
               "Connection: close\r\n\r\n");
     return 200;
   }
-  return 0;  // civetweb continues: GET /metrics, or 404
+  return 0;  // civetweb continues: GET on the telemetry path, or 404
 }
 
 }  // namespace
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen_address,
+                                                      const std::string& telemetry_path,
                                                       const std::map<std::string, std::string>& basic_auth_users,
                                                       const Metrics& metrics, HttpHandlers handlers) {
   static HttpHandlers stored;
   static SystemClock clock;
+  static std::string stored_path;
   stored = std::move(handlers);
+  stored_path = telemetry_path;
   g_handlers.store(&stored);
+  g_telemetry_path.store(&stored_path);
+  g_exposition_registered = false;
   static CivetCallbacks callbacks;
   callbacks.begin_request = &BeginRequest;
   callbacks.log_message = &LogMessage;
@@ -227,7 +249,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen_
     }
     return Err{"cannot listen on " + listen_address + ": " + why};
   }
-  for (const auto& c : metrics.Collectables()) server->exposer_->RegisterCollectable(c);
+  for (const auto& c : metrics.Collectables()) server->exposer_->RegisterCollectable(c, telemetry_path);
+  g_exposition_registered = true;
   return server;
 }
 

@@ -1,7 +1,8 @@
-// The HTTP endpoint: prometheus-cpp's Exposer serves GET /metrics; a civetweb
-// begin_request hook answers everything else first: 405 to anything but GET and
-// HEAD, /healthz (no credentials: a bare status), basic auth for every other page
-// when users are configured, `/` (landing page) and HEAD /metrics.
+// The HTTP endpoint: prometheus-cpp's Exposer serves GET on the telemetry path
+// (/metrics by default); a civetweb begin_request hook answers everything else
+// first: 405 to anything but GET and HEAD, the probes /healthz, /-/healthy and
+// /-/ready (no credentials: a bare status), basic auth for every other page when
+// users are configured, `/` (landing page) and HEAD on the telemetry path.
 //
 // Limits (slow and hostile clients): kWorkers requests at once, one worker thread
 // each; a request's headers must arrive within kRequestTimeout (which also bounds
@@ -32,6 +33,9 @@ bool HttpServerHasIpv6();
 struct HttpHandlers {
   std::function<std::string()> landing_page_html;
   std::function<bool()> healthy;  // /healthz: 200 when true, 503 otherwise
+  // /-/ready: 200 when true and the exposition is registered, 503 otherwise.
+  // /-/healthy answers 200 whenever the server answers at all: the process lives.
+  std::function<bool()> ready;
 };
 
 class HttpServer {
@@ -53,7 +57,7 @@ class HttpServer {
   // ("Address already in use (EADDRINUSE)"). With `basic_auth_users` (user -> bcrypt
   // hash) non-empty, every page but /healthz needs one of them (see basic_auth.h).
   // One instance per process: civetweb's request hook has no user pointer.
-  static Result<std::unique_ptr<HttpServer>> Start(const std::string& listen_address,
+  static Result<std::unique_ptr<HttpServer>> Start(const std::string& listen_address, const std::string& telemetry_path,
                                                    const std::map<std::string, std::string>& basic_auth_users,
                                                    const Metrics& metrics, HttpHandlers handlers);
   ~HttpServer();

@@ -9,8 +9,9 @@ namespace hbfence {
 
 std::string Usage() {
   return R"(usage:
-  hbfence [run] [--config FILE] [--web.listen-address ADDR] [--log.level LEVEL]
-      Write heartbeats, decide and fence, serve /metrics. Runs in the foreground.
+  hbfence [run] [--config FILE] [--web.listen-address ADDR] [--web.telemetry-path PATH] [--log.level LEVEL]
+      Write heartbeats, decide and fence, serve /metrics and the probes /healthz,
+      /-/healthy and /-/ready. Runs in the foreground.
   hbfence check-config [--config FILE]
       Validate the configuration and print every effective value with its source.
       Exit 0 when valid, 2 with file:line:column: message when not.
@@ -63,6 +64,7 @@ std::string Usage() {
 flags:
   --config FILE               configuration file (default /etc/hbfence/hbfence.toml)
   --web.listen-address ADDR   host:port for /metrics (:port = every address), overrides [web] listen_address
+  --web.telemetry-path PATH   where the metrics are served (default /metrics), overrides [web] telemetry_path
   --log.level LEVEL           trace|debug|info|warn|error|critical|off, overrides [log] level
   --path FILE                 peer-check: the heartbeat file to judge
   --block DEVICE              peer-check: the device (or file) holding a block target's sector
@@ -221,7 +223,8 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
         if (!window) return Err{window.error()};
         o.peer_window = window.value();
       }
-    } else if (flag == "--config" || flag == "--web.listen-address" || flag == "--log.level") {
+    } else if (flag == "--config" || flag == "--web.listen-address" || flag == "--web.telemetry-path" ||
+               flag == "--log.level") {
       if (peer_check) return Err{flag + " does not apply to peer-check"};
       auto v = take();
       if (!v) return Err{v.error()};
@@ -231,6 +234,12 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
           return Err{"--web.listen-address \"" + v.value() + "\": " + problem};
         }
         o.listen_address = v.value();
+      }
+      if (flag == "--web.telemetry-path") {
+        if (const std::string problem = TelemetryPathProblem(v.value()); !problem.empty()) {
+          return Err{"--web.telemetry-path \"" + v.value() + "\": " + problem};
+        }
+        o.telemetry_path = v.value();
       }
       if (flag == "--log.level") {
         if (std::find(std::begin(kLogLevels), std::end(kLogLevels), v.value()) == std::end(kLogLevels)) {
@@ -251,6 +260,7 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
 
 void ApplyOverrides(const CliOptions& cli, Config& cfg) {
   if (cli.listen_address) cfg.web.listen_address = *cli.listen_address;
+  if (cli.telemetry_path) cfg.web.telemetry_path = *cli.telemetry_path;
   if (cli.log_level) cfg.log.level = *cli.log_level;
 }
 

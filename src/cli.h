@@ -19,6 +19,7 @@ struct CliOptions {
   Command command = Command::kRun;
   std::string config_path = "/etc/hbfence/hbfence.toml";
   std::optional<std::string> listen_address;  // --web.listen-address
+  std::optional<std::string> telemetry_path;  // --web.telemetry-path
   std::optional<std::string> log_level;       // --log.level
   PeerSource peer_source = PeerSource::kFile;  // peer-check --path (kFile) or --block (kBlock)
   std::string peer_path;                       // peer-check: the heartbeat file or the device to judge

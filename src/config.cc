@@ -141,10 +141,14 @@ class Parser {
     if (!err_ && !ValidHostId(cfg_.host.id)) Fail(Source(root, "host", "id"), HostIdProblem(cfg_.host.id));
     ParseCloudStack(root);  // first: agent.properties supplies defaults that the sections below override
     if (auto* t = Table(root, "web")) {
-      Known(*t, "web", {"listen_address", "basic_auth_users", "tls_cert_file", "tls_key_file"});
+      Known(*t, "web", {"listen_address", "telemetry_path", "basic_auth_users", "tls_cert_file", "tls_key_file"});
       String(*t, "web", "listen_address", cfg_.web.listen_address);
       if (const std::string problem = err_ ? "" : ListenAddressProblem(cfg_.web.listen_address); !problem.empty()) {
         Fail(Source(*t, "listen_address"), "web.listen_address " + QuoteToml(cfg_.web.listen_address) + ": " + problem);
+      }
+      String(*t, "web", "telemetry_path", cfg_.web.telemetry_path);
+      if (const std::string problem = err_ ? "" : TelemetryPathProblem(cfg_.web.telemetry_path); !problem.empty()) {
+        Fail(Source(*t, "telemetry_path"), "web.telemetry_path " + QuoteToml(cfg_.web.telemetry_path) + ": " + problem);
       }
       for (const char* key : {"tls_cert_file", "tls_key_file"}) {
         if (t->get(key)) {
@@ -925,6 +929,29 @@ std::string ListenAddressProblem(std::string_view s, bool ipv6) {
                                  "starting with a letter)";
 }
 
+std::string TelemetryPathProblem(std::string_view path) {
+  if (path.empty() || path.front() != '/') return "must be an absolute URL path, e.g. /metrics";
+  if (path.size() > 256) return "must be at most 256 bytes";
+  for (char c : path) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("/-._~").find(c) == std::string_view::npos) {
+      return "only letters, digits, '/', '-', '.', '_' and '~' can appear in it (nothing to escape or decode)";
+    }
+  }
+  if (path == "/") return "\"/\" is the status page";
+  if (path.back() == '/') return "must not end with '/'";
+  for (size_t begin = 1; begin <= path.size();) {
+    const size_t end = std::min(path.find('/', begin), path.size());
+    const std::string_view segment = path.substr(begin, end - begin);
+    if (segment.empty()) return "must not contain an empty segment (\"//\")";
+    if (segment == "." || segment == "..") return "must not contain a \".\" or \"..\" segment";
+    begin = end + 1;
+  }
+  if (path == "/healthz" || path.starts_with("/-/")) {
+    return "/healthz and the paths under /-/ are hbfence's own (/-/healthy, /-/ready)";
+  }
+  return "";
+}
+
 std::string ConfigError::ToString() const {
   if (line == 0) return message;  // the file itself could not be read; the message names it
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
@@ -1011,6 +1038,7 @@ std::vector<std::string> DescribeConfig(const Config& c) {
       "id = \"" + c.host.id + "\"" + src("host.id"),
       "[web]",
       "listen_address = \"" + c.web.listen_address + "\"",
+      "telemetry_path = " + QuoteToml(c.web.telemetry_path),
       "[log]",
       "level = \"" + c.log.level + "\"",
       "[heartbeat]",
@@ -1059,7 +1087,7 @@ std::vector<std::string> DescribeConfig(const Config& c) {
       "socket_path = " + QuoteToml(c.control.socket_path.string()) +
           (c.control.socket_path.empty() ? "  # none: no control socket" : ""),
   };
-  for (const auto& [user, hash] : c.web.basic_auth_users) out.insert(out.begin() + 4, "basic_auth_users." + user + " = <bcrypt hash>");
+  for (const auto& [user, hash] : c.web.basic_auth_users) out.insert(out.begin() + 5, "basic_auth_users." + user + " = <bcrypt hash>");
   for (const auto& t : c.targets) {
     out.push_back(t.discovered ? "[[target]]  # discovered: a pool mounted at " + t.mount->string() : "[[target]]");
     out.push_back("name = \"" + t.name + "\"");

@@ -25,6 +25,8 @@ struct HostConfig {
 
 struct WebConfig {
   std::string listen_address = "0.0.0.0:19746";
+  // Where the exposition is served (Prometheus' --web.telemetry-path); "/metrics".
+  std::string telemetry_path = "/metrics";
   // user -> bcrypt hash ($2y$/$2b$, as htpasswd -B writes). Empty: no auth.
   std::map<std::string, std::string> basic_auth_users;
 };
@@ -121,6 +123,12 @@ PoolChanges SyncDiscoveredPools(const Config& fresh, Config& running);
 // --web.listen-address; the one-argument form asks the HTTP library.
 std::string ListenAddressProblem(std::string_view address, bool ipv6);
 std::string ListenAddressProblem(std::string_view address);
+
+// Why `path` cannot be web.telemetry_path (--web.telemetry-path), or "": an absolute
+// URL path of letters, digits and "-._~" in non-empty segments, no "." or ".."
+// segment, no trailing '/', at most 256 bytes, and none of the paths hbfence
+// serves itself ("/", "/healthz", anything under "/-/").
+std::string TelemetryPathProblem(std::string_view path);
 
 // Where each named target's storage is (kind, mount), for actions that fence what a
 // pool holds; names no target has are left out.

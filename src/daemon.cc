@@ -81,7 +81,8 @@ Result<MountOf, std::string> ReadMountTable() {
 }
 
 Daemon::Daemon(std::shared_ptr<const Config> cfg, Metrics& metrics, DaemonDeps deps)
-    : metrics_(metrics),
+    : telemetry_path_(cfg->web.telemetry_path),
+      metrics_(metrics),
       deps_(deps),
       pool_(deps.clock, queue_, kSlowWrite),
       engine_(EngineState::Start(deps.clock.Now())),
@@ -312,6 +313,9 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
   const bool timeout_changed = !cfg_ || cfg_->heartbeat.timeout != cfg->heartbeat.timeout;
   if (cfg_ && cfg_->web.listen_address != cfg->web.listen_address) {
     spdlog::warn("web.listen_address changed to {}; it takes effect at the next restart", cfg->web.listen_address);
+  }
+  if (cfg_ && cfg_->web.telemetry_path != cfg->web.telemetry_path) {
+    spdlog::warn("web.telemetry_path changed to {}; it takes effect at the next restart", cfg->web.telemetry_path);
   }
   if (cfg_ && cfg_->web.basic_auth_users != cfg->web.basic_auth_users) {
     spdlog::warn("web.basic_auth_users changed; the new users and hashes take effect at the next restart");
@@ -851,7 +855,9 @@ void Daemon::PublishStatus(MonoTime now) {
          << static_cast<int64_t>(ToSeconds(now - t.state.last_success)) << "</td><td>" << t.state.consecutive_failures
          << "</td><td>" << HtmlEscape(t.state.last_error) << "</td></tr>";
   }
-  html << "</table><p><a href=\"/metrics\">/metrics</a> · <a href=\"/healthz\">/healthz</a></p></body></html>\n";
+  html << "</table><p><a href=\"" << HtmlEscape(telemetry_path_) << "\">" << HtmlEscape(telemetry_path_)
+       << "</a> · <a href=\"/healthz\">/healthz</a> · <a href=\"/-/healthy\">/-/healthy</a> · "
+          "<a href=\"/-/ready\">/-/ready</a></p></body></html>\n";
   std::lock_guard lock(mu_);
   status_html_ = html.str();
 }

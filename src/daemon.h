@@ -136,6 +136,7 @@ class Daemon {
   DecisionConfig DecisionCfg() const;
 
   std::shared_ptr<const Config> cfg_;
+  const std::string telemetry_path_;  // the landing page's link: as started, reloads change it at the next restart
   Metrics& metrics_;
   DaemonDeps deps_;
   Timings timings_;

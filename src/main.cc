@@ -377,14 +377,15 @@ int Run(const CliOptions& cli) {
   Daemon daemon(cfg, metrics,
                 {clock, fence_io, runner, *watchdog, notifier, [](const std::string& uri) { return ConnectLibvirt(uri); }});
 
-  auto http = HttpServer::Start(cfg->web.listen_address, cfg->web.basic_auth_users, metrics,
-                                {[&daemon] { return daemon.StatusHtml(); }, [&daemon] { return daemon.Healthy(); }});
+  auto http = HttpServer::Start(cfg->web.listen_address, cfg->web.telemetry_path, cfg->web.basic_auth_users, metrics,
+                                {[&daemon] { return daemon.StatusHtml(); }, [&daemon] { return daemon.Healthy(); },
+                                 [&daemon] { return daemon.Ready() && daemon.Healthy(); }});
   if (!http) {
     spdlog::critical("{}", http.error());
     daemon.Shutdown(Duration::zero(), /*clean_stop=*/false);
     return 1;
   }
-  const std::string url = http.value()->url() + "/metrics";
+  const std::string url = http.value()->url() + cfg->web.telemetry_path;
   const std::string& scope = http.value()->scope();
   spdlog::info("serving metrics on {} (port {}){}{}", url, http.value()->port(), scope.empty() ? "" : ": ", scope);
   daemon.SetServing(url);

@@ -113,6 +113,23 @@ TEST(CliTest, MissingValue) {
   EXPECT_EQ(MustFail({"check-config", "--log.level"}), "--log.level needs a value");
 }
 
+TEST(CliTest, TelemetryPathFlagIsCheckedLikeTheConfigKeyAndWins) {
+  EXPECT_FALSE(MustParse({}).telemetry_path.has_value());
+  EXPECT_EQ(MustParse({"--web.telemetry-path=/probe/metrics"}).telemetry_path, "/probe/metrics");
+  EXPECT_EQ(MustParse({"check-config", "--web.telemetry-path", "/m"}).telemetry_path, "/m");
+  EXPECT_EQ(MustFail({"--web.telemetry-path", "/-/ready"}),
+            "--web.telemetry-path \"/-/ready\": " + TelemetryPathProblem("/-/ready"));
+  EXPECT_EQ(MustFail({"--web.telemetry-path"}), "--web.telemetry-path needs a value");
+  EXPECT_EQ(MustFail({"peer-check", "--path", "/p", "--web.telemetry-path=/m"}),
+            "--web.telemetry-path does not apply to peer-check");
+  Config c;
+  ApplyOverrides(MustParse({"--web.telemetry-path=/probe"}), c);
+  EXPECT_EQ(c.web.telemetry_path, "/probe");
+  Config untouched;
+  ApplyOverrides(MustParse({}), untouched);
+  EXPECT_EQ(untouched.web.telemetry_path, "/metrics");
+}
+
 TEST(CliTest, ListenAddressFlagIsCheckedLikeTheConfigKey) {
   EXPECT_EQ(MustFail({"--web.listen-address", "999.1.1.1:80"}),
             "--web.listen-address \"999.1.1.1:80\": 999.1.1.1 is not an IPv4 address (four numbers from 0 to 255, "
@@ -219,7 +236,7 @@ TEST(CliTest, UsageMentionsEveryCommandAndFlag) {
   const std::string u = Usage();
   for (const char* s : {"run", "check-config", "peer-check", "--path", "--block", "--offset", "--window", "--version",
                         "--config",
-                        "--web.listen-address", "--log.level", "--help", "-h", "SIGHUP", "=====> ALIVE <=====",
+                        "--web.listen-address", "--web.telemetry-path", "/-/ready", "--log.level", "--help", "-h", "SIGHUP", "=====> ALIVE <=====",
                         "interval + 1 s"}) {
     EXPECT_THAT(u, HasSubstr(s));
   }

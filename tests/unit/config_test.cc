@@ -744,6 +744,36 @@ TEST(ConfigErrorTest, AnIpv6ListenAddressNeedsAnHttpLibraryWithIpv6) {
   }
 }
 
+// web.telemetry_path: a plain absolute path, never one hbfence serves itself.
+TEST(ConfigErrorTest, TelemetryPathIsAPlainPathOfItsOwn) {
+  EXPECT_EQ(MustParse(WithMinimal("")).web.telemetry_path, "/metrics");
+  for (const std::string good : {"/metrics", "/probe/metrics", "/x", "/a.b/c-d_e~f", "/metrics2"}) {
+    EXPECT_EQ(TelemetryPathProblem(good), "") << good;
+    EXPECT_EQ(MustParse(WithMinimal("[web]\ntelemetry_path = '" + good + "'")).web.telemetry_path, good);
+  }
+  const std::pair<std::string, std::string> bad[] = {
+      {"", "must be an absolute URL path, e.g. /metrics"},
+      {"metrics", "must be an absolute URL path, e.g. /metrics"},
+      {"/", "\"/\" is the status page"},
+      {"/metrics/", "must not end with '/'"},
+      {"//metrics", "must not contain an empty segment (\"//\")"},
+      {"/a/../metrics", "must not contain a \".\" or \"..\" segment"},
+      {"/./metrics", "must not contain a \".\" or \"..\" segment"},
+      {"/met rics", "only letters, digits, '/', '-', '.', '_' and '~' can appear in it (nothing to escape or decode)"},
+      {"/m%65trics", "only letters, digits"},
+      {"/metrics?x=1", "only letters, digits"},
+      {"/healthz", "/healthz and the paths under /-/ are hbfence's own (/-/healthy, /-/ready)"},
+      {"/-/ready", "/healthz and the paths under /-/ are hbfence's own"},
+      {"/-/metrics", "/healthz and the paths under /-/ are hbfence's own"},
+      {"/" + std::string(256, 'a'), "must be at most 256 bytes"},
+  };
+  for (const auto& [path, problem] : bad) {
+    EXPECT_THAT(TelemetryPathProblem(path), StartsWith(problem)) << path;
+    EXPECT_CONFIG_ERROR(WithMinimal("[web]\ntelemetry_path = '" + path + "'"), 2, 18,
+                        "web.telemetry_path \"" + path + "\": " + problem);
+  }
+}
+
 TEST(ConfigErrorTest, ToStringFormat) {
   const ConfigError e{"/etc/hbfence/hbfence.toml", 12, 7, "something is wrong"};
   EXPECT_EQ(e.ToString(), "/etc/hbfence/hbfence.toml:12:7: something is wrong");
