@@ -9,7 +9,8 @@ namespace hbfence {
 
 std::string Usage() {
   return R"(usage:
-  hbfence [run] [--config FILE] [--web.listen-address ADDR] [--web.telemetry-path PATH] [--log.level LEVEL]
+  hbfence [run] [--config FILE] [--web.listen-address ADDR] [--web.telemetry-path PATH]
+          [--log.level LEVEL] [--log.format FORMAT]
       Write heartbeats, decide and fence, serve /metrics and the probes /healthz,
       /-/healthy and /-/ready. Runs in the foreground.
   hbfence check-config [--config FILE]
@@ -66,6 +67,7 @@ flags:
   --web.listen-address ADDR   host:port for /metrics (:port = every address), overrides [web] listen_address
   --web.telemetry-path PATH   where the metrics are served (default /metrics), overrides [web] telemetry_path
   --log.level LEVEL           trace|debug|info|warn|error|critical|off, overrides [log] level
+  --log.format FORMAT         plain (default)|logfmt|json: one record per line, overrides [log] format
   --path FILE                 peer-check: the heartbeat file to judge
   --block DEVICE              peer-check: the device (or file) holding a block target's sector
   --offset BYTES              peer-check --block: where the sector starts, a multiple of 4096 (default 0)
@@ -224,7 +226,7 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
         o.peer_window = window.value();
       }
     } else if (flag == "--config" || flag == "--web.listen-address" || flag == "--web.telemetry-path" ||
-               flag == "--log.level") {
+               flag == "--log.level" || flag == "--log.format") {
       if (peer_check) return Err{flag + " does not apply to peer-check"};
       auto v = take();
       if (!v) return Err{v.error()};
@@ -247,6 +249,12 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
         }
         o.log_level = v.value();
       }
+      if (flag == "--log.format") {
+        if (std::find(std::begin(kLogFormatNames), std::end(kLogFormatNames), v.value()) == std::end(kLogFormatNames)) {
+          return Err{"--log.format " + v.value() + " is not one of plain, logfmt, json"};
+        }
+        o.log_format = v.value();
+      }
     } else {
       return Err{"unknown argument " + args[i]};
     }
@@ -262,6 +270,7 @@ void ApplyOverrides(const CliOptions& cli, Config& cfg) {
   if (cli.listen_address) cfg.web.listen_address = *cli.listen_address;
   if (cli.telemetry_path) cfg.web.telemetry_path = *cli.telemetry_path;
   if (cli.log_level) cfg.log.level = *cli.log_level;
+  if (cli.log_format) cfg.log.format = *cli.log_format;
 }
 
 }  // namespace hbfence

@@ -186,10 +186,15 @@ class Parser {
       }
     }
     if (auto* t = Table(root, "log")) {
-      Known(*t, "log", {"level"});
+      Known(*t, "log", {"level", "format"});
       String(*t, "log", "level", cfg_.log.level);
       if (!err_ && std::find(std::begin(kLogLevels), std::end(kLogLevels), cfg_.log.level) == std::end(kLogLevels)) {
         Fail(Source(*t, "level"), "log.level must be one of trace, debug, info, warn, error, critical, off");
+      }
+      String(*t, "log", "format", cfg_.log.format);
+      if (!err_ && std::find(std::begin(kLogFormatNames), std::end(kLogFormatNames), cfg_.log.format) ==
+                       std::end(kLogFormatNames)) {
+        Fail(Source(*t, "format"), "log.format must be one of plain, logfmt, json");
       }
     }
     ParseHeartbeat(root);
@@ -1041,6 +1046,7 @@ std::vector<std::string> DescribeConfig(const Config& c) {
       "telemetry_path = " + QuoteToml(c.web.telemetry_path),
       "[log]",
       "level = \"" + c.log.level + "\"",
+      "format = \"" + c.log.format + "\"",
       "[heartbeat]",
       "interval_seconds = " + secs(hb.interval) + src("heartbeat.interval_seconds"),
       "timeout_seconds = " + secs(hb.timeout) + src("heartbeat.timeout_seconds"),

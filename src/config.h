@@ -63,6 +63,7 @@ struct CloudStackConfig {
 
 struct LogConfig {
   std::string level = "info";
+  std::string format = "plain";  // plain, logfmt or json (src/log_format.h)
 };
 
 struct Config {
@@ -137,6 +138,7 @@ std::vector<TargetPlace> PlacesOf(const std::vector<TargetConfig>& targets, cons
 // Every effective value, one "key = value  # source" line each, for check-config.
 std::vector<std::string> DescribeConfig(const Config& cfg);
 
+inline constexpr std::string_view kLogFormatNames[] = {"plain", "logfmt", "json"};
 inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
 
 }  // namespace hbfence

@@ -17,6 +17,7 @@
 #include "src/daemon.h"
 #include "src/fence_command.h"
 #include "src/host_identity.h"
+#include "src/log_format.h"
 #include "src/sys/clock.h"
 #include "src/sys/fence_io.h"
 #include "src/sys/hypervisor.h"
@@ -148,6 +149,7 @@ class ConfigLoads {
     if (!next) return Fail(kind, next.error());
     if (kind == Kind::kReload) {
       spdlog::set_level(spdlog::level::from_str(next.value()->log.level));
+      SetLogFormat(ParseLogFormat(next.value()->log.format).value_or(LogFormat::kPlain));
       spdlog::info("SIGHUP: configuration {} reloaded", cli_.config_path);
       daemon_.RequestReload(next.value());
       metrics_.CountReload(true);
@@ -292,6 +294,7 @@ int Fence(const CliOptions& cli) {
   }
   const Config& cfg = *loaded.value();
   spdlog::set_level(spdlog::level::from_str(cfg.log.level));
+  SetLogFormat(ParseLogFormat(cfg.log.format).value_or(LogFormat::kPlain));
   spdlog::critical("fencing without the daemon, which did not answer ({}): {}", unanswered, cli.fence_reason);
   const InstanceLocks locks = LockState(cfg, "fencing");
   for (const auto& taken : locks.taken) {
@@ -330,6 +333,7 @@ int Run(const CliOptions& cli) {
   }
   std::shared_ptr<const Config> cfg = loaded.value();
   spdlog::set_level(spdlog::level::from_str(cfg->log.level));
+  SetLogFormat(ParseLogFormat(cfg->log.format).value_or(LogFormat::kPlain));
   spdlog::info("hbfence {} ({}) starting: host {}, {} target(s), config {}", HBFENCE_VERSION, HBFENCE_GIT_REVISION,
                cfg->host.id, cfg->targets.size(), cli.config_path);
   for (const auto& warning : CheckHostId(*cfg, ListIPv4Addresses()).warnings) spdlog::warn("{}", warning);
@@ -452,7 +456,7 @@ int main(int argc, char** argv) {
   // (about 2 MiB of RSS at 64 targets), and nothing here allocates on a hot path.
   mallopt(M_ARENA_MAX, 1);
   spdlog::set_default_logger(spdlog::stderr_logger_mt("hbfence"));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  SetLogFormat(LogFormat::kPlain);
   auto cli = ParseCli(std::vector<std::string>(argv + 1, argv + argc));
   if (!cli) {
     // The error and where to look, not the whole help: it buried the one line that mattered.

@@ -10,6 +10,9 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <optional>
+#include <regex>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -230,6 +233,74 @@ TEST_F(DaemonTest, LogsEachTargetsFirstWriteAndReadinessOnce) {
   // Ready comes once every target's first write is decided, so after both.
   EXPECT_GT(log.find(ready), log.find(first_primary)) << log;
   EXPECT_GT(log.find(ready), log.find(first_second)) << log;
+}
+
+// A logfmt line "ts=T level=L msg="…"" as (level, unescaped message); nullopt when
+// the line is not exactly that.
+std::optional<std::pair<std::string, std::string>> ParseLogfmt(const std::string& line) {
+  static const std::regex head(R"(^ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=([a-z]+) msg=")");
+  std::smatch m;
+  if (!std::regex_search(line, m, head) || line.size() < static_cast<size_t>(m.length(0)) + 1 || line.back() != '"') {
+    return std::nullopt;
+  }
+  std::string msg;
+  for (size_t i = static_cast<size_t>(m.length(0)); i + 1 < line.size(); ++i) {
+    if (line[i] == '"') return std::nullopt;  // an unescaped quote inside
+    if (line[i] != '\\') {
+      msg += line[i];
+      continue;
+    }
+    const char e = line[++i];
+    if (e == 'n') msg += '\n';
+    else if (e == 't') msg += '\t';
+    else if (e == 'r') msg += '\r';
+    else if (e == '"' || e == '\\') msg += e;
+    else if (e == 'u' && i + 4 < line.size()) msg += "\\u" + line.substr(i + 1, 4), i += 4;
+    else return std::nullopt;
+  }
+  return std::pair{m[1].str(), msg};
+}
+
+// --log.format=json and [log] format = "logfmt": every line is one record that
+// parses, a target name with quotes, a backslash and non-ASCII comes back intact.
+TEST_F(DaemonTest, LogFormatsJsonAndLogfmtParseLineByLine) {
+  const std::string name = "pool \"q\" \\ \xe2\x82\xac";
+  std::string text = ConfigText({});
+  text.replace(text.find("name = \"primary\""), 16, "name = \"pool \\\"q\\\" \\\\ \xe2\x82\xac\"");
+  const std::string first_write = "target " + name + ": first heartbeat written to " + hb_file().string() + " in ";
+
+  WriteFile(config(), text);
+  {
+    DaemonProcess d({"--config", config().string(), "--log.format=json"}, dir / "json.log");
+    ASSERT_TRUE(d.WaitForLog("ready: 1 target")) << d.Log();
+    d.Signal(SIGTERM);
+    ASSERT_TRUE(d.WaitExit(10s));
+    const std::string log = d.Log();
+    const auto [rc, out] = RunCapture({"jq", "-r", "-e", R"(.ts + " " + .level + " " + .msg)"}, log);
+    ASSERT_EQ(rc, 0) << "jq could not parse every line:\n" << log << "\n" << out;
+    EXPECT_EQ(Count(out, "\n"), Count(log, "\n")) << out;
+    EXPECT_TRUE(std::regex_search(out, std::regex(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info hbfence )")))
+        << out;
+    EXPECT_NE(out.find(" info " + first_write), std::string::npos) << out;
+    EXPECT_NE(out.find(" warn fencing is DISARMED"), std::string::npos) << out;
+    EXPECT_NE(out.find(" info hbfence stopped\n"), std::string::npos) << out;
+  }
+
+  WriteFile(config(), text + "[log]\nformat = \"logfmt\"\n");
+  DaemonProcess d({"--config", config().string()}, dir / "logfmt.log");
+  ASSERT_TRUE(d.WaitForLog("ready: 1 target")) << d.Log();
+  d.Signal(SIGTERM);
+  ASSERT_TRUE(d.WaitExit(10s));
+  std::istringstream lines(d.Log());
+  bool found = false;
+  size_t parsed = 0;
+  for (std::string line; std::getline(lines, line); ++parsed) {
+    const auto record = ParseLogfmt(line);
+    ASSERT_TRUE(record) << "not logfmt: " << line;
+    if (record->first == "info" && record->second.starts_with(first_write)) found = true;
+  }
+  EXPECT_GE(parsed, 4u);
+  EXPECT_TRUE(found) << d.Log();
 }
 
 TEST_F(DaemonTest, ReloadRejectsABadConfigAndKeepsRunning) {

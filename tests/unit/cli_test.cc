@@ -130,6 +130,17 @@ TEST(CliTest, TelemetryPathFlagIsCheckedLikeTheConfigKeyAndWins) {
   EXPECT_EQ(untouched.web.telemetry_path, "/metrics");
 }
 
+TEST(CliTest, LogFormatFlag) {
+  EXPECT_FALSE(MustParse({}).log_format.has_value());
+  for (const char* format : {"plain", "logfmt", "json"}) {
+    EXPECT_EQ(MustParse({"--log.format", format}).log_format, format);
+  }
+  EXPECT_EQ(MustFail({"--log.format=JSON"}), "--log.format JSON is not one of plain, logfmt, json");
+  Config c;
+  ApplyOverrides(MustParse({"--log.format=json"}), c);
+  EXPECT_EQ(c.log.format, "json");
+}
+
 TEST(CliTest, ListenAddressFlagIsCheckedLikeTheConfigKey) {
   EXPECT_EQ(MustFail({"--web.listen-address", "999.1.1.1:80"}),
             "--web.listen-address \"999.1.1.1:80\": 999.1.1.1 is not an IPv4 address (four numbers from 0 to 255, "
@@ -236,7 +247,7 @@ TEST(CliTest, UsageMentionsEveryCommandAndFlag) {
   const std::string u = Usage();
   for (const char* s : {"run", "check-config", "peer-check", "--path", "--block", "--offset", "--window", "--version",
                         "--config",
-                        "--web.listen-address", "--web.telemetry-path", "/-/ready", "--log.level", "--help", "-h", "SIGHUP", "=====> ALIVE <=====",
+                        "--web.listen-address", "--web.telemetry-path", "/-/ready", "--log.level", "--log.format", "--help", "-h", "SIGHUP", "=====> ALIVE <=====",
                         "interval + 1 s"}) {
     EXPECT_THAT(u, HasSubstr(s));
   }

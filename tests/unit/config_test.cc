@@ -679,6 +679,9 @@ TEST(ConfigErrorTest, BadListenAddressAndLogLevel) {
   EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"0.0.0.0:65536\""), 2, 18, "web.listen_address");
   EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"0.0.0.0:http\""), 2, 18, "web.listen_address");
   EXPECT_CONFIG_ERROR(WithMinimal("[log]\nlevel = \"verbose\""), 2, 9, "log.level must be one of");
+  EXPECT_CONFIG_ERROR(WithMinimal("[log]\nformat = \"xml\""), 2, 10, "log.format must be one of plain, logfmt, json");
+  EXPECT_EQ(MustParse(WithMinimal("")).log.format, "plain");
+  EXPECT_EQ(MustParse(WithMinimal("[log]\nformat = \"logfmt\"")).log.format, "logfmt");
 }
 
 // civetweb reads listening_ports loosely: "999.1.1.1:p" bound 231.1.1.1,
