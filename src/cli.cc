@@ -10,10 +10,10 @@ namespace hbfence {
 std::string Usage() {
   return R"(usage:
   hbfence [run] [--config FILE] [--web.listen-address ADDR] [--web.telemetry-path PATH]
-          [--log.level LEVEL] [--log.format FORMAT]
+          [--web.config.file FILE] [--log.level LEVEL] [--log.format FORMAT]
       Write heartbeats, decide and fence, serve /metrics and the probes /healthz,
       /-/healthy and /-/ready. Runs in the foreground.
-  hbfence check-config [--config FILE]
+  hbfence check-config [--config FILE] [--web.config.file FILE] [other run flags]
       Validate the configuration and print every effective value with its source.
       Exit 0 when valid, 2 with file:line:column: message when not.
   hbfence peer-check --path FILE [--window SECONDS]
@@ -66,6 +66,8 @@ flags:
   --config FILE               configuration file (default /etc/hbfence/hbfence.toml)
   --web.listen-address ADDR   host:port for /metrics (:port = every address), overrides [web] listen_address
   --web.telemetry-path PATH   where the metrics are served (default /metrics), overrides [web] telemetry_path
+  --web.config.file FILE      basic auth users from an exporter-toolkit web config (YAML: basic_auth_users);
+                              not together with [web.basic_auth_users]; tls_server_config is refused
   --log.level LEVEL           trace|debug|info|warn|error|critical|off, overrides [log] level
   --log.format FORMAT         plain (default)|logfmt|json: one record per line, overrides [log] format
   --path FILE                 peer-check: the heartbeat file to judge
@@ -226,11 +228,16 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
         o.peer_window = window.value();
       }
     } else if (flag == "--config" || flag == "--web.listen-address" || flag == "--web.telemetry-path" ||
+               flag == "--web.config.file" ||
                flag == "--log.level" || flag == "--log.format") {
       if (peer_check) return Err{flag + " does not apply to peer-check"};
       auto v = take();
       if (!v) return Err{v.error()};
       if (flag == "--config") o.config_path = v.value();
+      if (flag == "--web.config.file") {
+        if (v.value().empty()) return Err{std::string("--web.config.file needs a file name")};
+        o.web_config_file = v.value();
+      }
       if (flag == "--web.listen-address") {
         if (const std::string problem = ListenAddressProblem(v.value()); !problem.empty()) {
           return Err{"--web.listen-address \"" + v.value() + "\": " + problem};

@@ -158,9 +158,10 @@ class Parser {
         }
       }
       if (const auto* users = Table(*t, "basic_auth_users")) {
+        if (!users->empty()) Record("web", "basic_auth_users", *users);
         for (const auto& [user, hash] : *users) {
           const auto h = hash.value<std::string>();
-          if (!h || !(h->rfind("$2y$", 0) == 0 || h->rfind("$2b$", 0) == 0 || h->rfind("$2a$", 0) == 0)) {
+          if (!h || !IsBcryptHash(*h)) {
             Fail(hash.source(), "web.basic_auth_users." + std::string(user.str()) +
                                     " must be a bcrypt hash ($2y$…, e.g. from htpasswd -nB)");
           } else {
@@ -934,6 +935,8 @@ std::string ListenAddressProblem(std::string_view s, bool ipv6) {
                                  "starting with a letter)";
 }
 
+bool IsBcryptHash(std::string_view h) { return h.starts_with("$2y$") || h.starts_with("$2b$") || h.starts_with("$2a$"); }
+
 std::string TelemetryPathProblem(std::string_view path) {
   if (path.empty() || path.front() != '/') return "must be an absolute URL path, e.g. /metrics";
   if (path.size() > 256) return "must be at most 256 bytes";
@@ -1093,7 +1096,9 @@ std::vector<std::string> DescribeConfig(const Config& c) {
       "socket_path = " + QuoteToml(c.control.socket_path.string()) +
           (c.control.socket_path.empty() ? "  # none: no control socket" : ""),
   };
-  for (const auto& [user, hash] : c.web.basic_auth_users) out.insert(out.begin() + 5, "basic_auth_users." + user + " = <bcrypt hash>");
+  for (const auto& [user, hash] : c.web.basic_auth_users) {
+    out.insert(out.begin() + 5, "basic_auth_users." + user + " = <bcrypt hash>" + src("web.basic_auth_users"));
+  }
   for (const auto& t : c.targets) {
     out.push_back(t.discovered ? "[[target]]  # discovered: a pool mounted at " + t.mount->string() : "[[target]]");
     out.push_back("name = \"" + t.name + "\"");

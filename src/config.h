@@ -138,6 +138,9 @@ std::vector<TargetPlace> PlacesOf(const std::vector<TargetConfig>& targets, cons
 // Every effective value, one "key = value  # source" line each, for check-config.
 std::vector<std::string> DescribeConfig(const Config& cfg);
 
+// A bcrypt hash as htpasswd -B writes it ($2y$, $2b$ or $2a$), for basic auth users.
+bool IsBcryptHash(std::string_view hash);
+
 inline constexpr std::string_view kLogFormatNames[] = {"plain", "logfmt", "json"};
 inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
 

@@ -18,6 +18,7 @@
 #include "src/fence_command.h"
 #include "src/host_identity.h"
 #include "src/log_format.h"
+#include "src/web_config.h"
 #include "src/sys/clock.h"
 #include "src/sys/fence_io.h"
 #include "src/sys/hypervisor.h"
@@ -39,6 +40,11 @@ Result<std::shared_ptr<const Config>, std::string> Load(const CliOptions& cli) {
   auto cfg = LoadConfigFile(cli.config_path);
   if (!cfg) return Err{cfg.error().ToString()};
   ApplyOverrides(cli, cfg.value());
+  if (cli.web_config_file) {
+    auto web = LoadWebConfigFile(*cli.web_config_file);
+    if (!web) return Err{web.error().ToString()};
+    if (auto conflict = ApplyWebConfigFile(web.value(), cfg.value())) return Err{conflict->ToString()};
+  }
   return std::shared_ptr<const Config>(std::make_shared<Config>(std::move(cfg).value()));
 }
 

@@ -130,6 +130,15 @@ TEST(CliTest, TelemetryPathFlagIsCheckedLikeTheConfigKeyAndWins) {
   EXPECT_EQ(untouched.web.telemetry_path, "/metrics");
 }
 
+TEST(CliTest, WebConfigFileFlag) {
+  EXPECT_FALSE(MustParse({}).web_config_file.has_value());
+  EXPECT_EQ(MustParse({"--web.config.file", "/etc/hbfence/web.yml"}).web_config_file, "/etc/hbfence/web.yml");
+  EXPECT_EQ(MustParse({"check-config", "--web.config.file=web.yml"}).web_config_file, "web.yml");
+  EXPECT_EQ(MustFail({"--web.config.file="}), "--web.config.file needs a file name");
+  EXPECT_EQ(MustFail({"peer-check", "--path", "/p", "--web.config.file", "w.yml"}),
+            "--web.config.file does not apply to peer-check");
+}
+
 TEST(CliTest, LogFormatFlag) {
   EXPECT_FALSE(MustParse({}).log_format.has_value());
   for (const char* format : {"plain", "logfmt", "json"}) {
@@ -247,7 +256,7 @@ TEST(CliTest, UsageMentionsEveryCommandAndFlag) {
   const std::string u = Usage();
   for (const char* s : {"run", "check-config", "peer-check", "--path", "--block", "--offset", "--window", "--version",
                         "--config",
-                        "--web.listen-address", "--web.telemetry-path", "/-/ready", "--log.level", "--log.format", "--help", "-h", "SIGHUP", "=====> ALIVE <=====",
+                        "--web.listen-address", "--web.telemetry-path", "/-/ready", "--log.level", "--log.format", "--web.config.file", "--help", "-h", "SIGHUP", "=====> ALIVE <=====",
                         "interval + 1 s"}) {
     EXPECT_THAT(u, HasSubstr(s));
   }
