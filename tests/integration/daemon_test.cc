@@ -129,6 +129,58 @@ TEST_F(DaemonTest, ServesMetricsThatPromtoolAccepts) {
 // Dashboards and rate() need the fence action series before the first action: a
 // healthy armed host exports every step its configuration can produce, at 0, and
 // no other.
+// The names a README metric-table row documents: `name`, `name{labels}`,
+// `a_{b,c}_d` (each alternative) and `prefix_*`.
+std::vector<std::string> DocumentedNames(const std::string& readme) {
+  std::vector<std::string> names;
+  const auto section = readme.find("\n## Metrics\n");
+  std::istringstream lines(readme.substr(section, readme.find("\n## ", section + 1) - section));
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("| `")) continue;
+    const std::string cell = line.substr(0, line.find(" | "));
+    for (size_t at = 0; (at = cell.find('`', at)) != std::string::npos;) {
+      const size_t end = cell.find('`', at + 1);
+      std::string code = cell.substr(at + 1, end - at - 1);
+      at = end + 1;
+      if (code.back() == '}') code = code.substr(0, code.find('{'));  // labels
+      const auto open = code.find('{');
+      if (open == std::string::npos) {
+        names.push_back(code);
+        continue;
+      }
+      const auto close = code.find('}', open);
+      std::istringstream alternatives(code.substr(open + 1, close - open - 1));
+      for (std::string alt; std::getline(alternatives, alt, ',');) {
+        names.push_back(code.substr(0, open) + alt + code.substr(close + 1));
+      }
+    }
+  }
+  return names;
+}
+
+// Every family a running daemon exports (prometheus-cpp's exposer_* included) has
+// a row in the README's metric table.
+TEST_F(DaemonTest, EveryExportedFamilyIsInTheReadmesMetricTable) {
+  auto d = Start();
+  ASSERT_GT(d->Port(), 0) << d->Log();
+  ASSERT_TRUE(WaitForMetric(d->Port(), "exposer_scrapes_total", [](double v) { return v >= 1; }));
+  const std::string text = Scrape(*d);
+  const auto documented = DocumentedNames(ReadAll(std::filesystem::path(HBFENCE_SOURCE_DIR) / "README.md"));
+  ASSERT_GT(documented.size(), 20u);
+  std::istringstream lines(text);
+  size_t families = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("# TYPE ")) continue;
+    ++families;
+    const std::string name = line.substr(7, line.find(' ', 7) - 7);
+    const bool found = std::any_of(documented.begin(), documented.end(), [&](const std::string& doc) {
+      return doc == name || (doc.ends_with("*") && name.starts_with(doc.substr(0, doc.size() - 1)));
+    });
+    EXPECT_TRUE(found) << name << " is not in README.md's metric table";
+  }
+  EXPECT_GT(families, 20u);
+}
+
 TEST_F(DaemonTest, FenceActionSeriesStartAtZeroOnAHealthyHost) {
   auto d = Start({.action = "hard-reboot"});
   ASSERT_GT(d->Port(), 0) << d->Log();
