@@ -509,6 +509,27 @@ TEST_F(DaemonTest, CheckConfigPrintsEffectiveValuesOrFileLineColumn) {
   EXPECT_EQ(v_out.rfind("hbfence 0.1.0 (revision ", 0), 0u) << v_out;
 }
 
+// A configuration that cannot be read says why, with the file, and exits 2: missing,
+// unreadable (checked as an unprivileged user), a directory.
+TEST_F(DaemonTest, AnUnreadableConfigurationSaysWhy) {
+  const auto absent = dir / "absent.toml";
+  for (const char* command : {"check-config", "run"}) {
+    const auto [rc, out] = RunCapture({HBFENCE_BIN, command, "--config", absent.string()});
+    EXPECT_EQ(rc, 2) << out;
+    EXPECT_EQ(out, "cannot open " + absent.string() + ": No such file or directory\n") << command;
+  }
+  WriteFile(config(), ConfigText({}));
+  std::filesystem::permissions(config(), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::filesystem::permissions(dir.path(), std::filesystem::perms::all);  // the file, not its directory, is unreadable
+  const auto [rc, out] = RunCapture({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", HBFENCE_BIN,
+                                     "check-config", "--config", config().string()});
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("cannot open " + config().string() + ": Permission denied\n"), std::string::npos) << out;
+  const auto [dir_rc, dir_out] = RunCapture({HBFENCE_BIN, "check-config", "--config", dir.path().string()});
+  EXPECT_EQ(dir_rc, 2);
+  EXPECT_NE(dir_out.find(dir.path().string() + " is a directory, not a regular file"), std::string::npos) << dir_out;
+}
+
 // A usage error names the problem and where help is; the 50-line help buried it.
 TEST_F(DaemonTest, AUsageErrorPrintsOneLineAndPointsAtHelp) {
   for (const auto& [args, error] : std::vector<std::pair<std::vector<std::string>, std::string>>{
