@@ -259,8 +259,6 @@ HttpServer::~HttpServer() {
   g_auth.store(nullptr);
 }
 
-bool HttpServerHasIpv6() { return mg_check_feature(MG_FEATURES_IPV6) != 0; }
-
 std::string HttpServer::url() const { return "http://" + host_ + ":" + std::to_string(port()); }
 
 int HttpServer::port() const {

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "metrics/basic_auth.h"
+#include "metrics/http_features.h"
 #include "metrics/metrics.h"
 #include "src/sys/result.h"
 
@@ -25,10 +26,6 @@ class Exposer;
 }
 
 namespace hbfence {
-
-// Whether the HTTP library can listen on IPv6 at all: Debian 12's civetweb 1.15 is
-// built without it (USE_IPV6 unset), so "[addr]:port" cannot be served with it.
-bool HttpServerHasIpv6();
 
 struct HttpHandlers {
   std::function<std::string()> landing_page_html;

@@ -17,7 +17,7 @@
 
 #include <toml++/toml.h>
 
-#include "metrics/http_server.h"
+#include "metrics/http_features.h"
 #include "src/agent_properties.h"
 #include "src/sys/fs_util.h"
 #include "storage/fs_types.h"
