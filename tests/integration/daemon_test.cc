@@ -473,6 +473,8 @@ TEST_F(DaemonTest, RestartAgentRunsTheSystemctlStandIn) {
   WriteRecorderScript(dir / "systemctl", dir / "systemctl.log");
   auto d = Start({.action = "restart-agent", .extra_fence = "agent_unit = \"cloudstack-agent\"\n"});
   ASSERT_GT(d->Port(), 0) << d->Log();
+  // The pool's directory exists once the first write landed (BreakTarget swaps it).
+  ASSERT_TRUE(d->WaitForLog("first heartbeat written")) << d->Log();
   BreakTarget();
   ASSERT_EQ(WaitForMetric(d->Port(), "hbfence_fence_actions_total{action=\"restart-agent\",result=\"success\"}",
                           [](double v) { return v == 1; }),
