@@ -5,7 +5,7 @@ HBFENCE_PACKAGES=(
   build-essential cmake pkg-config git
   prometheus-cpp-dev libcivetweb-dev libtomlplusplus-dev libspdlog-dev libgtest-dev libgmock-dev
   libfuse3-dev fuse3
-  libvirt-dev libxml2-dev
+  libvirt-dev libxml2-dev libyaml-cpp-dev
   curl jq systemd man-db
 )
 

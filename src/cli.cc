@@ -9,9 +9,11 @@ namespace hbfence {
 
 std::string Usage() {
   return R"(usage:
-  hbfence [run] [--config FILE] [--web.listen-address ADDR] [--log.level LEVEL]
-      Write heartbeats, decide and fence, serve /metrics. Runs in the foreground.
-  hbfence check-config [--config FILE]
+  hbfence [run] [--config FILE] [--web.listen-address ADDR] [--web.telemetry-path PATH]
+          [--web.config.file FILE] [--log.level LEVEL] [--log.format FORMAT]
+      Write heartbeats, decide and fence, serve /metrics and the probes /healthz,
+      /-/healthy and /-/ready. Runs in the foreground.
+  hbfence check-config [--config FILE] [--web.config.file FILE] [other run flags]
       Validate the configuration and print every effective value with its source.
       Exit 0 when valid, 2 with file:line:column: message when not.
   hbfence peer-check --path FILE [--window SECONDS]
@@ -62,8 +64,12 @@ std::string Usage() {
 
 flags:
   --config FILE               configuration file (default /etc/hbfence/hbfence.toml)
-  --web.listen-address ADDR   host:port for /metrics, overrides [web] listen_address
+  --web.listen-address ADDR   host:port for /metrics (:port = every address), overrides [web] listen_address
+  --web.telemetry-path PATH   where the metrics are served (default /metrics), overrides [web] telemetry_path
+  --web.config.file FILE      basic auth users from an exporter-toolkit web config (YAML: basic_auth_users);
+                              not together with [web.basic_auth_users]; tls_server_config is refused
   --log.level LEVEL           trace|debug|info|warn|error|critical|off, overrides [log] level
+  --log.format FORMAT         plain (default)|logfmt|json: one record per line, overrides [log] format
   --path FILE                 peer-check: the heartbeat file to judge
   --block DEVICE              peer-check: the device (or file) holding a block target's sector
   --offset BYTES              peer-check --block: where the sector starts, a multiple of 4096 (default 0)
@@ -221,22 +227,40 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
         if (!window) return Err{window.error()};
         o.peer_window = window.value();
       }
-    } else if (flag == "--config" || flag == "--web.listen-address" || flag == "--log.level") {
+    } else if (flag == "--config" || flag == "--web.listen-address" || flag == "--web.telemetry-path" ||
+               flag == "--web.config.file" ||
+               flag == "--log.level" || flag == "--log.format") {
       if (peer_check) return Err{flag + " does not apply to peer-check"};
       auto v = take();
       if (!v) return Err{v.error()};
       if (flag == "--config") o.config_path = v.value();
+      if (flag == "--web.config.file") {
+        if (v.value().empty()) return Err{std::string("--web.config.file needs a file name")};
+        o.web_config_file = v.value();
+      }
       if (flag == "--web.listen-address") {
         if (const std::string problem = ListenAddressProblem(v.value()); !problem.empty()) {
           return Err{"--web.listen-address \"" + v.value() + "\": " + problem};
         }
         o.listen_address = v.value();
       }
+      if (flag == "--web.telemetry-path") {
+        if (const std::string problem = TelemetryPathProblem(v.value()); !problem.empty()) {
+          return Err{"--web.telemetry-path \"" + v.value() + "\": " + problem};
+        }
+        o.telemetry_path = v.value();
+      }
       if (flag == "--log.level") {
         if (std::find(std::begin(kLogLevels), std::end(kLogLevels), v.value()) == std::end(kLogLevels)) {
           return Err{"--log.level " + v.value() + " is not one of trace, debug, info, warn, error, critical, off"};
         }
         o.log_level = v.value();
+      }
+      if (flag == "--log.format") {
+        if (std::find(std::begin(kLogFormatNames), std::end(kLogFormatNames), v.value()) == std::end(kLogFormatNames)) {
+          return Err{"--log.format " + v.value() + " is not one of plain, logfmt, json"};
+        }
+        o.log_format = v.value();
       }
     } else {
       return Err{"unknown argument " + args[i]};
@@ -251,7 +275,9 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
 
 void ApplyOverrides(const CliOptions& cli, Config& cfg) {
   if (cli.listen_address) cfg.web.listen_address = *cli.listen_address;
+  if (cli.telemetry_path) cfg.web.telemetry_path = *cli.telemetry_path;
   if (cli.log_level) cfg.log.level = *cli.log_level;
+  if (cli.log_format) cfg.log.format = *cli.log_format;
 }
 
 }  // namespace hbfence

@@ -19,7 +19,10 @@ struct CliOptions {
   Command command = Command::kRun;
   std::string config_path = "/etc/hbfence/hbfence.toml";
   std::optional<std::string> listen_address;  // --web.listen-address
+  std::optional<std::string> telemetry_path;  // --web.telemetry-path
+  std::optional<std::string> web_config_file;  // --web.config.file (src/web_config.h)
   std::optional<std::string> log_level;       // --log.level
+  std::optional<std::string> log_format;      // --log.format
   PeerSource peer_source = PeerSource::kFile;  // peer-check --path (kFile) or --block (kBlock)
   std::string peer_path;                       // peer-check: the heartbeat file or the device to judge
   uint64_t peer_offset = 0;                    // peer-check --offset: bytes into the device, a multiple of 4096

@@ -9,11 +9,15 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <toml++/toml.h>
 
+#include "metrics/http_features.h"
 #include "src/agent_properties.h"
 #include "src/sys/fs_util.h"
 #include "storage/fs_types.h"
@@ -24,6 +28,8 @@ namespace hbfence {
 namespace {
 
 constexpr size_t kMaxTargets = 1024;
+// What packaging/hbfence.toml puts where each host must set its own value.
+constexpr std::string_view kPlaceholder = "REPLACE-ME";
 
 bool ValidUnitName(std::string_view s) {
   if (s.empty() || s.front() == '-') return false;  // never an option to systemctl
@@ -123,6 +129,7 @@ class Parser {
 
   Result<Config, ConfigError> Run(const toml::table& root) {
     cfg_.file = file_;
+    RefusePlaceholders(root);
     Known(root, "", {"host", "web", "log", "heartbeat", "fence", "watchdog", "control", "cloudstack", "libvirt", "target"});
     if (auto* t = Table(root, "host")) {
       Known(*t, "host", {"id"});
@@ -134,10 +141,14 @@ class Parser {
     if (!err_ && !ValidHostId(cfg_.host.id)) Fail(Source(root, "host", "id"), HostIdProblem(cfg_.host.id));
     ParseCloudStack(root);  // first: agent.properties supplies defaults that the sections below override
     if (auto* t = Table(root, "web")) {
-      Known(*t, "web", {"listen_address", "basic_auth_users", "tls_cert_file", "tls_key_file"});
+      Known(*t, "web", {"listen_address", "telemetry_path", "basic_auth_users", "tls_cert_file", "tls_key_file"});
       String(*t, "web", "listen_address", cfg_.web.listen_address);
       if (const std::string problem = err_ ? "" : ListenAddressProblem(cfg_.web.listen_address); !problem.empty()) {
         Fail(Source(*t, "listen_address"), "web.listen_address " + QuoteToml(cfg_.web.listen_address) + ": " + problem);
+      }
+      String(*t, "web", "telemetry_path", cfg_.web.telemetry_path);
+      if (const std::string problem = err_ ? "" : TelemetryPathProblem(cfg_.web.telemetry_path); !problem.empty()) {
+        Fail(Source(*t, "telemetry_path"), "web.telemetry_path " + QuoteToml(cfg_.web.telemetry_path) + ": " + problem);
       }
       for (const char* key : {"tls_cert_file", "tls_key_file"}) {
         if (t->get(key)) {
@@ -147,9 +158,10 @@ class Parser {
         }
       }
       if (const auto* users = Table(*t, "basic_auth_users")) {
+        if (!users->empty()) Record("web", "basic_auth_users", *users);
         for (const auto& [user, hash] : *users) {
           const auto h = hash.value<std::string>();
-          if (!h || !(h->rfind("$2y$", 0) == 0 || h->rfind("$2b$", 0) == 0 || h->rfind("$2a$", 0) == 0)) {
+          if (!h || !IsBcryptHash(*h)) {
             Fail(hash.source(), "web.basic_auth_users." + std::string(user.str()) +
                                     " must be a bcrypt hash ($2y$…, e.g. from htpasswd -nB)");
           } else {
@@ -175,10 +187,15 @@ class Parser {
       }
     }
     if (auto* t = Table(root, "log")) {
-      Known(*t, "log", {"level"});
+      Known(*t, "log", {"level", "format"});
       String(*t, "log", "level", cfg_.log.level);
       if (!err_ && std::find(std::begin(kLogLevels), std::end(kLogLevels), cfg_.log.level) == std::end(kLogLevels)) {
         Fail(Source(*t, "level"), "log.level must be one of trace, debug, info, warn, error, critical, off");
+      }
+      String(*t, "log", "format", cfg_.log.format);
+      if (!err_ && std::find(std::begin(kLogFormatNames), std::end(kLogFormatNames), cfg_.log.format) ==
+                       std::end(kLogFormatNames)) {
+        Fail(Source(*t, "format"), "log.format must be one of plain, logfmt, json");
       }
     }
     ParseHeartbeat(root);
@@ -200,6 +217,42 @@ class Parser {
     if (err_) return;
     err_ = ConfigError{file_, std::max<uint32_t>(1, where.begin.line), std::max<uint32_t>(1, where.begin.column),
                        std::move(message)};
+  }
+
+  // The shipped configuration marks what each host must fill in with kPlaceholder
+  // (host.id, the pool's mount): a file still holding one was never set up, and
+  // would write hb-REPLACE-ME on a pool nobody reads. The first one in the file is
+  // the error.
+  void RefusePlaceholders(const toml::table& root) {
+    struct Found {
+      std::string key, value;
+      toml::source_region where;
+    };
+    std::optional<Found> first;
+    std::function<void(const toml::node&, const std::string&)> visit = [&](const toml::node& n, const std::string& key) {
+      if (const auto* t = n.as_table()) {
+        for (const auto& [k, v] : *t) visit(v, key.empty() ? std::string(k.str()) : key + "." + std::string(k.str()));
+      } else if (const auto* a = n.as_array()) {
+        for (const auto& v : *a) visit(v, key);
+      } else if (const auto* str = n.as_string(); str && str->get().find(kPlaceholder) != std::string::npos) {
+        const auto& b = n.source().begin;
+        if (!first || std::tie(b.line, b.column) < std::tie(first->where.begin.line, first->where.begin.column)) {
+          first = Found{key, str->get(), n.source()};
+        }
+      }
+    };
+    visit(root, "");
+    if (!first) return;
+    std::string hint = "set the value this host needs";
+    if (first->key == "host.id") {
+      hint = "set this host's identifier (CloudStack: its private IP address, which names its heartbeat file)";
+    } else if (first->key == "target.mount") {
+      hint = "set the mount point of a shared primary storage pool (CloudStack: /mnt/<pool uuid>)";
+    } else if (first->key == "target.path") {
+      hint = "set the heartbeat file on a shared primary storage pool";
+    }
+    Fail(first->where, first->key + " " + QuoteToml(first->value) + " is a placeholder of the shipped configuration (" +
+                           std::string(kPlaceholder) + "): " + hint);
   }
 
   static toml::source_region Source(const toml::table& t, std::string_view key) {
@@ -839,7 +892,9 @@ std::optional<ConfigError> NonAsciiOutsideStrings(std::string_view text, std::st
 
 }  // namespace
 
-std::string ListenAddressProblem(std::string_view s) {
+std::string ListenAddressProblem(std::string_view address) { return ListenAddressProblem(address, HttpServerHasIpv6()); }
+
+std::string ListenAddressProblem(std::string_view s, bool ipv6) {
   if (s.find(',') != std::string_view::npos) {
     return "one host:port only: with a ',' civetweb would listen on every entry of a list";
   }
@@ -857,12 +912,16 @@ std::string ListenAddressProblem(std::string_view s) {
     return "must be host:port, the port a number from 0 to 65535";
   }
   const std::string host(s.substr(0, colon));
-  if (host.empty()) return "";  // ":port" stays as it was until it is given a meaning of its own
+  if (host.empty()) return "";  // ":port": every address (Prometheus' convention)
   if (host.front() == '[') {
     in6_addr address{};
     if (host.size() < 3 || host.back() != ']' ||
         inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &address) != 1) {
       return host + " is not an IPv6 address in brackets";
+    }
+    if (!ipv6) {
+      return "hbfence's HTTP library (civetweb, as Debian 12 builds it) cannot listen on IPv6; use an IPv4 "
+             "address, \":" + std::string(port) + "\" for every IPv4 address, or an IPv6 proxy in front";
     }
     return "";
   }
@@ -874,6 +933,31 @@ std::string ListenAddressProblem(std::string_view s) {
   return HostName(host) ? ""
                         : host + " is not a host name (labels of letters, digits and '-' separated by dots, "
                                  "starting with a letter)";
+}
+
+bool IsBcryptHash(std::string_view h) { return h.starts_with("$2y$") || h.starts_with("$2b$") || h.starts_with("$2a$"); }
+
+std::string TelemetryPathProblem(std::string_view path) {
+  if (path.empty() || path.front() != '/') return "must be an absolute URL path, e.g. /metrics";
+  if (path.size() > 256) return "must be at most 256 bytes";
+  for (char c : path) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("/-._~").find(c) == std::string_view::npos) {
+      return "only letters, digits, '/', '-', '.', '_' and '~' can appear in it (nothing to escape or decode)";
+    }
+  }
+  if (path == "/") return "\"/\" is the status page";
+  if (path.back() == '/') return "must not end with '/'";
+  for (size_t begin = 1; begin <= path.size();) {
+    const size_t end = std::min(path.find('/', begin), path.size());
+    const std::string_view segment = path.substr(begin, end - begin);
+    if (segment.empty()) return "must not contain an empty segment (\"//\")";
+    if (segment == "." || segment == "..") return "must not contain a \".\" or \"..\" segment";
+    begin = end + 1;
+  }
+  if (path == "/healthz" || path.starts_with("/-/")) {
+    return "/healthz and the paths under /-/ are hbfence's own (/-/healthy, /-/ready)";
+  }
+  return "";
 }
 
 std::string ConfigError::ToString() const {
@@ -967,8 +1051,10 @@ std::vector<std::string> DescribeConfig(const Config& c) {
       "id = \"" + c.host.id + "\"" + src("host.id"),
       "[web]",
       "listen_address = \"" + c.web.listen_address + "\"",
+      "telemetry_path = " + QuoteToml(c.web.telemetry_path),
       "[log]",
       "level = \"" + c.log.level + "\"",
+      "format = \"" + c.log.format + "\"",
       "[heartbeat]",
       "interval_seconds = " + secs(hb.interval) + src("heartbeat.interval_seconds"),
       "timeout_seconds = " + secs(hb.timeout) + src("heartbeat.timeout_seconds"),
@@ -1015,7 +1101,9 @@ std::vector<std::string> DescribeConfig(const Config& c) {
       "socket_path = " + QuoteToml(c.control.socket_path.string()) +
           (c.control.socket_path.empty() ? "  # none: no control socket" : ""),
   };
-  for (const auto& [user, hash] : c.web.basic_auth_users) out.insert(out.begin() + 4, "basic_auth_users." + user + " = <bcrypt hash>");
+  for (const auto& [user, hash] : c.web.basic_auth_users) {
+    out.insert(out.begin() + 5, "basic_auth_users." + user + " = <bcrypt hash>" + src("web.basic_auth_users"));
+  }
   for (const auto& t : c.targets) {
     out.push_back(t.discovered ? "[[target]]  # discovered: a pool mounted at " + t.mount->string() : "[[target]]");
     out.push_back("name = \"" + t.name + "\"");

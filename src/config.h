@@ -25,6 +25,8 @@ struct HostConfig {
 
 struct WebConfig {
   std::string listen_address = "0.0.0.0:19746";
+  // Where the exposition is served (Prometheus' --web.telemetry-path); "/metrics".
+  std::string telemetry_path = "/metrics";
   // user -> bcrypt hash ($2y$/$2b$, as htpasswd -B writes). Empty: no auth.
   std::map<std::string, std::string> basic_auth_users;
 };
@@ -61,6 +63,7 @@ struct CloudStackConfig {
 
 struct LogConfig {
   std::string level = "info";
+  std::string format = "plain";  // plain, logfmt or json (src/log_format.h)
 };
 
 struct Config {
@@ -116,9 +119,17 @@ PoolChanges SyncDiscoveredPools(const Config& fresh, Config& running);
 // Why `address` is not one listen address civetweb reads exactly as meant, or ""
 // when it is: host:port, the host a dotted quad (each number 0 to 255, no leading
 // zeros), a host name (RFC 1123 labels, starting with a letter; civetweb resolves
-// it at start) or [IPv6]. ":port" is accepted as before. For web.listen_address
-// and --web.listen-address.
+// it to IPv4 at start), [IPv6] (only with `ipv6`: an HTTP library that has IPv6), or
+// none (":port", every address; metrics/http_server.h). For web.listen_address and
+// --web.listen-address; the one-argument form asks the HTTP library.
+std::string ListenAddressProblem(std::string_view address, bool ipv6);
 std::string ListenAddressProblem(std::string_view address);
+
+// Why `path` cannot be web.telemetry_path (--web.telemetry-path), or "": an absolute
+// URL path of letters, digits and "-._~" in non-empty segments, no "." or ".."
+// segment, no trailing '/', at most 256 bytes, and none of the paths hbfence
+// serves itself ("/", "/healthz", anything under "/-/").
+std::string TelemetryPathProblem(std::string_view path);
 
 // Where each named target's storage is (kind, mount), for actions that fence what a
 // pool holds; names no target has are left out.
@@ -131,6 +142,10 @@ std::vector<TargetPlace> PlacesOf(const std::vector<TargetConfig>& targets, cons
 // Every effective value, one "key = value  # source" line each, for check-config.
 std::vector<std::string> DescribeConfig(const Config& cfg);
 
+// A bcrypt hash as htpasswd -B writes it ($2y$, $2b$ or $2a$), for basic auth users.
+bool IsBcryptHash(std::string_view hash);
+
+inline constexpr std::string_view kLogFormatNames[] = {"plain", "logfmt", "json"};
 inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
 
 }  // namespace hbfence

@@ -53,6 +53,14 @@ std::string HtmlEscape(std::string_view s) {
   return out;
 }
 
+// Where a target's heartbeat goes, for log lines: "to FILE", "to DEVICE at offset N",
+// "by PROGRAM".
+std::string WhereItWrites(const TargetConfig& t) {
+  if (t.kind == "exec") return "by " + (t.command.empty() ? std::string("its command") : t.command.front());
+  if (t.kind == "block") return "to " + t.path.string() + " at offset " + std::to_string(t.offset);
+  return "to " + t.path.string();
+}
+
 }  // namespace
 
 // mountinfo never blocks on storage.
@@ -66,7 +74,8 @@ Result<MountOf, std::string> ReadMountTable() {
 }
 
 Daemon::Daemon(std::shared_ptr<const Config> cfg, Metrics& metrics, DaemonDeps deps)
-    : metrics_(metrics),
+    : telemetry_path_(cfg->web.telemetry_path),
+      metrics_(metrics),
       deps_(deps),
       pool_(deps.clock, queue_, kSlowWrite),
       engine_(EngineState::Start(deps.clock.Now())),
@@ -298,6 +307,9 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
   if (cfg_ && cfg_->web.listen_address != cfg->web.listen_address) {
     spdlog::warn("web.listen_address changed to {}; it takes effect at the next restart", cfg->web.listen_address);
   }
+  if (cfg_ && cfg_->web.telemetry_path != cfg->web.telemetry_path) {
+    spdlog::warn("web.telemetry_path changed to {}; it takes effect at the next restart", cfg->web.telemetry_path);
+  }
   if (cfg_ && cfg_->web.basic_auth_users != cfg->web.basic_auth_users) {
     spdlog::warn("web.basic_auth_users changed; the new users and hashes take effect at the next restart");
   }
@@ -488,7 +500,15 @@ void Daemon::HandleCompletion(const WriteCompletion& c) {
     t.metrics->SetLastSuccess(c.content_time);
     leases_.SetSuccess(static_cast<size_t>(&t - targets_.data()), t.state.last_success, c.content_time);
     if (t.peer_watcher) t.peer_watcher->RequestScan();
-    if (failures_before > 0) spdlog::info("target {}: heartbeat writes recovered after {} failed attempts", t.cfg.name, failures_before);
+    if (!t.first_success_logged) {
+      // Until the first decision this is the only sign, in the log, that a target works.
+      spdlog::info("target {}: first heartbeat written {} in {:.1f} ms{}", t.cfg.name, WhereItWrites(t.cfg),
+                   ToSeconds(c.finished - c.began) * 1000,
+                   failures_before > 0 ? fmt::format(", after {} failed attempts", failures_before) : "");
+      t.first_success_logged = true;
+    } else if (failures_before > 0) {
+      spdlog::info("target {}: heartbeat writes recovered after {} failed attempts", t.cfg.name, failures_before);
+    }
   } else if (effect.error != WriteError::kNone) {
     t.metrics->CountError(ReasonName(effect.error));
     spdlog::log(failures_before == 0 ? spdlog::level::warn : spdlog::level::debug, "target {}: heartbeat write failed ({}): {}",
@@ -758,6 +778,9 @@ void Daemon::KeepAlive(MonoTime now) {
       })) {
     deps_.notifier.Ready();
     ready_sent_ = true;
+    ready_ = true;
+    spdlog::info("ready: {} target{}{}", targets_.size(), targets_.size() == 1 ? "" : "s",
+                 serving_.empty() ? "" : ", serving " + serving_);
   }
   // Built only when what it shows may have changed: building it allocates, and
   // this runs on every wake-up.
@@ -825,7 +848,9 @@ void Daemon::PublishStatus(MonoTime now) {
          << static_cast<int64_t>(ToSeconds(now - t.state.last_success)) << "</td><td>" << t.state.consecutive_failures
          << "</td><td>" << HtmlEscape(t.state.last_error) << "</td></tr>";
   }
-  html << "</table><p><a href=\"/metrics\">/metrics</a> · <a href=\"/healthz\">/healthz</a></p></body></html>\n";
+  html << "</table><p><a href=\"" << HtmlEscape(telemetry_path_) << "\">" << HtmlEscape(telemetry_path_)
+       << "</a> · <a href=\"/healthz\">/healthz</a> · <a href=\"/-/healthy\">/-/healthy</a> · "
+          "<a href=\"/-/ready\">/-/ready</a></p></body></html>\n";
   std::lock_guard lock(mu_);
   status_html_ = html.str();
 }

@@ -53,7 +53,13 @@ class Daemon {
   void RequestReload(std::shared_ptr<const Config> cfg);  // applied by the scheduler thread
 
   bool Healthy() const;
+  // True once every target has had its first write decided (success, error or
+  // timeout), the moment systemd is told READY=1; stays true.
+  bool Ready() const { return ready_.load(); }
   std::string StatusHtml() const;
+  // Where the HTTP endpoint serves, for the one "ready: …" log line ("http://…/metrics").
+  // Call before Run().
+  void SetServing(std::string where) { serving_ = std::move(where); }
 
   // Control socket replies (src/control_socket.h). ControlStatus() answers from the
   // published snapshot, never from storage. TARGET is a target's name, heartbeat file
@@ -93,6 +99,7 @@ class Daemon {
     // succeeds: the old and new leases together (see ApplyConfig).
     Duration lease_floor = Duration::zero();
     MonoTime lease_floor_since{};
+    bool first_success_logged = false;  // "first heartbeat written" is logged once per target
   };
 
   void AddTarget(const TargetConfig& cfg, MonoTime now);
@@ -129,6 +136,7 @@ class Daemon {
   DecisionConfig DecisionCfg() const;
 
   std::shared_ptr<const Config> cfg_;
+  const std::string telemetry_path_;  // the landing page's link: as started, reloads change it at the next restart
   Metrics& metrics_;
   DaemonDeps deps_;
   Timings timings_;
@@ -148,6 +156,8 @@ class Daemon {
   MonoTime next_watchdog_pet_{};
   MonoTime next_notify_alive_{};
   bool ready_sent_ = false;
+  std::atomic<bool> ready_{false};
+  std::string serving_;  // set before Run()
   std::string boot_id_;  // empty when unreadable: the lease record is then not kept
   bool leases_dirty_ = false;
   // Fence entries of the past hour, for the hourly limits: the journal's tail read

@@ -17,6 +17,8 @@
 #include "src/daemon.h"
 #include "src/fence_command.h"
 #include "src/host_identity.h"
+#include "src/log_format.h"
+#include "src/web_config.h"
 #include "src/sys/clock.h"
 #include "src/sys/fence_io.h"
 #include "src/sys/hypervisor.h"
@@ -38,6 +40,11 @@ Result<std::shared_ptr<const Config>, std::string> Load(const CliOptions& cli) {
   auto cfg = LoadConfigFile(cli.config_path);
   if (!cfg) return Err{cfg.error().ToString()};
   ApplyOverrides(cli, cfg.value());
+  if (cli.web_config_file) {
+    auto web = LoadWebConfigFile(*cli.web_config_file);
+    if (!web) return Err{web.error().ToString()};
+    if (auto conflict = ApplyWebConfigFile(web.value(), cfg.value())) return Err{conflict->ToString()};
+  }
   return std::shared_ptr<const Config>(std::make_shared<Config>(std::move(cfg).value()));
 }
 
@@ -148,6 +155,7 @@ class ConfigLoads {
     if (!next) return Fail(kind, next.error());
     if (kind == Kind::kReload) {
       spdlog::set_level(spdlog::level::from_str(next.value()->log.level));
+      SetLogFormat(ParseLogFormat(next.value()->log.format).value_or(LogFormat::kPlain));
       spdlog::info("SIGHUP: configuration {} reloaded", cli_.config_path);
       daemon_.RequestReload(next.value());
       metrics_.CountReload(true);
@@ -292,6 +300,7 @@ int Fence(const CliOptions& cli) {
   }
   const Config& cfg = *loaded.value();
   spdlog::set_level(spdlog::level::from_str(cfg.log.level));
+  SetLogFormat(ParseLogFormat(cfg.log.format).value_or(LogFormat::kPlain));
   spdlog::critical("fencing without the daemon, which did not answer ({}): {}", unanswered, cli.fence_reason);
   const InstanceLocks locks = LockState(cfg, "fencing");
   for (const auto& taken : locks.taken) {
@@ -330,6 +339,7 @@ int Run(const CliOptions& cli) {
   }
   std::shared_ptr<const Config> cfg = loaded.value();
   spdlog::set_level(spdlog::level::from_str(cfg->log.level));
+  SetLogFormat(ParseLogFormat(cfg->log.format).value_or(LogFormat::kPlain));
   spdlog::info("hbfence {} ({}) starting: host {}, {} target(s), config {}", HBFENCE_VERSION, HBFENCE_GIT_REVISION,
                cfg->host.id, cfg->targets.size(), cli.config_path);
   for (const auto& warning : CheckHostId(*cfg, ListIPv4Addresses()).warnings) spdlog::warn("{}", warning);
@@ -377,14 +387,18 @@ int Run(const CliOptions& cli) {
   Daemon daemon(cfg, metrics,
                 {clock, fence_io, runner, *watchdog, notifier, [](const std::string& uri) { return ConnectLibvirt(uri); }});
 
-  auto http = HttpServer::Start(cfg->web.listen_address, cfg->web.basic_auth_users, metrics,
-                                {[&daemon] { return daemon.StatusHtml(); }, [&daemon] { return daemon.Healthy(); }});
+  auto http = HttpServer::Start(cfg->web.listen_address, cfg->web.telemetry_path, cfg->web.basic_auth_users, metrics,
+                                {[&daemon] { return daemon.StatusHtml(); }, [&daemon] { return daemon.Healthy(); },
+                                 [&daemon] { return daemon.Ready() && daemon.Healthy(); }});
   if (!http) {
     spdlog::critical("{}", http.error());
     daemon.Shutdown(Duration::zero(), /*clean_stop=*/false);
     return 1;
   }
-  spdlog::info("serving metrics on http://{}/metrics (port {})", cfg->web.listen_address, http.value()->port());
+  const std::string url = http.value()->url() + cfg->web.telemetry_path;
+  const std::string& scope = http.value()->scope();
+  spdlog::info("serving metrics on {} (port {}){}{}", url, http.value()->port(), scope.empty() ? "" : ": ", scope);
+  daemon.SetServing(url);
   if (control) {
     control->Serve({[&daemon](std::string_view target) { return daemon.ControlStatus(target); },
                     [&daemon](std::string_view reason) { return daemon.ControlFence(reason); }});
@@ -448,10 +462,11 @@ int main(int argc, char** argv) {
   // (about 2 MiB of RSS at 64 targets), and nothing here allocates on a hot path.
   mallopt(M_ARENA_MAX, 1);
   spdlog::set_default_logger(spdlog::stderr_logger_mt("hbfence"));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  SetLogFormat(LogFormat::kPlain);
   auto cli = ParseCli(std::vector<std::string>(argv + 1, argv + argc));
   if (!cli) {
-    std::cerr << "hbfence: " << cli.error() << "\n\n" << Usage();
+    // The error and where to look, not the whole help: it buried the one line that mattered.
+    std::cerr << "hbfence: " << cli.error() << "\nsee 'hbfence --help'\n";
     return kExitConfigError;
   }
   switch (cli.value().command) {

@@ -1,7 +1,10 @@
 // The HTTP endpoint of the real daemon under hostile clients: slow clients, floods
 // of wrong passwords; and what it protects.
 #include <crypt.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -21,13 +24,22 @@ using testing::DaemonProcess;
 using testing::HttpGet;
 using testing::ProcessCpuTime;
 using testing::RequestFlood;
+using testing::RunCapture;
 using testing::SlowClients;
 using testing::TempDir;
 using testing::WriteFile;
 
 class HttpTest : public ::testing::Test {
  protected:
-  std::unique_ptr<DaemonProcess> Start(const std::string& web_extra = "") {
+  std::unique_ptr<DaemonProcess> Start(const std::string& web_extra = "", const std::vector<std::string>& args = {}) {
+    WriteConfig(web_extra);
+    std::vector<std::string> argv{"--config", (dir / "hbfence.toml").string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return std::make_unique<DaemonProcess>(argv, dir / "daemon.log");
+  }
+
+  // hbfence.toml with `web_extra` in its [web] table (which starts on line 3).
+  void WriteConfig(const std::string& web_extra = "") {
     WriteFile(dir / "hbfence.toml",
               "[host]\nid = \"h1\"\n[web]\nlisten_address = \"127.0.0.1:0\"\n" + web_extra +
                   "[heartbeat]\ninterval_seconds = 0.2\ntimeout_seconds = 0.5\nlease_seconds = 2\n"
@@ -35,8 +47,6 @@ class HttpTest : public ::testing::Test {
                   "\"\nruntime_directory = \"" + (dir / "run").string() + "\"\nsysrq_trigger_path = \"" +
                   (dir / "sysrq").string() + "\"\n[[target]]\nname = \"pool\"\npath = \"" +
                   (dir / "pool" / "hb").string() + "\"\n");
-    return std::make_unique<DaemonProcess>(std::vector<std::string>{"--config", (dir / "hbfence.toml").string()},
-                                           dir / "daemon.log");
   }
 
   static std::string Users(const std::string& password, int cost) {
@@ -208,6 +218,143 @@ TEST_F(HttpTest, AReloadKeepsTheUsersAndSaysSo) {
       << d->Log();
   EXPECT_EQ(HttpGet(d->Port(), "/metrics", "GET", 5s, Credentials("prometheus:s3cret")).status, 200);
   EXPECT_EQ(HttpGet(d->Port(), "/metrics", "GET", 5s, Credentials("prometheus:changed")).status, 401);
+}
+
+// Prometheus' probe paths: /-/healthy while the process answers, /-/ready once
+// every target's first write is decided (systemd's READY=1) and the main loop runs.
+// Both, like /healthz, answer without credentials and tell nothing else. The first
+// write here is an exec probe blocked on a lock the test holds: not ready until the
+// test lets it finish.
+TEST_F(HttpTest, ProbesNeedNoCredentialsAndReadyWaitsForTheFirstWrites) {
+  const auto lock_file = dir / "probe.lock";
+  WriteFile(lock_file, "");
+  const int lock = ::open(lock_file.c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(lock, 0);
+  ASSERT_EQ(::flock(lock, LOCK_EX), 0);
+  WriteFile(dir / "hbfence.toml",
+            "[host]\nid = \"h1\"\n[web]\nlisten_address = \"127.0.0.1:0\"\n" + Users("s3cret", 4) +
+                "[heartbeat]\ninterval_seconds = 1\ntimeout_seconds = 30\nlease_seconds = 62\n"
+                "[fence]\naction = \"log-only\"\njournal_path = \"" + (dir / "journal.jsonl").string() +
+                "\"\nruntime_directory = \"" + (dir / "run").string() + "\"\nsysrq_trigger_path = \"" +
+                (dir / "sysrq").string() + "\"\n[[target]]\nname = \"probe\"\nkind = \"exec\"\n"
+                "command = [\"/usr/bin/flock\", \"" + lock_file.string() + "\", \"/bin/true\"]\n");
+  DaemonProcess d({"--config", (dir / "hbfence.toml").string()}, dir / "daemon.log");
+  ASSERT_GT(d.Port(), 0) << d.Log();
+  for (const char* method : {"GET", "HEAD"}) {
+    EXPECT_EQ(HttpGet(d.Port(), "/-/healthy", method).status, 200) << method;
+    EXPECT_EQ(HttpGet(d.Port(), "/healthz", method).status, 200) << method;
+    EXPECT_EQ(HttpGet(d.Port(), "/-/ready", method).status, 503) << method << " while the first write is blocked";
+  }
+  EXPECT_EQ(HttpGet(d.Port(), "/-/healthy").body, "ok\n");
+  EXPECT_EQ(HttpGet(d.Port(), "/-/ready").body, "not ready\n");
+  EXPECT_EQ(d.Log().find("ready: "), std::string::npos) << d.Log();
+
+  ASSERT_EQ(::flock(lock, LOCK_UN), 0);
+  ::close(lock);
+  ASSERT_TRUE(d.WaitForLog("ready: 1 target")) << d.Log();
+  const auto ready = HttpGet(d.Port(), "/-/ready");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.body, "ready\n");
+  EXPECT_EQ(HttpGet(d.Port(), "/-/ready", "POST").status, 405);
+  EXPECT_EQ(HttpGet(d.Port(), "/-/other").status, 401) << "only the probes are public";
+  EXPECT_EQ(HttpGet(d.Port(), "/metrics").status, 401);
+}
+
+// --web.telemetry-path moves the exposition (GET and HEAD); the landing page and the
+// start-up log point at it; /metrics is then nothing.
+TEST_F(HttpTest, TelemetryPathMovesTheExposition) {
+  auto d = Start("", {"--web.telemetry-path=/probe/metrics"});
+  ASSERT_GT(d->Port(), 0) << d->Log();
+  ASSERT_TRUE(d->WaitForLog("ready: 1 target, serving http://127.0.0.1:" + std::to_string(d->Port()) +
+                            "/probe/metrics\n"))
+      << d->Log();
+  const auto metrics = HttpGet(d->Port(), "/probe/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("\nhbfence_target_up{target=\"pool\"} "), std::string::npos) << metrics.body;
+  const auto head = HttpGet(d->Port(), "/probe/metrics", "HEAD");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.body, "");
+  EXPECT_NE(head.headers.find("Content-Type: text/plain"), std::string::npos) << head.headers;
+  EXPECT_EQ(HttpGet(d->Port(), "/metrics").status, 404);
+  EXPECT_EQ(HttpGet(d->Port(), "/metrics", "HEAD").status, 404);
+  const auto landing = HttpGet(d->Port(), "/");
+  EXPECT_NE(landing.body.find("<a href=\"/probe/metrics\">"), std::string::npos) << landing.body;
+  EXPECT_EQ(landing.body.find("\"/metrics\""), std::string::npos) << landing.body;
+
+  d.reset();
+
+  // The key does the same, and the flag wins over it.
+  auto keyed = Start("telemetry_path = \"/k\"\n");
+  ASSERT_GT(keyed->Port(), 0) << keyed->Log();
+  EXPECT_EQ(HttpGet(keyed->Port(), "/k").status, 200);
+  EXPECT_EQ(HttpGet(keyed->Port(), "/metrics").status, 404);
+  const auto [rc, out] = RunCapture({HBFENCE_BIN, "check-config", "--config", (dir / "hbfence.toml").string(),
+                                     "--web.telemetry-path", "/probe/metrics"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("\ntelemetry_path = \"/probe/metrics\"\n"), std::string::npos) << out;
+}
+
+std::string BcryptHash(const std::string& password, int cost) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  EXPECT_NE(crypt_gensalt_rn("$2y$", static_cast<unsigned long>(cost), nullptr, 0, salt, sizeof salt), nullptr);
+  crypt_data data{};
+  return crypt_r(password.c_str(), salt, &data);
+}
+
+// --web.config.file in the exporter toolkit's format: its users guard the pages as
+// [web.basic_auth_users] does. Read at start; a reload reads it again, and a bad
+// file rejects the reload (file:line:column), keeping the running users.
+TEST_F(HttpTest, WebConfigFileUsersGuardThePagesAndABadReloadKeepsThem) {
+  const auto web = dir / "web.yml";
+  WriteFile(web, "# exporter toolkit\nbasic_auth_users:\n  prometheus: " + BcryptHash("s3cret", 4) +
+                     "\nhttp_server_config:\n  http2: false\n");
+  auto d = Start("", {"--web.config.file", web.string()});
+  ASSERT_GT(d->Port(), 0) << d->Log();
+  EXPECT_EQ(HttpGet(d->Port(), "/metrics").status, 401);
+  EXPECT_EQ(HttpGet(d->Port(), "/metrics", "GET", 5s, Credentials("prometheus:nope")).status, 401);
+  EXPECT_EQ(HttpGet(d->Port(), "/metrics", "GET", 5s, Credentials("prometheus:s3cret")).status, 200);
+  EXPECT_EQ(HttpGet(d->Port(), "/-/healthy").status, 200);
+
+  WriteFile(web, "basic_auth_users:\n  prometheus: [oops\n");
+  d->Signal(SIGHUP);
+  ASSERT_TRUE(d->WaitForLog("SIGHUP: configuration rejected, keeping the running one: " + web.string() +
+                            ":3:1: YAML: end of sequence flow not found"))
+      << d->Log();
+  EXPECT_EQ(HttpGet(d->Port(), "/metrics", "GET", 5s, Credentials("prometheus:s3cret")).status, 200);
+
+  WriteFile(web, "basic_auth_users:\n  prometheus: " + BcryptHash("changed", 4) + "\n");
+  d->Signal(SIGHUP);
+  ASSERT_TRUE(d->WaitForLog("web.basic_auth_users changed; the new users and hashes take effect at the next restart"))
+      << d->Log();
+  EXPECT_EQ(HttpGet(d->Port(), "/metrics", "GET", 5s, Credentials("prometheus:s3cret")).status, 200);
+  EXPECT_EQ(HttpGet(d->Port(), "/metrics", "GET", 5s, Credentials("prometheus:changed")).status, 401);
+}
+
+// Users in both files, or TLS asked of hbfence, are configuration errors (exit 2)
+// at the web file's line and column, for check-config and the daemon alike.
+TEST_F(HttpTest, WebConfigFileConflictsAndTlsAreConfigErrors) {
+  const auto web = dir / "web.yml";
+  const auto toml = dir / "hbfence.toml";
+  WriteFile(web, "\nbasic_auth_users:\n  grafana: " + BcryptHash("x", 4) + "\n");
+  WriteConfig(Users("s3cret", 4));  // [web.basic_auth_users] on line 5
+  for (const std::string command : {"check-config", "run"}) {
+    const auto [rc, out] = RunCapture({HBFENCE_BIN, command, "--config", toml.string(), "--web.config.file", web.string()});
+    EXPECT_EQ(rc, 2) << command << ": " << out;
+    EXPECT_EQ(out, web.string() + ":2:1: basic_auth_users: [web.basic_auth_users] at " + toml.string() +
+                       ":5:1 names users too; keep them in one of the two files\n")
+        << command;
+  }
+  WriteFile(web, "tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n");
+  WriteConfig();  // no users in the TOML
+  const auto [rc, out] = RunCapture({HBFENCE_BIN, "check-config", "--config", toml.string(), "--web.config.file=" + web.string()});
+  EXPECT_EQ(rc, 2);
+  EXPECT_EQ(out.rfind(web.string() + ":1:1: tls_server_config: hbfence does not serve TLS", 0), 0u) << out;
+  // Without users, either file alone is fine: check-config names where they came from.
+  WriteFile(web, "basic_auth_users:\n  grafana: " + BcryptHash("x", 4) + "\n");
+  const auto [ok_rc, ok_out] = RunCapture({HBFENCE_BIN, "check-config", "--config", toml.string(), "--web.config.file", web.string()});
+  EXPECT_EQ(ok_rc, 0) << ok_out;
+  EXPECT_NE(ok_out.find("basic_auth_users.grafana = <bcrypt hash>  # " + web.string() + ":1:1\n"), std::string::npos)
+      << ok_out;
 }
 
 }  // namespace

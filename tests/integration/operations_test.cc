@@ -204,6 +204,9 @@ TEST_F(OperationsTest, RestartAgentEscalatesAfterItsHourlyLimit) {
   auto d = Start(Config("restart-agent", "systemctl_path = \"" + (dir / "systemctl").string() +
                                              "\"\nrestart_agent_max_per_hour = 2\n"));
   ASSERT_GT(d->Port(), 0) << d->Log();
+  // The pool's directory exists once the first write landed; breaking it before
+  // then raced with that write.
+  ASSERT_TRUE(d->WaitForLog("first heartbeat written")) << d->Log();
   BreakTarget();
   ASSERT_EQ(WaitForMetric(d->Port(), "hbfence_fence_actions_total{action=\"restart-agent\",result=\"rate_limited\"}",
                           [](double v) { return v == 1; }),
@@ -225,6 +228,9 @@ TEST_F(OperationsTest, RebootLoopIsCappedByTheJournal) {
   }
   auto d = Start(Config("hard-reboot"));
   ASSERT_GT(d->Port(), 0) << d->Log();
+  // The pool's directory exists once the first write landed; breaking it before
+  // then raced with that write.
+  ASSERT_TRUE(d->WaitForLog("first heartbeat written")) << d->Log();
   BreakTarget();
   ASSERT_EQ(WaitForMetric(d->Port(), "hbfence_fence_actions_total{action=\"hard-reboot\",result=\"rate_limited\"}",
                           [](double v) { return v == 1; }),

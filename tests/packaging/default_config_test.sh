@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # The packaged default config (packaging/hbfence.toml) stays safe and documented:
-#  1. `hbfence check-config` accepts it, and it is log-only (DISARMED);
-#  2. every key check-config prints (i.e. every key the parser knows) is documented
+#  1. `hbfence check-config` refuses it as shipped, naming the first REPLACE-ME
+#     placeholder (host.id) at file:line:column with exit 2, and the next one
+#     (the target's mount) once host.id is set: a host never runs on the
+#     placeholders;
+#  2. with the placeholders filled in, check-config accepts it, and it is log-only
+#     (DISARMED);
+#  3. every key check-config prints (i.e. every key the parser knows) is documented
 #     in it, as a setting or a commented-out `#key = default` line, per section;
-#  3. the documented defaults are the real ones: uncommenting every `#key = value`
+#  4. the documented defaults are the real ones: uncommenting every `#key = value`
 #     line (except the watchdog device, which has no default) changes no effective
 #     value.
 # No root, no install; runs only check-config. Usage: default_config_test.sh HBFENCE SOURCE_DIR
@@ -24,16 +29,41 @@ effective() {
        /^[a-z_.]+ = / { sub(/  # .*$/, ""); print s "." $0 }' "$1"
 }
 
-echo "== check-config $TOML"
-set +e
-"$HBFENCE" check-config --config "$TOML" >"$WORK/shipped.out" 2>&1
-rc=$?
-set -e
+# check_config FILE OUT: runs check-config on FILE into OUT; prints the exit status.
+check_config() {
+  set +e
+  "$HBFENCE" check-config --config "$1" >"$2" 2>&1
+  echo $?
+  set -e
+}
+
+echo "== check-config $TOML refuses the placeholders"
+id_line=$(grep -n '^id = "REPLACE-ME"$' "$TOML" | cut -d: -f1)
+mount_line=$(grep -n '^mount = "/mnt/REPLACE-ME"$' "$TOML" | cut -d: -f1)
+[ -n "$id_line" ] || fail 'the shipped host.id is not the "REPLACE-ME" placeholder'
+[ -n "$mount_line" ] || fail 'the shipped target mount is not the "/mnt/REPLACE-ME" placeholder'
+rc=$(check_config "$TOML" "$WORK/shipped.out")
+cat "$WORK/shipped.out"
+[ "$rc" -eq 2 ] || fail "check-config exited $rc on the placeholders, expected 2"
+grep -qxF "$TOML:$id_line:6: host.id \"REPLACE-ME\" is a placeholder of the shipped configuration (REPLACE-ME): set this host's identifier (CloudStack: its private IP address, which names its heartbeat file)" \
+  "$WORK/shipped.out" || fail "check-config does not name host.id's placeholder at $TOML:$id_line:6"
+sed 's/^id = "REPLACE-ME"$/id = "10.1.34.125"/' "$TOML" >"$WORK/id-set.toml"
+rc=$(check_config "$WORK/id-set.toml" "$WORK/id-set.out")
+cat "$WORK/id-set.out"
+[ "$rc" -eq 2 ] || fail "check-config exited $rc with host.id set and the mount a placeholder, expected 2"
+grep -q "^$WORK/id-set.toml:$mount_line:9: target.mount \"/mnt/REPLACE-ME\" is a placeholder" "$WORK/id-set.out" ||
+  fail "check-config does not name the mount's placeholder at line $mount_line"
+
+echo "== check-config with the placeholders filled in"
+sed 's|^mount = "/mnt/REPLACE-ME"$|mount = "/mnt/pool1"|' "$WORK/id-set.toml" >"$WORK/filled.toml"
+if grep -v '^#' "$WORK/filled.toml" | grep -q REPLACE-ME; then
+  fail "a placeholder this test does not fill in: $(grep -n REPLACE-ME "$WORK/filled.toml" | grep -v ':#')"
+fi
+rc=$(check_config "$WORK/filled.toml" "$WORK/shipped.out")
 cat "$WORK/shipped.out"
 [ "$rc" -eq 0 ] || fail "check-config exited $rc"
 grep -q '^action = "log-only"' "$WORK/shipped.out" || fail "not log-only"
 grep -q 'fencing is DISARMED' "$WORK/shipped.out" || fail "not DISARMED"
-grep -q '^id = "REPLACE-ME"' "$WORK/shipped.out" || fail "host.id is not the REPLACE-ME placeholder"
 effective "$WORK/shipped.out" >"$WORK/shipped.eff"
 
 echo "== every key is documented"
@@ -65,11 +95,8 @@ echo "== documented defaults are the built-in defaults"
 awk '/^#?\[/ { h = $1; sub(/^#/, "", h) }
      /^#[a-z_]+ = / && h != "[web.basic_auth_users]" && $1 != "#device" && $1 != "#agent_properties" &&
        $1 != "#path" { sub(/^#/, "") }
-     { print }' "$TOML" >"$WORK/uncommented.toml"
-set +e
-"$HBFENCE" check-config --config "$WORK/uncommented.toml" >"$WORK/uncommented.out" 2>&1
-rc=$?
-set -e
+     { print }' "$WORK/filled.toml" >"$WORK/uncommented.toml"
+rc=$(check_config "$WORK/uncommented.toml" "$WORK/uncommented.out")
 [ "$rc" -eq 0 ] || { cat "$WORK/uncommented.out"; fail "the uncommented defaults do not validate"; }
 effective "$WORK/uncommented.out" >"$WORK/uncommented.eff"
 if ! diff -u "$WORK/shipped.eff" "$WORK/uncommented.eff"; then

@@ -213,16 +213,32 @@ echo "  $out"
 grep -q "^hbfence $version " <<<"$out" || fail "--version does not print version $version"
 
 step "/usr/sbin/hbfence check-config --config /etc/hbfence/hbfence.toml"
+# As installed, the conffile holds REPLACE-ME placeholders (host.id, the pool's
+# mount): refused with exit 2, naming host.id; filled in, it is valid and log-only.
 set +e
 out=$(hbfence check-config --config /etc/hbfence/hbfence.toml 2>&1)
 rc=$?
 set -e
 indent <<<"$out"
-[ "$rc" -eq 0 ] || fail "check-config exited $rc"
+[ "$rc" -eq 2 ] || fail "check-config exited $rc on the installed placeholders, expected 2"
+grep -q '^/etc/hbfence/hbfence.toml:[0-9]*:[0-9]*: host.id "REPLACE-ME" is a placeholder' <<<"$out" ||
+  fail "check-config does not name host.id's placeholder"
+# The default path is the packaged file.
+set +e
+default_out=$(hbfence check-config 2>&1)
+rc=$?
+set -e
+[ "$rc" -eq 2 ] && [ "$default_out" = "$out" ] || fail "check-config with the default --config: exit $rc, $default_out"
+sed -e 's/^id = "REPLACE-ME"$/id = "10.1.34.125"/' -e 's|^mount = "/mnt/REPLACE-ME"$|mount = "/mnt/pool1"|' \
+  /etc/hbfence/hbfence.toml >"$WORK/filled.toml"
+set +e
+out=$(hbfence check-config --config "$WORK/filled.toml" 2>&1)
+rc=$?
+set -e
+indent <<<"$out"
+[ "$rc" -eq 0 ] || fail "check-config exited $rc with the placeholders filled in"
 grep -q '^action = "log-only"' <<<"$out" || fail "the packaged config is not log-only"
 grep -q 'DISARMED' <<<"$out" || fail "check-config does not report fencing DISARMED"
-# The default path is the packaged file.
-hbfence check-config >/dev/null 2>&1 || fail "check-config with the default --config failed"
 
 step "systemd-analyze verify /lib/systemd/system/hbfence.service"
 # verify exits 0 on unknown keys and other warnings: any output is a failure.

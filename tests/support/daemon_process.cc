@@ -110,22 +110,39 @@ std::optional<int> DaemonProcess::WaitExit(Duration timeout) {
 
 HttpResponse HttpGet(int port, const std::string& path, const std::string& method, Duration timeout,
                      const std::string& extra_headers) {
+  return HttpGetAt("127.0.0.1", port, path, method, timeout, extra_headers);
+}
+
+HttpResponse HttpGetAt(const std::string& ip, int port, const std::string& path, const std::string& method,
+                       Duration timeout, const std::string& extra_headers) {
   HttpResponse out;
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+  if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    length = sizeof *v4;
+  } else if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    length = sizeof *v6;
+  } else {
+    return out;
+  }
+  const int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   timeval tv{static_cast<time_t>(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()),
              static_cast<suseconds_t>(std::chrono::duration_cast<std::chrono::microseconds>(timeout).count() % 1000000)};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
     ::close(fd);
     return out;
   }
+  const std::string host = storage.ss_family == AF_INET6 ? "[" + ip + "]" : ip;
   const std::string req =
-      method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + extra_headers + "\r\n";
+      method + " " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n" + extra_headers + "\r\n";
   (void)!::write(fd, req.data(), req.size());
   std::string resp;
   char buf[65536];

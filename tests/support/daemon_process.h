@@ -46,6 +46,10 @@ struct HttpResponse {
 };
 HttpResponse HttpGet(int port, const std::string& path, const std::string& method = "GET",
                      Duration timeout = std::chrono::seconds(5), const std::string& extra_headers = "");
+// The same to another local address: an IPv4 or IPv6 literal ("127.0.0.2", "::1").
+// status 0 also when nothing listens there.
+HttpResponse HttpGetAt(const std::string& ip, int port, const std::string& path, const std::string& method = "GET",
+                       Duration timeout = std::chrono::seconds(5), const std::string& extra_headers = "");
 
 // The value of one series in a text exposition, e.g.
 // MetricValue(text, "hbfence_target_up{target=\"nfs\"}").

@@ -8,6 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "metrics/http_server.h"
+
 namespace hbfence {
 namespace {
 
@@ -70,10 +72,10 @@ TEST(CliTest, FlagWithSeparateValue) {
 }
 
 TEST(CliTest, FlagWithEqualsValue) {
-  const CliOptions o = MustParse({"--config=/etc/b.toml", "--web.listen-address=[::1]:19746", "--log.level=warn"});
+  const CliOptions o = MustParse({"--config=/etc/b.toml", "--web.listen-address=:19746", "--log.level=warn"});
   EXPECT_EQ(o.command, Command::kRun);
   EXPECT_EQ(o.config_path, "/etc/b.toml");
-  EXPECT_EQ(o.listen_address, "[::1]:19746");
+  EXPECT_EQ(o.listen_address, ":19746");
   EXPECT_EQ(o.log_level, "warn");
 }
 
@@ -111,6 +113,43 @@ TEST(CliTest, MissingValue) {
   EXPECT_EQ(MustFail({"check-config", "--log.level"}), "--log.level needs a value");
 }
 
+TEST(CliTest, TelemetryPathFlagIsCheckedLikeTheConfigKeyAndWins) {
+  EXPECT_FALSE(MustParse({}).telemetry_path.has_value());
+  EXPECT_EQ(MustParse({"--web.telemetry-path=/probe/metrics"}).telemetry_path, "/probe/metrics");
+  EXPECT_EQ(MustParse({"check-config", "--web.telemetry-path", "/m"}).telemetry_path, "/m");
+  EXPECT_EQ(MustFail({"--web.telemetry-path", "/-/ready"}),
+            "--web.telemetry-path \"/-/ready\": " + TelemetryPathProblem("/-/ready"));
+  EXPECT_EQ(MustFail({"--web.telemetry-path"}), "--web.telemetry-path needs a value");
+  EXPECT_EQ(MustFail({"peer-check", "--path", "/p", "--web.telemetry-path=/m"}),
+            "--web.telemetry-path does not apply to peer-check");
+  Config c;
+  ApplyOverrides(MustParse({"--web.telemetry-path=/probe"}), c);
+  EXPECT_EQ(c.web.telemetry_path, "/probe");
+  Config untouched;
+  ApplyOverrides(MustParse({}), untouched);
+  EXPECT_EQ(untouched.web.telemetry_path, "/metrics");
+}
+
+TEST(CliTest, WebConfigFileFlag) {
+  EXPECT_FALSE(MustParse({}).web_config_file.has_value());
+  EXPECT_EQ(MustParse({"--web.config.file", "/etc/hbfence/web.yml"}).web_config_file, "/etc/hbfence/web.yml");
+  EXPECT_EQ(MustParse({"check-config", "--web.config.file=web.yml"}).web_config_file, "web.yml");
+  EXPECT_EQ(MustFail({"--web.config.file="}), "--web.config.file needs a file name");
+  EXPECT_EQ(MustFail({"peer-check", "--path", "/p", "--web.config.file", "w.yml"}),
+            "--web.config.file does not apply to peer-check");
+}
+
+TEST(CliTest, LogFormatFlag) {
+  EXPECT_FALSE(MustParse({}).log_format.has_value());
+  for (const char* format : {"plain", "logfmt", "json"}) {
+    EXPECT_EQ(MustParse({"--log.format", format}).log_format, format);
+  }
+  EXPECT_EQ(MustFail({"--log.format=JSON"}), "--log.format JSON is not one of plain, logfmt, json");
+  Config c;
+  ApplyOverrides(MustParse({"--log.format=json"}), c);
+  EXPECT_EQ(c.log.format, "json");
+}
+
 TEST(CliTest, ListenAddressFlagIsCheckedLikeTheConfigKey) {
   EXPECT_EQ(MustFail({"--web.listen-address", "999.1.1.1:80"}),
             "--web.listen-address \"999.1.1.1:80\": 999.1.1.1 is not an IPv4 address (four numbers from 0 to 255, "
@@ -119,6 +158,13 @@ TEST(CliTest, ListenAddressFlagIsCheckedLikeTheConfigKey) {
             "--web.listen-address \"a:1,b:2\": one host:port only: with a ',' civetweb would listen on every entry "
             "of a list");
   EXPECT_EQ(MustParse({"--web.listen-address", "localhost:0"}).listen_address, "localhost:0");
+  EXPECT_EQ(MustParse({"--web.listen-address", ":19746"}).listen_address, ":19746");
+  if (HttpServerHasIpv6()) {
+    EXPECT_EQ(MustParse({"--web.listen-address", "[::1]:19746"}).listen_address, "[::1]:19746");
+  } else {
+    EXPECT_EQ(MustFail({"--web.listen-address", "[::1]:19746"}),
+              "--web.listen-address \"[::1]:19746\": " + ListenAddressProblem("[::1]:19746", false));
+  }
 }
 
 TEST(CliTest, BadLogLevel) {
@@ -210,7 +256,7 @@ TEST(CliTest, UsageMentionsEveryCommandAndFlag) {
   const std::string u = Usage();
   for (const char* s : {"run", "check-config", "peer-check", "--path", "--block", "--offset", "--window", "--version",
                         "--config",
-                        "--web.listen-address", "--log.level", "--help", "-h", "SIGHUP", "=====> ALIVE <=====",
+                        "--web.listen-address", "--web.telemetry-path", "/-/ready", "--log.level", "--log.format", "--web.config.file", "--help", "-h", "SIGHUP", "=====> ALIVE <=====",
                         "interval + 1 s"}) {
     EXPECT_THAT(u, HasSubstr(s));
   }

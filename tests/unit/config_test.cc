@@ -16,6 +16,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "metrics/http_server.h"
 #include "tests/support/temp_dir.h"
 
 namespace hbfence {
@@ -469,6 +470,33 @@ TEST(ConfigErrorTest, MissingHostId) {
   EXPECT_CONFIG_ERROR("[host]\nid = \"\"\n[[target]]\nname = \"a\"\npath = \"/a/b\"\n", 1, 1, "host.id is required");
 }
 
+// packaging/hbfence.toml marks what each host must set with REPLACE-ME: a file still
+// holding one is refused at the first placeholder, whichever key it is in.
+TEST(ConfigErrorTest, PlaceholdersOfTheShippedFileAreRefused) {
+  EXPECT_CONFIG_ERROR("[host]\nid = \"REPLACE-ME\"\n[[target]]\nname = \"a\"\nmount = \"/mnt/REPLACE-ME\"\n"
+                      "layout = \"cloudstack\"\n",
+                      2, 6,
+                      "host.id \"REPLACE-ME\" is a placeholder of the shipped configuration (REPLACE-ME): set this "
+                      "host's identifier (CloudStack: its private IP address, which names its heartbeat file)");
+  EXPECT_CONFIG_ERROR("[host]\nid = \"h1\"\n[[target]]\nname = \"a\"\nmount = \"/mnt/REPLACE-ME\"\n"
+                      "layout = \"cloudstack\"\n",
+                      5, 9,
+                      "target.mount \"/mnt/REPLACE-ME\" is a placeholder of the shipped configuration (REPLACE-ME): "
+                      "set the mount point of a shared primary storage pool (CloudStack: /mnt/<pool uuid>)");
+  // The first in the file, not the first key in toml++'s (sorted) order.
+  EXPECT_CONFIG_ERROR("[web.basic_auth_users]\nprometheus = \"$2y$10$REPLACE-ME-WITH-A-BCRYPT-HASH\"\n"
+                      "[host]\nid = \"REPLACE-ME\"\n[[target]]\nname = \"a\"\npath = \"/a/hb\"\n",
+                      2, 14, "web.basic_auth_users.prometheus \"$2y$10$REPLACE-ME-WITH-A-BCRYPT-HASH\" is a placeholder");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\ncustom_script = \"/etc/REPLACE-ME.sh\""), 2, 17,
+                      "fence.custom_script \"/etc/REPLACE-ME.sh\" is a placeholder of the shipped configuration "
+                      "(REPLACE-ME): set the value this host needs");
+  EXPECT_CONFIG_ERROR("[host]\nid = \"h1\"\n[[target]]\nname = \"a\"\nkind = \"exec\"\n"
+                      "command = [\"/bin/true\", \"REPLACE-ME\"]\n",
+                      6, 25, "target.command \"REPLACE-ME\" is a placeholder");
+  // Comments are not values.
+  EXPECT_EQ(MustParse(WithMinimal("# host.id = \"REPLACE-ME\"")).host.id, "h1");
+}
+
 TEST(ConfigErrorTest, HostIdWithSlash) {
   EXPECT_CONFIG_ERROR("[host]\nid = \"a/b\"\n[[target]]\nname = \"a\"\npath = \"/a/b\"\n", 2, 6,
                       "host.id \"a/b\": '/' cannot appear in it");
@@ -651,6 +679,9 @@ TEST(ConfigErrorTest, BadListenAddressAndLogLevel) {
   EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"0.0.0.0:65536\""), 2, 18, "web.listen_address");
   EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"0.0.0.0:http\""), 2, 18, "web.listen_address");
   EXPECT_CONFIG_ERROR(WithMinimal("[log]\nlevel = \"verbose\""), 2, 9, "log.level must be one of");
+  EXPECT_CONFIG_ERROR(WithMinimal("[log]\nformat = \"xml\""), 2, 10, "log.format must be one of plain, logfmt, json");
+  EXPECT_EQ(MustParse(WithMinimal("")).log.format, "plain");
+  EXPECT_EQ(MustParse(WithMinimal("[log]\nformat = \"logfmt\"")).log.format, "logfmt");
 }
 
 // civetweb reads listening_ports loosely: "999.1.1.1:p" bound 231.1.1.1,
@@ -688,9 +719,61 @@ TEST(ConfigErrorTest, ListenAddressIsExactlyOneHostAndPort) {
   EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = \"127.0.0.1:80\\n\""), 2, 18,
                       "web.listen_address \"127.0.0.1:80\\u000a\": a control or non-ASCII character cannot appear");
   for (const std::string good : {"127.0.0.1:9100", "0.0.0.0:19746", "255.255.255.255:0", "10.1.1.7:65535",
-                                 "localhost:19746", "kvm-07.example.org:19746", "[::1]:19746", "[::]:80",
-                                 "[fe80::1]:80", ":19746"}) {
+                                 "localhost:19746", "kvm-07.example.org:19746", ":19746", ":0"}) {
     EXPECT_EQ(MustParse(WithMinimal("[web]\nlisten_address = '" + good + "'")).web.listen_address, good);
+  }
+}
+
+// "[IPv6]:port" needs an HTTP library with IPv6, which Debian 12's civetweb is not:
+// refused then, as the key and the flag, instead of failing to bind at start.
+TEST(ConfigErrorTest, AnIpv6ListenAddressNeedsAnHttpLibraryWithIpv6) {
+  for (const std::string address : {"[::1]:19746", "[::]:80", "[fe80::1]:80"}) {
+    EXPECT_EQ(ListenAddressProblem(address, /*ipv6=*/true), "") << address;
+    const std::string port = address.substr(address.rfind(':') + 1);
+    EXPECT_EQ(ListenAddressProblem(address, /*ipv6=*/false),
+              "hbfence's HTTP library (civetweb, as Debian 12 builds it) cannot listen on IPv6; use an IPv4 address, "
+              "\":" + port + "\" for every IPv4 address, or an IPv6 proxy in front")
+        << address;
+  }
+  EXPECT_EQ(ListenAddressProblem("[zz]:80", true), "[zz] is not an IPv6 address in brackets");
+  EXPECT_EQ(ListenAddressProblem(":19746", false), "");
+  // The configuration asks the library it runs with.
+  if (HttpServerHasIpv6()) {
+    EXPECT_EQ(MustParse(WithMinimal("[web]\nlisten_address = '[::1]:19746'")).web.listen_address, "[::1]:19746");
+  } else {
+    EXPECT_CONFIG_ERROR(WithMinimal("[web]\nlisten_address = '[::1]:19746'"), 2, 18,
+                        "web.listen_address \"[::1]:19746\": hbfence's HTTP library (civetweb, as Debian 12 builds it) "
+                        "cannot listen on IPv6");
+  }
+}
+
+// web.telemetry_path: a plain absolute path, never one hbfence serves itself.
+TEST(ConfigErrorTest, TelemetryPathIsAPlainPathOfItsOwn) {
+  EXPECT_EQ(MustParse(WithMinimal("")).web.telemetry_path, "/metrics");
+  for (const std::string good : {"/metrics", "/probe/metrics", "/x", "/a.b/c-d_e~f", "/metrics2"}) {
+    EXPECT_EQ(TelemetryPathProblem(good), "") << good;
+    EXPECT_EQ(MustParse(WithMinimal("[web]\ntelemetry_path = '" + good + "'")).web.telemetry_path, good);
+  }
+  const std::pair<std::string, std::string> bad[] = {
+      {"", "must be an absolute URL path, e.g. /metrics"},
+      {"metrics", "must be an absolute URL path, e.g. /metrics"},
+      {"/", "\"/\" is the status page"},
+      {"/metrics/", "must not end with '/'"},
+      {"//metrics", "must not contain an empty segment (\"//\")"},
+      {"/a/../metrics", "must not contain a \".\" or \"..\" segment"},
+      {"/./metrics", "must not contain a \".\" or \"..\" segment"},
+      {"/met rics", "only letters, digits, '/', '-', '.', '_' and '~' can appear in it (nothing to escape or decode)"},
+      {"/m%65trics", "only letters, digits"},
+      {"/metrics?x=1", "only letters, digits"},
+      {"/healthz", "/healthz and the paths under /-/ are hbfence's own (/-/healthy, /-/ready)"},
+      {"/-/ready", "/healthz and the paths under /-/ are hbfence's own"},
+      {"/-/metrics", "/healthz and the paths under /-/ are hbfence's own"},
+      {"/" + std::string(256, 'a'), "must be at most 256 bytes"},
+  };
+  for (const auto& [path, problem] : bad) {
+    EXPECT_THAT(TelemetryPathProblem(path), StartsWith(problem)) << path;
+    EXPECT_CONFIG_ERROR(WithMinimal("[web]\ntelemetry_path = '" + path + "'"), 2, 18,
+                        "web.telemetry_path \"" + path + "\": " + problem);
   }
 }
 
