@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Alerting rules of the hbfence mixin (prometheusAlerts): the group hbfence.alerts.
 // Conventions as in rules.libsonnet; besides:
 //   - Every alert has severity, summary, description and a runbook_url whose anchor

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Defaults of the hbfence monitoring mixin. Override any of them by adding to
 // `_config` (alerts/README.md):
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Recording rules of the hbfence mixin (prometheusRules): the group hbfence.recording,
 // evaluated before the alerts, which read some of these series.
 //

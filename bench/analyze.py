@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Analysis for bench/run (stdlib only).
 
   analyze.py wrk FILE LABEL REPEAT      -> one JSON line from wrk --latency output

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The scrape ceiling for bench/run goal 3: a bare prometheus-cpp Exposer + Registry
 // serving the same metric families and series as a running hbfence.
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Heartbeat cadence recorder for bench/run goal 6: watches directories with inotify
 // and timestamps (CLOCK_MONOTONIC) every IN_CLOSE_WRITE, i.e. the end of each
 // heartbeat write (hbfence closes the file after pwrite + fdatasync).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Design floors for bench/run goal 1: the CPU per heartbeat that a given write
 // design costs on this machine, with no daemon bookkeeping at all. N files in DIR,
 // one write per file per interval, for a duration; prints CPU seconds per write.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Google Benchmark micro-benchmarks for the two per-tick hot paths of hbfence:
 //  - the decision engine, hbfence::Decide / NextDecisionDeadline (fence/decide.h),
 //    which the scheduler runs on every main-loop wake-up over all targets;

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Raw write-path baseline for bench/run goal 2: the same 11-byte heartbeat content
 // written to one file on the same filesystem as hbfence's target, timed per write
 // with CLOCK_MONOTONIC around the syscalls only.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Debian's hardening flags for every target of this build, from dpkg-buildflags
 # (dpkg-dev), the way a Debian package build passes them. Included from the top-level
 # CMakeLists.txt before any target:

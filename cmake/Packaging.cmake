@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Install layout and the Debian package (CPack DEB). Included from the top-level
 # CMakeLists.txt after the targets are defined:
 #

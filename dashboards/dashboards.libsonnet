@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // hbfence's Grafana dashboards as a monitoring mixin: grafanaDashboards maps each file
 // name to a dashboard. alerts/mixin.libsonnet adds the rules; dashboards/render writes
 // the JSON files.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // hbfence / Fleet overview: every host at once.
 local common = import 'lib/common.libsonnet';
 local g = import 'lib/grafana.libsonnet';

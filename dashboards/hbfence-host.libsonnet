@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // hbfence / Host detail: one host in depth (or several, with _config.hostDashboardMultiHost).
 local common = import 'lib/common.libsonnet';
 local g = import 'lib/grafana.libsonnet';

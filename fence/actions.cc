@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 #include "fence/actions.h"
 
 #include <sys/stat.h>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Fence actions. Each is a real implementation behind one interface, "do nothing"
 // (log-only) included, so the executor never asks which mode it is in.
 // Actions run on the fence executor thread and may block (sync grace, scripts,

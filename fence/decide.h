@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The decision engine: a pure step function of (config, state, observations, now).
 // No clock, no I/O, no logging, so every lease edge is a unit test with plain numbers.
 #pragma once

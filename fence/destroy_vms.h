@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // destroy-vms: fence the VMs a failed pool holds, not the host.
 //
 // The split-brain rule only needs the VMs whose storage is on the failed pool dead,

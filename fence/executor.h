@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The fence executor: one thread that turns planned decisions into journal entries
 // and then actions. Actions may block for minutes (scripts, graceful escalation), so
 // they never run on the scheduler thread. The journal append is waited for at most

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // What the operator asked the fence engine to do. Plain data, parsed once by
 // src/config.cc; components take `const FenceConfig&` and never read TOML.
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 #include "fence/fence_journal.h"
 
 #include <spdlog/fmt/fmt.h>

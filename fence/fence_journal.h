@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The journal's own thread (see fence/journal.h for the format and the file).
 #pragma once
 

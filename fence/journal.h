@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The fence journal: one JSON line per decision, appended and fsynced (file and
 // directory) before any action runs, so the record survives the reboot it causes,
 // but never waited for longer than a deadline: a hung journal disk must not delay

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Every heartbeat timing is derived here, from the four values the operator sets.
 //
 // Worked timeline with the defaults (interval 5 s, timeout 10 s, lease 60 s, no grace),

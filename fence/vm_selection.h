@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Which running VMs a failed storage pool holds, for the destroy-vms action: a pure
 // function of the domains' XML and the pool's mount point; symlink resolution and
 // the mount table come in as functions, so tests need no filesystem.

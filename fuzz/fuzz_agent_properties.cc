@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Fuzzes CloudStack's agent.properties reader: ParseJavaProperties on arbitrary
 // bytes, then MapAgentProperties on whatever it accepted. The file belongs to
 // another package and may hold anything; hbfence must never crash on it, and what

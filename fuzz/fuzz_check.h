@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // FUZZ_CHECK(cond, what): a property every input must satisfy. A violation prints
 // what was expected and aborts, which libFuzzer records as a crash (and saves the
 // input), exactly like a sanitizer finding.

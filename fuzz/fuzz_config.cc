@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Fuzzes the configuration parser: ParseConfig(text, "fuzz.toml") on arbitrary text.
 //
 // Beyond "no crash, no sanitizer report, no uncaught exception", every accepted

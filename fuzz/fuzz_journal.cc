@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Fuzzes the fence journal's line format (fence/journal.h). Two properties:
 //
 //  1. read -> write -> read: any line ParseJsonLine accepts (a journal may be torn,

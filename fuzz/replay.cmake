@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cmake -DFUZZER=BIN -DDIR=DIR -P replay.cmake: runs BIN once on every file in DIR
 # (libFuzzer runs file arguments once each and exits non-zero on a crash). An empty
 # or missing DIR passes.

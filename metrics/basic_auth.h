@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // HTTP basic auth against bcrypt hashes (htpasswd -B), for every page but /healthz.
 //
 // - An unknown user is verified against a dummy hash of the configured users' cost,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // What the HTTP library (civetweb) was built with, for checks made before any
 // server starts (src/config.cc's listen address check). No other civetweb here.
 #pragma once

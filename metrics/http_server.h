@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The HTTP endpoint: prometheus-cpp's Exposer serves GET on the telemetry path
 // (/metrics by default); a civetweb begin_request hook answers everything else
 // first: 405 to anything but GET and HEAD, the probes /healthz, /-/healthy and

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // hbfence's metric families. This folder is the only place that includes
 // prometheus-cpp; the rest of the daemon talks to these small typed handles.
 // Thread-safety: prometheus-cpp metrics are safe to update from any thread;

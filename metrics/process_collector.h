@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The standard process_* metrics from /proc (prometheus-cpp has no process
 // collector). Takes the proc root as a parameter so tests read a fixture tree, the
 // way node_exporter does. Collect() may run on any HTTP thread; it holds no state.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by scripts/test and scripts/demo: install what the build needs, then build.
 # Sourced, not executed.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // CloudStack's /etc/cloudstack/agent/agent.properties, read (never written) for
 // defaults that hbfence.toml does not set. Two pure steps, no I/O:
 //   ParseJavaProperties: the text, with java.util.Properties.load() semantics.

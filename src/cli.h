@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command-line parsing: plain argv in, a struct out, errors as messages.
 #pragma once
 

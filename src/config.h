@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The configuration: parsed once from TOML into plain structs, validated whole,
 // and then read through these structs only. Reload builds a new Config and swaps
 // it in only if it validates.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 #include "src/control_socket.h"
 
 #include <fcntl.h>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The local control socket: a root-only Unix stream socket through which the
 // CloudStack drop-in scripts ask the daemon how a pool's heartbeat is doing and ask
 // it to fence. One request line in, one reply line out, then the connection closes.

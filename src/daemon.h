@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The daemon: the scheduler loop that ticks every target, tracks their heartbeat
 // state, asks the decision engine, hands decisions to the fence executor, and
 // mirrors it all into metrics, logs and the status page.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 #include "src/fence_command.h"
 
 #include <spdlog/fmt/fmt.h>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // `hbfence fence`: a fence request (CloudStack's `kvmheartbeat.sh -c`) that must be
 // carried out whether or not the daemon answers.
 //

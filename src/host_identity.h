@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // How CloudStack names this host, and whether hbfence's host.id agrees.
 //
 // KVMHAMonitor writes <pool mount>/KVMHA/hb-<private IP> (it passes that IP to the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // What a crash restart continues: each target's last successful write and when the
 // daemon first started in this boot. Without it, a daemon killed and restarted
 // faster than its lease (Restart=always) would grant itself a fresh lease every

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // How log records look on stderr: "plain" (spdlog's pattern, the default, for
 // people), "logfmt" and "json" (one record per line, for log collectors, as
 // Prometheus' own --log.format offers). Machine formats put the time in UTC (RFC 3339,

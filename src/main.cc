@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // hbfence: storage heartbeat writer, fence decision engine and Prometheus exporter.
 // main() wires the modules in order and tears them down in reverse.
 #include <malloc.h>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 #include "src/web_config.h"
 
 #include <yaml-cpp/yaml.h>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // --web.config.file: the web configuration file of Prometheus' exporter toolkit
 // (YAML), read for what hbfence can honour:
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The on-disk heartbeat sector of a `block` target: one 4096-byte sector, pure
 // encode/decode (no I/O), so any neighbour can parse it with this header alone.
 //

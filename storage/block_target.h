@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // A heartbeat sector on a dedicated raw device or LUN (a small DRBD, LVM or iSCSI
 // volume): one 4096-byte sector at a configured offset, format in block_sector.h.
 // Write() is blocking and may hang forever in the kernel on dead storage: it is only

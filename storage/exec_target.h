@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // A probe command as the heartbeat, for storage whose health a tool reports better
 // than a write would: StorPool (`storpool -j service list`), LINSTOR/DRBD
 // (`drbdsetup status --json`), Ceph (`rbd status`). Exit 0 is a heartbeat.

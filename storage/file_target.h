@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // A heartbeat file on (usually shared) storage. Write() is blocking and may hang
 // forever in the kernel on dead storage: it is only ever called on a write pool
 // thread (see write_pool.h).

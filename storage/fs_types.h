@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Which filesystems can carry a cluster heartbeat. A heartbeat on a local
 // filesystem is invisible to the neighbours, so targets that expect shared storage
 // (CloudStack layout, discovered pools) refuse them. One table serves both the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Per-target heartbeat bookkeeping as a value with pure transitions, so the rules
 // (one outstanding write, stuck intervals count as failures, late writes stay
 // failures) are unit-tested with plain time points. Owned by the scheduler thread.

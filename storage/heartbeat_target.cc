@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 #include "storage/heartbeat_target.h"
 
 #include "storage/block_target.h"

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // What a heartbeat target is to the rest of hbfence: one blocking Write() per
 // tick. Write() may hang forever in the kernel on dead storage, so it is only ever
 // called on a write pool thread (see write_pool.h), one write per target at a time.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // What a host id (host.id) may hold, in one place for everything that writes or
 // reads one: it names the heartbeat file hb-<id> that other hosts list (and export
 // as a metric label), fills block sectors, and appears in log lines and the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // /proc/self/mountinfo, parsed without statfs(2): a hung NFS server cannot block a
 // read of mountinfo, but it can block statfs on the mount. Pure functions over text
 // and entries; the caller reads the file. Used to discover CloudStack primary storage

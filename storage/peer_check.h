@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Deciding, from another host, whether the writer of a heartbeat is alive: read the
 // value, wait a window on the local monotonic clock, read again; alive only if the
 // value advanced. Clocks are never compared across hosts, so a writer whose clock

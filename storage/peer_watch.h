@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Watching the neighbours: with peer_watch = true, a CloudStack-layout file target
 // also reads the other hosts' hb-* files in its KVMHA directory, so alert rules can
 // tell a storage-wide outage (every age grows) from one sick host (one age grows).

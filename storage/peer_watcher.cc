@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 #include "storage/peer_watcher.h"
 
 #include <pthread.h>

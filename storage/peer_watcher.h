@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Reads the other hosts' heartbeats (peer_watch) on a thread of its own, so a slow
 // or hung listing of the pool directory never delays this host's own writes. Scans
 // are best effort: a request while one is running is dropped, and a scan stuck in

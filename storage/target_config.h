@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // One heartbeat target as the operator configured it. Plain data.
 #pragma once
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Where heartbeat writes run (WritePool) and how their results reach the scheduler
 // (CompletionQueue).
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The outcome of one heartbeat write, with failure reasons from a small fixed set
 // (they become the `reason` label, so the set must stay bounded).
 #pragma once

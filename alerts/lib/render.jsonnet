@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Used by alerts/generate: the mixin, with the overrides in the top-level argument
 // `overrides` (a jsonnet object, e.g. { _config+:: { hbfenceSelector: 'job="kvm"' } }),
 // rendered as `part`: the rule file's YAML after `header` (rules, a string for -S), its

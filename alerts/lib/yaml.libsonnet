@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // A YAML writer for Prometheus rule files that reads like a hand-written one:
 // std.manifestYamlDoc quotes every string and sorts keys, so `for: 5m` would become
 // `"for": "5m"` with `annotations` before `expr`. This one keeps rule keys in the

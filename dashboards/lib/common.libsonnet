@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // What both hbfence dashboards share, from the mixin's _config: template variables,
 // annotations (fence decisions and VM fences on the time axis), links.
 local g = import 'grafana.libsonnet';

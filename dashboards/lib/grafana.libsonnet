@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Plain-jsonnet constructors for Grafana 10.4 panels (schemaVersion 39), enough for
 // hbfence's two dashboards; no grafonnet. A panel is built from a constructor and patches:
 //

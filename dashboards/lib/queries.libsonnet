@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // PromQL shared by hbfence's dashboards, from the mixin's _config:
 //
 //   local q = (import 'lib/queries.libsonnet')($._config);

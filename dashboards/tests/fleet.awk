@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A synthetic fleet for dashboards/check's live step, in OpenMetrics (for `promtool tsdb
 # create-blocks-from openmetrics`): every 30 s for the 3 h before `end` (unix seconds: awk -v end=...).
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # hbfence's drop-in for CloudStack's KVM heartbeat scripts (kvmheartbeat.sh for NFS,
 # kvmsmpheartbeat.sh for SharedMountPoint, kvmspheartbeat.sh for StorPool/LINSTOR):
 # the same flags, but hbfence writes the heartbeat and decides on fencing, so this

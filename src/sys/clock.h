@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The clock seam. Now(): intervals, leases, timeouts. WallNow(): file contents and
 // *_timestamp_seconds. SleepFor() exists so that actions which must wait (graceful
 // escalation, sync grace) run instantly under a fake clock in tests.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The fence seam: the only code that can take the host down. Paths are config
 // values; tests inject a fake or point the path at a temp file. An LD_PRELOAD
 // tripwire (tests/support/nofence_preload.c) checks that no test reaches reboot(2).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Small POSIX file helpers shared by the journal and the heartbeat target.
 #pragma once
 

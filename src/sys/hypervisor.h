@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The hypervisor seam, for the destroy-vms action: the running domains with their
 // live XML, their processes, and destroying one. Every call may block (a hung
 // libvirtd, a QEMU stuck in the kernel): callers bound them.

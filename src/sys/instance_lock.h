@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // One hbfence per state: an exclusive flock(2) on a directory, released by the
 // kernel when the process dies, however it dies. A second daemon on the same
 // journal or runtime directory would write the same heartbeats and journal one

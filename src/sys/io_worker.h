@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // A thread for calls that may block in the kernel. Every local path can hang (a
 // journal on a dead disk, a config replaced by a FIFO, a state directory on FUSE),
 // so whoever cannot afford to wait forever hands the call to an IoWorker and waits

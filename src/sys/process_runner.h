@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The process seam: runs a program (argv, never a shell) and waits for it with a
 // bound. Used for systemctl, custom fence scripts, sync and exec probes.
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Result<T, E>: a value or an error, for libraries that return errors and let the
 // program decide how to log them. Deliberately tiny: C++20 has no std::expected.
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The service-manager seam: readiness, status and liveness for systemd
 // (Type=notify, WatchdogSec=). The real one speaks sd_notify(3) to $NOTIFY_SOCKET,
 // so tests drive it with a stand-in socket; without $NOTIFY_SOCKET it does nothing.

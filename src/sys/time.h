@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // One time vocabulary for the whole daemon. Durations are std::chrono values
 // (nanosecond resolution); config and metrics convert to seconds at the edges.
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The hardware watchdog seam: a device that resets the host unless it is petted.
 // hbfence pets it from the scheduler loop, so a wedged daemon stops petting too.
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // What a thread that may block (a peer scan in the kernel, a fence action) shares
 // with its owner, and the one way the owner stops it: waiting at most as long as
 // the owner says.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Every fence action against stand-ins: a FakeFenceIo for sysrq/reboot(2)/sync, a
 // recorder script for systemctl and custom scripts run by the real process runner,
 // and a FakeClock so escalation waits cost nothing.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // BlockTarget and ReadBlockSector on real files (sparse "devices" under /tmp, a
 // ramfs that refuses O_DIRECT) and on a real loop device: no mocked POSIX calls.
 #include "storage/block_target.h"

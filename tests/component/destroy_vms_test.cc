@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // destroy-vms against libvirt's built-in test driver (test:///<host.xml>: domains
 // and their disks from a file, no daemon), real symlinks in a temp dir, a mount table
 // given as data and a FakeFenceIo for the unmount and the escalation's sysrq.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // ExecTarget with the real PosixProcessRunner and real probe scripts, run by argv
 // from a temp dir: exit codes, signals, a probe that hangs with a grandchild in its
 // process group, lots of output (discarded), and a probe that cannot start.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // src/fence_command.h: the fence without a daemon (`hbfence fence` when the daemon
 // does not answer) over a temp journal, the fake FenceIo and recorder scripts: the
 // daemon's limits, journal-first order and actions, and the exit statuses the

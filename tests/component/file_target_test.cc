@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // FileTarget on real temp directories (and a real tmpfs mount for the mount
 // checks): no mocked POSIX calls.
 #include "storage/file_target.h"

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // InstanceLock: one holder per directory, the second told who holds it; the lock
 // dies with its holder's file description.
 #include "src/sys/instance_lock.h"

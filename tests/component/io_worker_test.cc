@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // IoWorker: calls that block in the kernel cost one thread and never the caller's
 // deadline; ReadRegularFile: anything but a regular file is refused before a read.
 #include "src/sys/io_worker.h"

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The sd_notify(3) protocol spoken without libsystemd, against a stand-in manager
 // socket, and the WATCHDOG_USEC/WATCHDOG_PID rules of sd_watchdog_enabled(3).
 #include "src/sys/service_notifier.h"

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The tripwire itself: a child process under LD_PRELOAD must abort when it calls
 // reboot(2) or opens the real sysrq trigger. The reboot call uses an invalid
 // command, so even without the tripwire the kernel would refuse it (EINVAL).

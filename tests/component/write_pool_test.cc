@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The write pool and the scheduler's mailbox, driven the way the scheduler drives
 // them: runs of writes, Spread() when a run is late, and stopping with a write
 // stuck.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Every metric name the shipped rules and dashboards use is exported by a live
 // daemon: a renamed metric must fail here, not silently blank a panel or an alert.
 #include <sys/mount.h>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // End to end against the real peers: Debian's prometheus scrapes a live hbfence
 // every second with the shipped rules loaded, and Debian's Alertmanager, with the
 // shipped routing, delivers to a webhook listener in this test. Loopback only.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // destroy-vms end to end: a real libvirtd and QEMU (TCG), two domains, one with its
 // disk on a faultfs pool and one on a healthy one. Hang the faultfs pool: hbfence
 // kills the first domain's QEMU and force-unmounts the pool, the second runs on, and

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // faultfs: a FUSE passthrough filesystem whose behaviour can be switched at
 // runtime to inject storage faults (latency, hangs, errno failures).
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // RAII handle on a running faultfs mount, for tests that need storage which
 // misbehaves on demand (see faultfs.c for the control-file protocol).
 //

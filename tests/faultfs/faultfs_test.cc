@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Proves each faultfs mode through real syscalls on a real mount.
 #include "faultfs_mount.h"
 

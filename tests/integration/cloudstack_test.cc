@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The CloudStack side of the daemon, end to end with the real binary: pools found
 // in a mount table (real tmpfs mounts standing in for NFS pools), the neighbours'
 // heartbeats watched, and agent.properties read for defaults.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The control socket of the real daemon: status and fence requests over a Unix
 // socket in a temp dir, with the tripwire preloaded and every fence path a stand-in.
 #include <linux/capability.h>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The real hbfence binary, a temp config, HTTP on 127.0.0.1:0, the tripwire
 // preloaded: what an operator would see.
 #include <arpa/inet.h>

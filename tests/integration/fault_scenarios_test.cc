@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The failure modes are the product: each scenario runs the real daemon against the
 // FUSE fault filesystem, asserts what an operator relies on, and records its timing
 // in a summary table printed when the suite ends. Registered as one ctest test so

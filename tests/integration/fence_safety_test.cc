@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // A fence is never blocked, switched off or doubled by what surrounds it: a hung or
 // huge journal, a crash loop, a reboot, a second instance, a reload. The real
 // daemon against stand-ins (sysrq file, watchdog file, systemctl recorder) and,

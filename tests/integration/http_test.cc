@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The HTTP endpoint of the real daemon under hostile clients: slow clients, floods
 // of wrong passwords; and what it protects.
 #include <crypt.h>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Hung storage must not wedge hbfence: a target on the FUSE fault filesystem hangs
 // in the kernel while a healthy target, /metrics and shutdown keep working.
 #include <signal.h>

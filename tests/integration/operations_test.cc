@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Operating hbfence for real, against stand-ins: a hardware-watchdog stand-in file,
 // a systemd notify socket in the test, basic auth, request limits, fence limits.
 #include <crypt.h>

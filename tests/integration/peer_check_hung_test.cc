@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // `hbfence peer-check` on storage that stops answering: the read hangs in the kernel
 // (FUSE fault filesystem), yet the command prints DEAD "read timed out" and exits 0
 // without waiting for it, as CloudStack's agent needs an answer.

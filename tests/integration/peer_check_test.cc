@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The real `hbfence peer-check` against a heartbeat file written by a real hbfence
 // daemon (CloudStack layout on a tmpfs pool) and against a block target's sector
 // (a sparse file standing in for the device), then against what a dead or broken

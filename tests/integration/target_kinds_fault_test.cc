@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The block and exec target kinds on the FUSE fault filesystem: a block write hung
 // in the kernel blocks only its own pool thread and finishes once released; EIO
 // is an io_error; a probe hung on the storage is killed and reaped at its timeout.

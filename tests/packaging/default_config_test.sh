@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The packaged default config (packaging/hbfence.toml) stays safe and documented:
 #  1. `hbfence check-config` refuses it as shipped, naming the first REPLACE-ME
 #     placeholder (host.id) at file:line:column with exit 2, and the next one

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the Debian package into a scratch directory (cpack -B, so package_deb's .deb
 # in the build directory is not touched) and runs lintian on it:
 #  - any E: or W: tag fails (lintian's default level);

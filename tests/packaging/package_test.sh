@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the Debian package and checks it end to end on this machine:
 #   cpack -G DEB -> contents, conffiles, control fields, maintainer scripts ->
 #   dpkg -i -> hbfence --version / check-config (log-only, DISARMED) ->

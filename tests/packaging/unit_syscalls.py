@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """What packaging/hbfence.service's seccomp settings let through, and whether a
 traced run stayed inside them.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Traces the daemon (strace -f, its fence scripts included) through what it does
 # under hbfence.service and fails if any system call or socket family falls outside
 # the unit's SystemCallFilter= / RestrictAddressFamilies= (unit_syscalls.py).

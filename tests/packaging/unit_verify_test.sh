@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # packaging/hbfence.service without installing anything (no root needed):
 #  1. `systemd-analyze verify` on a copy whose ExecStart= points at the built binary
 #     (verify insists that the binary exists), with no warning at all;

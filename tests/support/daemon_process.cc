@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 #include "tests/support/daemon_process.h"
 
 #include <arpa/inet.h>

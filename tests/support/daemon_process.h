@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Runs the real hbfence binary for integration tests: tripwire preloaded, stderr
 // captured to a file, HTTP on a port the daemon picked itself (127.0.0.1:0).
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // A clock tests move by hand. SleepFor() advances it instantly, so an action that
 // waits five minutes (graceful escalation) runs in microseconds.
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // A FenceIo that records instead of acting. It can also make sync(2) block (until
 // the fake is destroyed) and make the sysrq write fail, to walk the fallbacks.
 #pragma once

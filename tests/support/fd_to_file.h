@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Points one of this process's descriptors (stdout, stderr) at a file for a scope,
 // so a test can read what a child that inherits it printed there.
 #pragma once

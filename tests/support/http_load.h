@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Hostile HTTP clients for integration tests, all against 127.0.0.1:port.
 #pragma once
 

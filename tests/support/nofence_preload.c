@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 /* A tripwire, not a crutch: hbfence takes every fence path from its config, so no
  * test should ever reach the real ones. Preloaded into every test process (and the
  * daemons they start), this aborts loudly if one does. */

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // A unique directory under /tmp, removed with everything in it at scope exit.
 #pragma once
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // src/agent_properties.h: ParseJavaProperties (java.util.Properties.load semantics,
 // line numbers, the \uXXXX error) and MapAgentProperties (CloudStack keys -> hbfence
 // defaults, warnings, sources).

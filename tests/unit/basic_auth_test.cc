@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // metrics/basic_auth.h: the dummy hash for unknown users, NUL bytes, the failure
 // budget and the remembered password, through the verifier and clock seams.
 #include <crypt.h>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The block heartbeat sector format: layout, round trip, and every way a sector
 // read back from a device can be wrong.
 #include "storage/block_sector.h"

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // src/cli.h: ParseCli (argv without argv[0] -> CliOptions or a message), Usage and
 // ApplyOverrides (flags win over the file).
 #include "src/cli.h"

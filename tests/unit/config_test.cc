@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // src/config.h: ParseConfig (TOML text -> Config or file:line:column error),
 // ConfigError::ToString, the sources map, DescribeConfig and LoadConfigFile.
 #include "src/config.h"

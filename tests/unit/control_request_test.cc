@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The control socket's request line and reply codes: what is a request, and what
 // `hbfence control` exits with for each reply.
 #include "src/control_socket.h"

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // fence/decide.h: the pure decision engine. Every lease edge is a plain time point.
 #include "fence/decide.h"
 

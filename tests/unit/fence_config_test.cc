@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // fence/fence_config.h: canonical names, the "reboot" alias, policies, defaults.
 #include "fence/fence_config.h"
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 #include "storage/fs_types.h"
 
 #include <gtest/gtest.h>

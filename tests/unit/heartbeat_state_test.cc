@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // storage/heartbeat_state.h: per-target bookkeeping as pure transitions.
 #include "storage/heartbeat_state.h"
 

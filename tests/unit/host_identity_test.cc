@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // src/host_identity.h: which address CloudStack's agent names this host by (the
 // IPv4 address of private.network.device, as NetUtils.getNetworkParams picks it),
 // and check-config's verdict on host.id, over address lists given by the test.

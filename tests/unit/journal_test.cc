@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // fence/journal.h: JSON line encoding, durable append, reading the last fence back.
 #include "fence/journal.h"
 

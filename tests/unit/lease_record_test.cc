@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The lease record a crash restart continues (src/lease_store.h): its format, and
 // that anything but a complete record of this format is no record.
 #include <gtest/gtest.h>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // src/log_format.h: logfmt and JSON records, one line each, whatever the message holds.
 #include "src/log_format.h"
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // storage/mountinfo.h: ParseMountInfo on real-looking /proc/self/mountinfo lines,
 // PoolMounts and MountContaining.
 #include "storage/mountinfo.h"

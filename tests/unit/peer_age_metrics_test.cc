@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // metrics/metrics.h: TargetMetrics::SetPeerAges keeps exactly the given peers'
 // hbfence_peer_heartbeat_age_seconds series, and RemoveTarget takes them along.
 #include <prometheus/collectable.h>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // storage/peer_check.h: CheckPeer over scripted readers and a FakeClock (the window
 // passes instantly), the exact first lines CloudStack parses, ReadHeartbeatFile's
 // strict parse on temp files, the block reader on sectors a real BlockTarget wrote

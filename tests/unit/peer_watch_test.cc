@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // storage/peer_watch.h: PeerAgeTracker with hand-made times, ReadPeerHeartbeats on
 // a temp KVMHA directory.
 #include "storage/peer_watch.h"

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // The hourly fence limits, from journal history: a pure function of config,
 // history and now.
 #include <algorithm>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // metrics/process_collector.h: process_* metrics read from a proc tree. Most tests
 // use a fixture tree in a scratch directory; one reads the real /proc.
 #include "metrics/process_collector.h"

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // fence/timings.h: every timing derived from interval/timeout/lease/grace.
 #include "fence/timings.h"
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // fence/vm_selection.h: which running domains a failed pool holds, from their XML, a
 // mount table and symlinks given as plain data.
 #include "fence/vm_selection.h"

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // src/web_config.h: the exporter toolkit's web configuration (YAML), what hbfence
 // honours of it, what it refuses (at file:line:column), and how its users meet
 // [web.basic_auth_users].
