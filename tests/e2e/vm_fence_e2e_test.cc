@@ -126,7 +126,14 @@ class VmFenceE2eTest : public ::testing::Test {
 
   void TearDown() override {
     if (fs_) fs_->SetMode("ok");  // a QEMU touching the pool must be able to die
-    for (const auto& vm : vms_) Virsh({"destroy", vm.name});
+    for (const auto& vm : vms_) {
+      Virsh({"destroy", vm.name});
+      // libvirtd may be gone or the destroy may have failed; no QEMU of this test
+      // outlives it (found again by its UUID, never by a pid that may be reused).
+      if (!vm.uuid.empty()) {
+        for (pid_t pid : ProcessesWithArguments("/proc", "-uuid", vm.uuid)) ::kill(pid, SIGKILL);
+      }
+    }
     daemon_.reset();
     fs_.reset();
   }
@@ -148,11 +155,11 @@ class VmFenceE2eTest : public ::testing::Test {
                        "<graphics type='vnc' autoport='yes' listen='127.0.0.1'/></devices></domain>");
     const auto [rc, out] = Virsh({"create", xml.string()});
     EXPECT_EQ(rc, 0) << out;
-    vms_.push_back(vm);
     vm.uuid = Trim(Virsh({"domuuid", vm.name}).second);
     const auto pids = ProcessesWithArguments("/proc", "-uuid", vm.uuid);
     EXPECT_EQ(pids.size(), 1u) << vm.uuid;
     if (!pids.empty()) vm.pid = pids[0];
+    vms_.push_back(vm);
     return vm;
   }
 
