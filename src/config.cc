@@ -555,26 +555,29 @@ class Parser {
     Count(*t, "fence", "max_fences_per_hour", f.max_fences_per_hour);
     Seconds(*t, "fence", "destroy_timeout_seconds", f.destroy_timeout, false);
     Bool(*t, "fence", "force_unmount", f.force_unmount);
-    if (String(*t, "fence", "destroy_escalation", text)) {
-      const auto a = ParseFenceAction(text);
-      if (a && (*a == FenceActionKind::kHardReboot || *a == FenceActionKind::kGracefulReboot ||
-                *a == FenceActionKind::kCustom || *a == FenceActionKind::kLogOnly)) {
-        f.destroy_escalation = *a;
-      } else {
-        Fail(Source(*t, "destroy_escalation"),
-             "fence.destroy_escalation \"" + text + "\" is not one of hard-reboot, graceful-reboot, custom, log-only");
-      }
+    EscalationAction(*t, "destroy_escalation",
+                     {FenceActionKind::kHardReboot, FenceActionKind::kGracefulReboot, FenceActionKind::kCustom,
+                      FenceActionKind::kLogOnly},
+                     f.destroy_escalation);
+    EscalationAction(*t, "restart_agent_escalation",
+                     {FenceActionKind::kHardReboot, FenceActionKind::kGracefulReboot, FenceActionKind::kLogOnly},
+                     f.restart_agent_escalation);
+  }
+
+  // [fence] KEY: what an action turns into when it cannot or may not run; one of
+  // `allowed`, or an error naming them.
+  void EscalationAction(const toml::table& t, std::string_view key, std::initializer_list<FenceActionKind> allowed,
+                        FenceActionKind& out) {
+    std::string text;
+    if (!String(t, "fence", key, text)) return;
+    const auto action = ParseFenceAction(text);
+    if (action && std::find(allowed.begin(), allowed.end(), *action) != allowed.end()) {
+      out = *action;
+      return;
     }
-    if (String(*t, "fence", "restart_agent_escalation", text)) {
-      const auto a = ParseFenceAction(text);
-      if (a && (*a == FenceActionKind::kHardReboot || *a == FenceActionKind::kGracefulReboot ||
-                *a == FenceActionKind::kLogOnly)) {
-        f.restart_agent_escalation = *a;
-      } else {
-        Fail(Source(*t, "restart_agent_escalation"),
-             "fence.restart_agent_escalation \"" + text + "\" is not one of hard-reboot, graceful-reboot, log-only");
-      }
-    }
+    std::string names;
+    for (const FenceActionKind a : allowed) names += (names.empty() ? "" : ", ") + std::string(Name(a));
+    Fail(Source(t, key), "fence." + std::string(key) + " \"" + text + "\" is not one of " + names);
   }
 
   // destroy-vms scopes a fence by a target's mount: a target it cannot scope

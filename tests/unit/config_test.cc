@@ -1424,6 +1424,8 @@ TEST(DestroyVmsConfigTest, KeysParseWithTheirDefaults) {
 TEST(DestroyVmsConfigTest, BadValuesNameTheirPlace) {
   EXPECT_CONFIG_ERROR(WithMinimal("[fence]\ndestroy_escalation = \"destroy-vms\""), 2, 22,
                       "is not one of hard-reboot, graceful-reboot, custom, log-only");
+  EXPECT_CONFIG_ERROR(WithMinimal("[fence]\nrestart_agent_escalation = \"custom\""), 2, 28,
+                      "fence.restart_agent_escalation \"custom\" is not one of hard-reboot, graceful-reboot, log-only");
   EXPECT_CONFIG_ERROR(WithMinimal("[fence]\ndestroy_timeout_seconds = 0"), 2, 27, "fence.destroy_timeout_seconds");
   EXPECT_CONFIG_ERROR(WithMinimal("[libvirt]\nuri = \"\""), 2, 7, "libvirt.uri must not be empty");
   EXPECT_CONFIG_ERROR(WithMinimal("[libvirt]\nurl = \"x\""), 2, 1, "unknown key libvirt.url");
