@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/base64.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/http_load.h"
 #include "tests/support/temp_dir.h"
@@ -22,6 +23,7 @@ namespace hbfence {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::Base64;
 using testing::DaemonProcess;
 using testing::HttpGet;
 using testing::ProcessCpuTime;
@@ -64,23 +66,6 @@ class HttpTest : public ::testing::Test {
 
   TempDir dir;
 };
-
-std::string Base64(const std::string& in) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(k[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out.push_back(k[((val << 8) >> (bits + 8)) & 0x3F]);
-  while (out.size() % 4) out.push_back('=');
-  return out;
-}
 
 std::string Credentials(const std::string& user_colon_password) {
   return "Authorization: Basic " + Base64(user_colon_password) + "\r\n";

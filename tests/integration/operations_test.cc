@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "fence/journal.h"
+#include "tests/support/base64.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -23,6 +24,7 @@ namespace hbfence {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::Base64;
 using testing::DaemonProcess;
 using testing::HttpGet;
 using testing::MetricValue;
@@ -150,23 +152,6 @@ TEST_F(OperationsTest, NotifiesReadinessStatusAndLiveness) {
   size_t alive = 0;
   for (const auto& m : notify.messages()) alive += m.find("WATCHDOG=1") != std::string::npos;
   EXPECT_GE(alive, 2u) << "sent every WatchdogSec/2 while the loop runs";
-}
-
-std::string Base64(const std::string& in) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(k[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out.push_back(k[((val << 8) >> (bits + 8)) & 0x3F]);
-  while (out.size() % 4) out.push_back('=');
-  return out;
 }
 
 TEST_F(OperationsTest, BasicAuthProtectsMetrics) {

@@ -10,30 +10,15 @@
 #include <gtest/gtest.h>
 
 #include "metrics/basic_auth.h"
+#include "tests/support/base64.h"
 #include "tests/support/fake_clock.h"
 
 namespace hbfence {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::Base64;
 using Verdict = BasicAuth::Verdict;
-
-std::string Base64(const std::string& in) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(k[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out.push_back(k[((val << 8) >> (bits + 8)) & 0x3F]);
-  while (out.size() % 4) out.push_back('=');
-  return out;
-}
 
 std::string Header(const std::string& user_colon_password) { return "Basic " + Base64(user_colon_password); }
 
