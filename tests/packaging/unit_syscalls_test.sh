@@ -103,9 +103,15 @@ EOF
   curl -fsS "http://127.0.0.1:$port/metrics" >"$d/metrics" || fail "$name: scrape failed"
   kill -HUP "$pid"
   wait_for 20 "the reload" grep -q 'SIGHUP: configuration .* reloaded' "$d/daemon.log"
-  # The pool dies the way it does for a writer: its directory is gone for good.
-  rm -rf "$d/pool/KVMHA"
-  echo 'not a directory' >"$d/pool/KVMHA"
+  # The pool dies the way it does for a writer: its directory is gone for good. One
+  # atomic exchange (renameat2 RENAME_EXCHANGE) puts a file in its place: removing the
+  # directory first let the daemon's next write create it again before the file came.
+  echo 'not a directory' >"$d/pool/KVMHA.file"
+  python3 -c 'import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+sys.exit(0 if libc.renameat2(-100, sys.argv[1].encode(), -100, sys.argv[2].encode(), 2) == 0 else ctypes.get_errno())' \
+    "$d/pool/KVMHA.file" "$d/pool/KVMHA" || fail "$name: cannot put a file where the pool directory was"
+  rm -rf "$d/pool/KVMHA.file"
   wait_for 30 "the sysrq byte" grep -q b "$d/sysrq"
   if [ "$action" = graceful-reboot ]; then
     grep -qx reboot "$d/systemctl.record" || fail "$name: systemctl reboot was not run"
