@@ -50,6 +50,16 @@ struct Metrics::Families {
                   .Name("hbfence_heartbeat_stuck_writes")
                   .Help("Heartbeat writes still outstanding past the timeout.")
                   .Register(r)),
+        gap_max(BuildGauge()
+                    .Name("hbfence_heartbeat_gap_max_seconds")
+                    .Help("Longest time without a successful heartbeat write over the last 15 minutes, the "
+                          "current gap included: the lease margin used.")
+                    .Register(r)),
+        history_dropped(BuildCounter()
+                            .Name("hbfence_history_records_dropped_total")
+                            .Help("Write history records not kept, by reason: queue_full (the history disk is slow "
+                                  "or hung), write_error (full disk, I/O error).")
+                            .Register(r)),
         up(BuildGauge()
                .Name("hbfence_target_up")
                .Help("1 while the target has had a successful write within the lease, else 0.")
@@ -135,6 +145,8 @@ struct Metrics::Families {
   Family<Gauge>& last_success;
   Family<Gauge>& consecutive;
   Family<Gauge>& stuck;
+  Family<Gauge>& gap_max;
+  Family<Counter>& history_dropped;
   Family<Gauge>& up;
   Family<Counter>& decisions;
   Family<Counter>& actions;
@@ -174,6 +186,13 @@ void TargetMetrics::SetIfChanged(prometheus::Gauge* gauge, double& shown, double
 void TargetMetrics::SetConsecutiveFailures(int n) { SetIfChanged(consecutive_, consecutive_shown_, n); }
 void TargetMetrics::SetStuckWrites(int n) { SetIfChanged(stuck_, stuck_shown_, n); }
 void TargetMetrics::SetUp(bool up) { SetIfChanged(up_, up_shown_, up ? 1 : 0); }
+
+void TargetMetrics::SetGapMax(Duration gap) { gap_max_->Set(ToSeconds(gap)); }
+
+void TargetMetrics::CountHistoryDropped(uint64_t queue_full, uint64_t write_error) {
+  if (queue_full) history_queue_full_->Increment(static_cast<double>(queue_full));
+  if (write_error) history_write_error_->Increment(static_cast<double>(write_error));
+}
 
 void TargetMetrics::SetPeerAges(const std::vector<PeerAgeSample>& ages) {
   std::map<std::string, prometheus::Gauge*, std::less<>> current;
@@ -221,6 +240,9 @@ TargetMetrics& Metrics::AddTarget(const std::string& name, const std::vector<dou
   t.stuck_ = &f_->stuck.Add(labels);
   t.up_ = &f_->up.Add(labels);
   t.up_->Set(t.up_shown_);
+  t.gap_max_ = &f_->gap_max.Add(labels);
+  t.history_queue_full_ = &f_->history_dropped.Add({{"target", name}, {"reason", "queue_full"}});
+  t.history_write_error_ = &f_->history_dropped.Add({{"target", name}, {"reason", "write_error"}});
   t.vm_destroyed_ = &f_->vm_destroyed.Add(labels);
   t.name_ = name;
   t.peer_age_family_ = &f_->peer_age;
@@ -239,6 +261,9 @@ void Metrics::RemoveTarget(const std::string& name) {
   f_->consecutive.Remove(t.consecutive_);
   f_->stuck.Remove(t.stuck_);
   f_->up.Remove(t.up_);
+  f_->gap_max.Remove(t.gap_max_);
+  f_->history_dropped.Remove(t.history_queue_full_);
+  f_->history_dropped.Remove(t.history_write_error_);
   for (auto& [peer, gauge] : t.peer_ages_) f_->peer_age.Remove(gauge);
   f_->vm_destroyed.Remove(t.vm_destroyed_);
   targets_.erase(it);

@@ -43,6 +43,8 @@ class TargetMetrics {
   void SetConsecutiveFailures(int n);
   void SetStuckWrites(int n);
   void SetUp(bool up);
+  void SetGapMax(Duration gap);  // storage/gap_window.h
+  void CountHistoryDropped(uint64_t queue_full, uint64_t write_error);
   // hbfence_peer_heartbeat_age_seconds{target,peer} for exactly these peers: series
   // of peers not in `ages` are removed. The caller bounds the count (kMaxWatchedPeers).
   void SetPeerAges(const std::vector<PeerAgeSample>& ages);
@@ -62,6 +64,9 @@ class TargetMetrics {
   prometheus::Gauge* consecutive_ = nullptr;
   prometheus::Gauge* stuck_ = nullptr;
   prometheus::Gauge* up_ = nullptr;
+  prometheus::Gauge* gap_max_ = nullptr;
+  prometheus::Counter* history_queue_full_ = nullptr;
+  prometheus::Counter* history_write_error_ = nullptr;
   prometheus::Counter* vm_destroyed_ = nullptr;
   double consecutive_shown_ = 0, stuck_shown_ = 0, up_shown_ = 1;  // what AddTarget sets
 };

@@ -23,6 +23,7 @@
 #include "src/agent_properties.h"
 #include "src/sys/fs_util.h"
 #include "storage/fs_types.h"
+#include "storage/history.h"
 #include "storage/host_id.h"
 #include "storage/mountinfo.h"
 
@@ -132,7 +133,7 @@ class Parser {
   Result<Config, ConfigError> Run(const toml::table& root) {
     cfg_.file = file_;
     RefusePlaceholders(root);
-    Known(root, "", {"host", "web", "log", "heartbeat", "fence", "watchdog", "control", "cloudstack", "libvirt", "target"});
+    Known(root, "", {"host", "web", "log", "heartbeat", "fence", "watchdog", "control", "history", "cloudstack", "libvirt", "target"});
     if (auto* t = Table(root, "host")) {
       Known(*t, "host", {"id"});
       String(*t, "host", "id", cfg_.host.id);
@@ -178,6 +179,21 @@ class Parser {
       Seconds(*t, "watchdog", "timeout_seconds", cfg_.watchdog.timeout, false);
       if (!err_ && cfg_.watchdog.timeout < std::chrono::seconds(2)) {
         Fail(Source(*t, "timeout_seconds"), "watchdog.timeout_seconds must be at least 2");
+      }
+    }
+    if (auto* t = Table(root, "history")) {
+      Known(*t, "history", {"enabled", "path", "max_bytes"});
+      Bool(*t, "history", "enabled", cfg_.history.enabled);
+      Path(*t, "history", "path", cfg_.history.path);
+      if (const toml::node* n = t->get("max_bytes"); n && !err_) {
+        const auto v = n->value_exact<int64_t>();
+        if (!n->is_integer() || !v || *v < static_cast<int64_t>(kHistoryMinMaxBytes) || *v > (int64_t{1} << 34)) {
+          Fail(n->source(), "history.max_bytes must be a whole number of bytes from " +
+                                std::to_string(kHistoryMinMaxBytes) + " to 17179869184 (16 GiB)");
+        } else {
+          cfg_.history.max_bytes = static_cast<uint64_t>(*v);
+          Record("history", "max_bytes", *n);
+        }
       }
     }
     if (auto* t = Table(root, "control")) {
@@ -1091,6 +1107,10 @@ std::vector<std::string> DescribeConfig(const Config& c) {
       "[watchdog]",
       "device = \"" + c.watchdog.device.string() + "\"" + (c.watchdog.device.empty() ? "  # none" : ""),
       "timeout_seconds = " + secs(c.watchdog.timeout) + src("watchdog.timeout_seconds"),
+      "[history]",
+      std::string("enabled = ") + (c.history.enabled ? "true" : "false") + src("history.enabled"),
+      "path = " + QuoteToml(c.history.path.string()) + src("history.path"),
+      "max_bytes = " + std::to_string(c.history.max_bytes) + src("history.max_bytes"),
       "[cloudstack]",
       "agent_properties = " + QuoteToml(c.cloudstack.agent_properties.string()) +
           (c.cloudstack.agent_properties.empty() ? "  # none: agent.properties not read" : ""),

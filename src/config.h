@@ -63,6 +63,13 @@ struct CloudStackConfig {
   std::string private_network_device_source;
 };
 
+// The write history (storage/history.h), for `hbfence replay` and `hbfence advise`.
+struct HistoryConfig {
+  bool enabled = true;
+  std::filesystem::path path = "/var/lib/hbfence/history";
+  uint64_t max_bytes = 16ull << 20;  // per target, both segments together
+};
+
 struct LogConfig {
   std::string level = "info";
   std::string format = "plain";  // plain, logfmt or json (src/log_format.h)
@@ -77,6 +84,7 @@ struct Config {
   FenceConfig fence;
   WatchdogConfig watchdog;
   ControlConfig control;
+  HistoryConfig history;
   CloudStackConfig cloudstack;
   std::vector<TargetConfig> targets;  // configured ones first, then discovered pools
   // Where each fence/heartbeat value came from: "file:line:column",

@@ -82,6 +82,7 @@ Daemon::Daemon(std::shared_ptr<const Config> cfg, Metrics& metrics, DaemonDeps d
       pool_(deps.clock, queue_, kSlowWrite),
       engine_(EngineState::Start(deps.clock.Now())),
       leases_(cfg->fence.runtime_directory),
+      history_(cfg->history.enabled ? cfg->history.path : std::filesystem::path(), cfg->history.max_bytes),
       executor_(ActionDeps{.io = deps.io,
                            .runner = deps.runner,
                            .clock = deps.clock,
@@ -329,8 +330,12 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
       cfg_ && (cfg_->heartbeat.interval != cfg->heartbeat.interval ||
                cfg_->heartbeat.timeout != cfg->heartbeat.timeout || cfg_->heartbeat.lease != cfg->heartbeat.lease);
   const Duration lease_before = cfg_ ? cfg_->heartbeat.lease : Duration::zero();
+  const bool interval_changed = cfg_ && cfg_->heartbeat.interval != cfg->heartbeat.interval;
   cfg_ = std::move(cfg);
   timings_ = Derive(cfg_->heartbeat);
+  history_.Configure(cfg_->history.enabled ? cfg_->history.path : std::filesystem::path(), cfg_->history.max_bytes);
+  // A replay holds one interval per run: a new interval starts a new one.
+  if (interval_changed) history_.StartRun(deps_.clock.WallNow(), now, timings_.interval);
   target_snapshot_stale_ = true;
   target_snapshot_names_stale_ = true;
   // Health: the loop wakes at least once per interval; allow two plus slack.
@@ -492,7 +497,10 @@ void Daemon::HandleCompletion(const WriteCompletion& c) {
   const bool was_ok = LastWriteOk(t.state);
   // Storage latency only; waiting for a pool thread is not the storage's doing.
   t.metrics->ObserveWriteDuration(c.finished - c.began);
+  const MonoTime renewed_from = t.state.last_success;
   const auto effect = OnCompletion(t.state, c.result, c.started, c.finished, c.content_time, timings_.timeout);
+  history_.Record(t.cfg.name, {HistoryKind::kWrite, c.content_time, c.started, c.finished - c.started, c.result.error});
+  if (effect.success) t.gaps.OnRenewal(c.finished, c.finished - renewed_from);
   if (effect.newly_timed_out) t.metrics->CountTimeout();
   // The control socket judges leases from the snapshot: it must see every success,
   // or it could call a target failing up to one publishing cadence before the engine does.
@@ -559,6 +567,11 @@ void Daemon::Tick(Target& t, MonoTime now, WallTime wall_now, std::vector<WriteR
       break;
     case TickAction::kFailStuck:
       target_snapshot_stale_ = true;
+      if (t.state.outstanding_since) {
+        const Duration running = now - *t.state.outstanding_since;
+        history_.Record(t.cfg.name, {HistoryKind::kStuck, std::chrono::time_point_cast<WallTime::duration>(wall_now - running),
+                                     *t.state.outstanding_since, running, WriteError::kNone});
+      }
       t.metrics->CountAttempt();
       t.metrics->CountTimeout();
       spdlog::debug("target {}: write still stuck; attempt counted as a timeout", t.cfg.name);
@@ -857,9 +870,20 @@ void Daemon::PublishStatus(MonoTime now) {
   status_html_ = html.str();
 }
 
+void Daemon::PublishHistory(MonoTime now) {
+  for (auto& t : targets_) t.metrics->SetGapMax(t.gaps.Max(now, t.state.last_success));
+  for (const auto& [name, dropped] : history_.TakeDropped()) {
+    for (auto& t : targets_) {
+      if (t.cfg.name == name) t.metrics->CountHistoryDropped(dropped.queue_full, dropped.write_error);
+    }
+  }
+  for (const auto& notice : history_.TakeNotices()) spdlog::warn("{}", notice);
+}
+
 void Daemon::Run() {
   MonoTime now = deps_.clock.Now();
   for (auto& t : targets_) t.next_tick = now;
+  history_.StartRun(deps_.clock.WallNow(), now, timings_.interval);
   while (!stop_) {
     now = deps_.clock.Now();
     last_loop_ns_ = now.time_since_epoch().count();
@@ -911,6 +935,7 @@ void Daemon::Run() {
     }
     if (cadence) {
       PublishStatus(now);
+      PublishHistory(now);
       status_published_ = now;
     }
     for (const auto& c : queue_->WaitUntil(NextWakeup(now, obs))) HandleCompletion(c);
@@ -943,6 +968,10 @@ bool Daemon::Shutdown(Duration wait, bool clean_stop) {
   if (!journal_.StopWithin(left())) {
     clean = false;
     spdlog::warn("a fence journal call is still blocked in the kernel at shutdown; abandoning it");
+  }
+  if (!history_.StopWithin(deps_.clock.WallNow(), deps_.clock.Now(), left())) {
+    clean = false;
+    spdlog::warn("the write history is still blocked in the kernel at shutdown; abandoning it");
   }
   // A clean stop ends the lease; with a decision standing it must not: a restart
   // then decides again instead of starting a fresh lease.

@@ -25,7 +25,9 @@
 #include "metrics/metrics.h"
 #include "src/config.h"
 #include "src/lease_store.h"
+#include "storage/gap_window.h"
 #include "storage/heartbeat_state.h"
+#include "storage/history.h"
 #include "src/sys/service_notifier.h"
 #include "src/sys/watchdog.h"
 #include "storage/peer_watcher.h"
@@ -102,7 +104,10 @@ class Daemon {
     Duration lease_floor = Duration::zero();
     MonoTime lease_floor_since{};
     bool first_success_logged = false;  // "first heartbeat written" is logged once per target
+    GapWindow gaps{kGapWindow};
   };
+  // hbfence_heartbeat_gap_max_seconds looks back this far.
+  static constexpr Duration kGapWindow = std::chrono::minutes(15);
 
   void AddTarget(const TargetConfig& cfg, MonoTime now);
   void StartWorkers(Target& t);  // the heartbeat and, with peer_watch, the peer watcher
@@ -129,6 +134,7 @@ class Daemon {
   void PublishTargetSnapshot();
   MonoTime NextWakeup(MonoTime now, std::span<const TargetObservation> obs) const;
   void PublishStatus(MonoTime now);
+  void PublishHistory(MonoTime now);  // gaps, dropped history records, history notices
   void KeepAlive(MonoTime now);
   void StopPettingWatchdog();
   std::string StatusLine(MonoTime now) const;
@@ -189,6 +195,7 @@ class Daemon {
   std::optional<Duration> watchdog_period_;
   FenceJournal journal_;
   LeaseStore leases_;
+  HistoryRecorder history_;
   FenceExecutor executor_;
 
   std::atomic<bool> stop_{false};

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "storage/byte_order.h"
+
 namespace hbfence {
 namespace {
 
@@ -30,20 +32,6 @@ constexpr std::array<uint32_t, 256> MakeCrc32cTable() {
   return table;
 }
 constexpr auto kCrc32cTable = MakeCrc32cTable();
-
-// Byte by byte rather than memcpy of host integers: the layout is little-endian on every host.
-template <typename T>
-void PutLe(std::span<uint8_t> out, size_t at, T value) {
-  const auto u = static_cast<std::make_unsigned_t<T>>(value);
-  for (size_t i = 0; i < sizeof(T); ++i) out[at + i] = static_cast<uint8_t>(u >> (8 * i));
-}
-
-template <typename T>
-T GetLe(std::span<const uint8_t> in, size_t at) {
-  std::make_unsigned_t<T> u = 0;
-  for (size_t i = 0; i < sizeof(T); ++i) u |= static_cast<std::make_unsigned_t<T>>(in[at + i]) << (8 * i);
-  return static_cast<T>(u);
-}
 
 }  // namespace
 

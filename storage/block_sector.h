@@ -45,9 +45,6 @@ struct BlockSector {
   bool operator==(const BlockSector&) const = default;
 };
 
-// CRC32C (polynomial 0x1EDC6F41, reflected), as used by iSCSI and ext4 metadata.
-uint32_t Crc32c(std::span<const uint8_t> data);
-
 // Fills all of `out` (header, then zeros). Fails only for a host id over kBlockSectorMaxHostId bytes.
 Status EncodeBlockSector(const BlockSector& sector, std::span<uint8_t, kBlockSectorSize> out);
 

@@ -3,6 +3,7 @@
 // The block heartbeat sector format: layout, round trip, and every way a sector
 // read back from a device can be wrong.
 #include "storage/block_sector.h"
+#include "storage/byte_order.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "storage/history.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "src/sys/fs_util.h"
+#include "storage/byte_order.h"
+
+namespace hbfence {
+namespace {
+
+constexpr std::string_view kMagic{"hbfhist\0", 8};
+constexpr size_t kVersionAt = 8, kHeaderSizeAt = 12, kRecordSizeAt = 16, kNameLengthAt = 20, kCreatedAt = 24,
+                 kNameAt = 32, kHeaderCrcAt = 252;
+constexpr size_t kWallAt = 0, kMonoAt = 8, kValueAt = 16, kKindAt = 24, kErrorAt = 25, kRecordCrcAt = 28;
+static_assert(kNameAt + kHistoryMaxName <= kHeaderCrcAt && kHeaderCrcAt + 4 == kHistoryHeaderSize);
+static_assert(kRecordCrcAt + 4 == kHistoryRecordSize);
+
+int64_t Ns(Duration d) { return d.count(); }
+
+bool KnownKind(uint8_t k) { return k >= 1 && k <= 4; }
+bool KnownError(uint8_t e) { return e <= static_cast<uint8_t>(WriteError::kOther); }
+
+std::filesystem::path SegmentPath(const std::filesystem::path& dir, std::string_view target, bool previous) {
+  return dir / (HistoryFileStem(target) + std::string(kHistorySuffix) + (previous ? ".1" : ""));
+}
+
+// Writes all of `data`, retrying short writes and EINTR.
+Status WriteAll(int fd, std::span<const uint8_t> data, const std::filesystem::path& path) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Err{ErrnoMessage("write " + path.string(), errno)};
+    data = data.subspan(static_cast<size_t>(n));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+std::array<uint8_t, kHistoryRecordSize> EncodeHistoryRecord(const HistoryRecord& r) {
+  std::array<uint8_t, kHistoryRecordSize> out{};
+  PutLe<int64_t>(out, kWallAt, Ns(r.wall.time_since_epoch()));
+  PutLe<int64_t>(out, kMonoAt, Ns(r.mono.time_since_epoch()));
+  PutLe<int64_t>(out, kValueAt, Ns(r.value));
+  out[kKindAt] = static_cast<uint8_t>(r.kind);
+  out[kErrorAt] = static_cast<uint8_t>(r.error);
+  PutLe<uint32_t>(out, kRecordCrcAt, Crc32c(std::span<const uint8_t>(out).first(kRecordCrcAt)));
+  return out;
+}
+
+std::array<uint8_t, kHistoryHeaderSize> EncodeHistoryHeader(std::string_view target, WallTime created) {
+  std::array<uint8_t, kHistoryHeaderSize> out{};
+  const std::string_view name = target.substr(0, kHistoryMaxName);
+  std::memcpy(out.data(), kMagic.data(), kMagic.size());
+  PutLe<uint32_t>(out, kVersionAt, kHistoryVersion);
+  PutLe<uint32_t>(out, kHeaderSizeAt, kHistoryHeaderSize);
+  PutLe<uint32_t>(out, kRecordSizeAt, kHistoryRecordSize);
+  PutLe<uint32_t>(out, kNameLengthAt, static_cast<uint32_t>(name.size()));
+  PutLe<int64_t>(out, kCreatedAt, Ns(created.time_since_epoch()));
+  std::memcpy(out.data() + kNameAt, name.data(), name.size());
+  PutLe<uint32_t>(out, kHeaderCrcAt, Crc32c(std::span<const uint8_t>(out).first(kHeaderCrcAt)));
+  return out;
+}
+
+Result<HistoryFile, std::string> ParseHistoryFile(std::span<const uint8_t> bytes) {
+  if (bytes.size() < kMagic.size() || !std::equal(kMagic.begin(), kMagic.end(), bytes.begin())) {
+    return Err{std::string("not an hbfence write history (bad magic)")};
+  }
+  if (bytes.size() < kHistoryHeaderSize) {
+    return Err{"header cut short at " + std::to_string(bytes.size()) + " of " + std::to_string(kHistoryHeaderSize) +
+               " bytes"};
+  }
+  const auto version = GetLe<uint32_t>(bytes, kVersionAt);
+  if (version != kHistoryVersion) {
+    return Err{"format version " + std::to_string(version) + ", this hbfence reads version " +
+               std::to_string(kHistoryVersion)};
+  }
+  if (GetLe<uint32_t>(bytes, kHeaderCrcAt) != Crc32c(bytes.first(kHeaderCrcAt))) {
+    return Err{std::string("header checksum mismatch")};
+  }
+  if (GetLe<uint32_t>(bytes, kHeaderSizeAt) != kHistoryHeaderSize ||
+      GetLe<uint32_t>(bytes, kRecordSizeAt) != kHistoryRecordSize) {
+    return Err{std::string("header and record sizes are not those of version 1")};
+  }
+  const auto name_length = GetLe<uint32_t>(bytes, kNameLengthAt);
+  if (name_length > kHistoryMaxName) return Err{"target name length " + std::to_string(name_length) + " exceeds 128"};
+  HistoryFile file;
+  file.target.assign(reinterpret_cast<const char*>(bytes.data() + kNameAt), name_length);
+  file.created = WallTime(Duration(GetLe<int64_t>(bytes, kCreatedAt)));
+  auto body = bytes.subspan(kHistoryHeaderSize);
+  file.torn_tail_bytes = body.size() % kHistoryRecordSize;
+  const size_t count = body.size() / kHistoryRecordSize;
+  file.records.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    const auto rec = body.subspan(i * kHistoryRecordSize, kHistoryRecordSize);
+    const uint8_t kind = rec[kKindAt], error = rec[kErrorAt];
+    if (GetLe<uint32_t>(rec, kRecordCrcAt) != Crc32c(rec.first(kRecordCrcAt)) || !KnownKind(kind) ||
+        !KnownError(error)) {
+      ++file.corrupt_records;
+      continue;
+    }
+    file.records.push_back({static_cast<HistoryKind>(kind), WallTime(Duration(GetLe<int64_t>(rec, kWallAt))),
+                            MonoTime(Duration(GetLe<int64_t>(rec, kMonoAt))), Duration(GetLe<int64_t>(rec, kValueAt)),
+                            static_cast<WriteError>(error)});
+  }
+  return file;
+}
+
+std::string HistoryFileStem(std::string_view target) {
+  auto plain = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'; };
+  if (!target.empty() && target.size() <= 64 && target[0] != '.' && std::all_of(target.begin(), target.end(), plain)) {
+    return std::string(target);
+  }
+  std::string stem;
+  for (char c : target.substr(0, 48)) stem += plain(c) ? c : '_';
+  if (!stem.empty() && stem[0] == '.') stem[0] = '_';
+  char crc[10];
+  std::snprintf(crc, sizeof crc, "-%08x",
+                Crc32c({reinterpret_cast<const uint8_t*>(target.data()), target.size()}));
+  return stem + crc;
+}
+
+TargetHistory LoadTargetHistory(const std::filesystem::path& dir, std::string_view target, uint64_t max_bytes) {
+  TargetHistory history;
+  history.target = std::string(target);
+  for (const bool previous : {true, false}) {
+    const auto path = SegmentPath(dir, target, previous);
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) continue;
+    // A segment is at most max_bytes / 2, but a file written under a larger setting
+    // is still read whole.
+    auto text = ReadRegularFile(path, std::max<uint64_t>(max_bytes, 1ull << 30));
+    if (!text) {
+      history.problems.push_back(text.error());
+      continue;
+    }
+    const std::string& s = text.value();
+    auto file = ParseHistoryFile({reinterpret_cast<const uint8_t*>(s.data()), s.size()});
+    if (!file) {
+      history.problems.push_back(path.string() + ": " + file.error());
+      continue;
+    }
+    if (file.value().target != target) {
+      history.problems.push_back(path.string() + ": holds the history of target \"" + file.value().target +
+                                 "\", not \"" + std::string(target) + "\"; skipped");
+      continue;
+    }
+    if (file.value().torn_tail_bytes) {
+      history.problems.push_back(path.string() + ": torn tail of " + std::to_string(file.value().torn_tail_bytes) +
+                                 " bytes ignored (a record cut short by a crash or a full disk)");
+    }
+    if (file.value().corrupt_records) {
+      history.problems.push_back(path.string() + ": " + std::to_string(file.value().corrupt_records) +
+                                 " damaged records skipped (checksum)");
+    }
+    auto& records = file.value().records;
+    history.records.insert(history.records.end(), records.begin(), records.end());
+  }
+  return history;
+}
+
+HistoryFileWriter::HistoryFileWriter(std::filesystem::path dir, std::string target, uint64_t max_bytes)
+    : dir_(std::move(dir)), target_(std::move(target)), max_bytes_(std::max(max_bytes, kHistoryMinMaxBytes)) {}
+
+HistoryFileWriter::~HistoryFileWriter() { Close(); }
+
+std::filesystem::path HistoryFileWriter::path() const { return SegmentPath(dir_, target_, false); }
+
+void HistoryFileWriter::Close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+Status HistoryFileWriter::Open(std::string* notice) {
+  if (int err = MakeDirectories(dir_, nullptr, 0750)) return Err{ErrnoMessage("mkdir " + dir_.string(), err)};
+  const auto file = path();
+  // O_NONBLOCK: a FIFO put where the file was fails (ENXIO) instead of blocking.
+  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0640);
+  if (fd < 0) return Err{ErrnoMessage("open " + file.string(), errno)};
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const int err = errno;
+    ::close(fd);
+    if (err) return Err{ErrnoMessage("fstat " + file.string(), err)};
+    return Err{file.string() + " is " + FileTypeName(st.st_mode) + ", not a regular file"};
+  }
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size > 0) {
+    std::array<uint8_t, kHistoryHeaderSize> header{};
+    const ssize_t n = ::pread(fd, header.data(), header.size(), 0);
+    auto parsed = ParseHistoryFile(std::span<const uint8_t>(header.data(), n > 0 ? static_cast<size_t>(n) : 0));
+    if (!parsed || parsed.value().target != target_) {
+      // Not ours to append to: keep it for a human, start afresh.
+      ::close(fd);
+      const std::string why = parsed ? "it holds target \"" + parsed.value().target + "\"" : parsed.error();
+      auto aside = file;
+      aside += ".unreadable";
+      if (::rename(file.c_str(), aside.c_str()) != 0) return Err{ErrnoMessage("rename " + file.string(), errno)};
+      if (notice) *notice = file.string() + ": " + why + "; moved aside to " + aside.string() + ", starting a new history";
+      return Open(nullptr);
+    }
+    const uint64_t torn = (size - kHistoryHeaderSize) % kHistoryRecordSize;
+    if (torn) {
+      if (::ftruncate(fd, static_cast<off_t>(size - torn)) != 0) {
+        const int err = errno;
+        ::close(fd);
+        return Err{ErrnoMessage("ftruncate " + file.string(), err)};
+      }
+      size -= torn;
+      if (notice) *notice = file.string() + ": torn tail of " + std::to_string(torn) + " bytes cut (a crash or a full disk)";
+    }
+  } else {
+    const auto header = EncodeHistoryHeader(target_, std::chrono::system_clock::now());
+    if (auto written = WriteAll(fd, header, file); !written) {
+      // A header cut short would make the file unreadable: leave it empty, or
+      // moved aside on the next open if even that fails.
+      if (::ftruncate(fd, 0) != 0) {
+        // Nothing more to do here: the write error is the one to report.
+      }
+      ::close(fd);
+      return written;
+    }
+    size = kHistoryHeaderSize;
+    dirty_ = true;
+  }
+  fd_ = fd;
+  size_ = size;
+  return OkStatus();
+}
+
+Status HistoryFileWriter::Rotate() {
+  if (fd_ >= 0 && dirty_ && ::fdatasync(fd_) != 0) return Err{ErrnoMessage("fdatasync " + path().string(), errno)};
+  Close();
+  dirty_ = false;
+  const auto current = path(), previous = SegmentPath(dir_, target_, true);
+  if (::rename(current.c_str(), previous.c_str()) != 0) return Err{ErrnoMessage("rename " + current.string(), errno)};
+  return Open(nullptr);
+}
+
+Status HistoryFileWriter::Append(std::span<const HistoryRecord> records, std::string* notice) {
+  if (fd_ < 0) {
+    if (auto opened = Open(notice); !opened) return opened;
+  }
+  std::vector<uint8_t> bytes;
+  bytes.reserve(records.size() * kHistoryRecordSize);
+  for (const auto& r : records) {
+    const auto rec = EncodeHistoryRecord(r);
+    bytes.insert(bytes.end(), rec.begin(), rec.end());
+  }
+  std::span<const uint8_t> left(bytes);
+  while (!left.empty()) {
+    if (size_ + kHistoryRecordSize > max_bytes_ / 2) {
+      if (auto rotated = Rotate(); !rotated) return rotated;
+    }
+    const size_t room = (max_bytes_ / 2 - size_) / kHistoryRecordSize * kHistoryRecordSize;
+    const auto chunk = left.first(std::min(room, left.size()));
+    if (auto written = WriteAll(fd_, chunk, path()); !written) {
+      // A partial record would misalign everything after it: cut back to whole records.
+      Close();
+      return written;
+    }
+    size_ += chunk.size();
+    dirty_ = true;
+    left = left.subspan(chunk.size());
+  }
+  return OkStatus();
+}
+
+Status HistoryFileWriter::Sync() {
+  if (fd_ < 0 || !dirty_) return OkStatus();
+  if (::fdatasync(fd_) != 0) return Err{ErrnoMessage("fdatasync " + path().string(), errno)};
+  dirty_ = false;
+  return OkStatus();
+}
+
+HistoryRecorder::HistoryRecorder(std::filesystem::path dir, uint64_t max_bytes) {
+  shared_->dir = std::move(dir);
+  shared_->max_bytes = max_bytes;
+}
+
+HistoryRecorder::~HistoryRecorder() { io_.StopWithin(Duration::zero()); }
+
+void HistoryRecorder::Configure(std::filesystem::path dir, uint64_t max_bytes) {
+  std::lock_guard lock(shared_->mu);
+  shared_->dir = std::move(dir);
+  shared_->max_bytes = max_bytes;
+}
+
+void HistoryRecorder::StartRun(WallTime wall, MonoTime mono, Duration interval) {
+  run_ = HistoryRecord{HistoryKind::kRun, wall, mono, interval, WriteError::kNone};
+  run_started_.clear();
+}
+
+void HistoryRecorder::QueueDrainLocked() {
+  if (shared_->drain_queued) return;
+  // The worker holds the drain in progress and at most one more: when it is stuck,
+  // records wait in `pending` (bounded) and no further calls pile up.
+  shared_->drain_queued = io_.Post([shared = shared_] { Drain(*shared, false); });
+}
+
+void HistoryRecorder::Record(const std::string& target, const HistoryRecord& record) {
+  std::lock_guard lock(shared_->mu);
+  if (shared_->dir.empty()) return;
+  auto& started = run_started_[target];
+  const size_t needed = started || !run_ ? 1 : 2;
+  if (shared_->pending.size() + needed > kMaxPending) {
+    ++shared_->dropped[target].queue_full;
+    return;
+  }
+  if (!started && run_) shared_->pending.push_back({target, *run_});
+  started = true;
+  shared_->pending.push_back({target, record});
+  QueueDrainLocked();
+}
+
+void HistoryRecorder::Drain(Shared& s, bool sync_now) {
+  std::vector<Pending> batch;
+  std::filesystem::path dir;
+  uint64_t max_bytes;
+  {
+    std::lock_guard lock(s.mu);
+    batch.swap(s.pending);
+    s.drain_queued = false;
+    dir = s.dir;
+    max_bytes = s.max_bytes;
+  }
+  if (dir != s.open_dir) {
+    s.writers.clear();
+    s.open_dir = dir;
+  }
+  std::stable_sort(batch.begin(), batch.end(), [](const Pending& a, const Pending& b) { return a.target < b.target; });
+  std::vector<HistoryRecord> records;
+  for (size_t i = 0; i < batch.size();) {
+    const std::string& target = batch[i].target;
+    records.clear();
+    for (; i < batch.size() && batch[i].target == target; ++i) records.push_back(batch[i].record);
+    auto& writer = s.writers[target];
+    if (!writer) writer = std::make_unique<HistoryFileWriter>(dir, target, max_bytes);
+    std::string notice;
+    auto appended = writer->Append(records, &notice);
+    std::lock_guard lock(s.mu);
+    if (!notice.empty()) s.notices.push_back("history of target " + target + ": " + notice);
+    auto& last = s.last_error[target];
+    if (!appended) {
+      s.dropped[target].write_error += records.size();
+      if (last != appended.error()) s.notices.push_back("history of target " + target + ": " + appended.error() +
+                                                         "; records are dropped and counted until it works");
+      last = appended.error();
+    } else if (!last.empty()) {
+      s.notices.push_back("history of target " + target + ": writing again");
+      last.clear();
+    }
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (sync_now || now - s.last_sync >= kHistorySyncInterval) {
+    s.last_sync = now;
+    for (auto& [target, writer] : s.writers) {
+      if (auto synced = writer->Sync(); !synced) {
+        std::lock_guard lock(s.mu);
+        s.notices.push_back("history of target " + target + ": " + synced.error());
+      }
+    }
+  }
+}
+
+std::map<std::string, HistoryRecorder::Dropped> HistoryRecorder::TakeDropped() {
+  std::lock_guard lock(shared_->mu);
+  return std::exchange(shared_->dropped, {});
+}
+
+std::vector<std::string> HistoryRecorder::TakeNotices() {
+  std::lock_guard lock(shared_->mu);
+  return std::exchange(shared_->notices, {});
+}
+
+bool HistoryRecorder::StopWithin(WallTime wall, MonoTime mono, Duration wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  {
+    std::lock_guard lock(shared_->mu);
+    if (!shared_->dir.empty()) {
+      for (const auto& [target, started] : run_started_) {
+        if (started && shared_->pending.size() < kMaxPending) {
+          shared_->pending.push_back({target, {HistoryKind::kStop, wall, mono, Duration::zero(), WriteError::kNone}});
+        }
+      }
+    }
+  }
+  const auto flushed =
+      io_.Call<bool>([shared = shared_] {
+        Drain(*shared, true);
+        return true;
+      }, wait);
+  const auto left = std::max(Duration::zero(), Duration(deadline - std::chrono::steady_clock::now()));
+  return io_.StopWithin(left) && flushed.has_value();
+}
+
+}  // namespace hbfence
