@@ -3,6 +3,7 @@
 #include "src/cli.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 
 #include "storage/block_sector.h"
@@ -61,6 +62,18 @@ std::string Usage() {
       limited ones included), 1 when the daemon refused or restart-agent failed, 2
       on a usage error or a configuration that cannot be loaded (nothing done), 3
       when a reboot was planned and the host is still up.
+  hbfence replay [--config FILE] [--since DURATION] [--timeout S] [--lease S] [--policy P]
+                 [--target NAME]... [--format text|json]
+      Feed the recorded write history ([history] path) through the daemon's own
+      timeout rules and decision engine under these settings (default: the
+      configuration's) and print per target the attempts, timeouts, errors by
+      reason and the longest gap without a successful write, then every fence
+      decision the settings would have taken. DURATION: 90s, 30m, 24h, 7d.
+      The interval cannot be replayed (the recorded ticks depend on it).
+  hbfence advise [--config FILE] [--since DURATION] [--margin FACTOR] [--target NAME]...
+      The smallest timeout and lease that would have taken no decision over the
+      history, each FACTOR (default 2) times the worst moment that drove it, the
+      detection time they give, and the same as CloudStack agent.properties keys.
   hbfence --version
       Print the version and git revision.
 
@@ -139,6 +152,61 @@ Result<CliOptions> ParseControl(const std::vector<std::string>& args, CliOptions
   return o;
 }
 
+Result<CliOptions> ParseReplay(const std::vector<std::string>& args, CliOptions o) {
+  const bool advise = args[0] == "advise";
+  o.command = advise ? Command::kAdvise : Command::kReplay;
+  const std::string verb = args[0];
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::optional<std::string> value;
+    if (auto eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+    } else if (i + 1 < args.size()) {
+      value = args[i + 1];
+      if (flag.rfind("--", 0) == 0) ++i;
+    }
+    auto bad = [&](const std::string& why) { return Err{verb + ": " + flag + " " + why}; };
+    const bool replay_only = flag == "--timeout" || flag == "--lease" || flag == "--policy" || flag == "--format";
+    if (flag == "--interval") {
+      return Err{verb + ": --interval cannot be replayed: when each write starts depends on the tick grid it was "
+                        "recorded on; record a history at the new interval instead"};
+    }
+    if (flag != "--config" && flag != "--since" && flag != "--target" && flag != "--margin" && !replay_only) {
+      return Err{verb + ": unknown argument " + flag};
+    }
+    if ((replay_only && advise) || (flag == "--margin" && !advise)) return Err{verb + ": " + flag + " is not for " + verb};
+    if (!value || value->empty()) return bad("needs a value");
+    if (flag == "--config") {
+      o.config_path = *value;
+    } else if (flag == "--target") {
+      o.replay_targets.push_back(*value);
+    } else if (flag == "--since") {
+      auto span = ParseSpan(*value);
+      if (!span) return bad(span.error());
+      o.replay_since = span.value();
+    } else if (flag == "--timeout" || flag == "--lease") {
+      auto span = ParseSpan(*value);
+      if (!span) return bad(span.error());
+      (flag == "--timeout" ? o.replay_timeout : o.replay_lease) = span.value();
+    } else if (flag == "--policy") {
+      o.replay_policy = ParsePolicy(*value);
+      if (!o.replay_policy) return bad("must be any, all or quorum");
+    } else if (flag == "--format") {
+      if (*value != "text" && *value != "json") return bad("must be text or json");
+      o.replay_json = *value == "json";
+    } else {  // --margin
+      double margin = 0;
+      const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), margin);
+      if (ec != std::errc() || end != value->data() + value->size() || !(margin >= 1) || margin > 100) {
+        return bad("must be a factor from 1 to 100 (2: twice the worst moment)");
+      }
+      o.advise_margin = margin;
+    }
+  }
+  return o;
+}
+
 Result<CliOptions> ParseFence(const std::vector<std::string>& args, CliOptions o) {
   o.command = Command::kFence;
   size_t i = 1;  // after "fence"
@@ -177,6 +245,7 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
   size_t i = 0;
   if (!args.empty() && args[0] == "control") return ParseControl(args, o);
   if (!args.empty() && args[0] == "fence") return ParseFence(args, o);
+  if (!args.empty() && (args[0] == "replay" || args[0] == "advise")) return ParseReplay(args, o);
   if (i < args.size() && args[i] == "run") {
     ++i;
   } else if (i < args.size() && args[i] == "check-config") {
@@ -273,6 +342,24 @@ Result<CliOptions> ParseCli(const std::vector<std::string>& args) {
     if (offset_given && o.peer_source != PeerSource::kBlock) return Err{"--offset is only for peer-check --block"};
   }
   return o;
+}
+
+Result<Duration> ParseSpan(std::string_view text) {
+  double number = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  const std::string_view unit = text.substr(static_cast<size_t>(end - text.data()));
+  double scale = 0;
+  if (unit.empty() || unit == "s") scale = 1;
+  if (unit == "m") scale = 60;
+  if (unit == "h") scale = 3600;
+  if (unit == "d") scale = 86400;
+  if (unit == "w") scale = 7 * 86400;
+  const double seconds = number * scale;
+  if (ec != std::errc() || scale == 0 || !(seconds >= 0.001) || seconds > 10 * 365 * 86400.0) {
+    return Err{"\"" + std::string(text) + "\" is not a span of time: a number with s, m, h, d or w (90s, 24h, 7d), "
+               "from 1 ms to 10 years"};
+  }
+  return FromSeconds(seconds);
 }
 
 void ApplyOverrides(const CliOptions& cli, Config& cfg) {

@@ -14,7 +14,7 @@
 
 namespace hbfence {
 
-enum class Command { kRun, kCheckConfig, kPeerCheck, kControl, kFence, kVersion, kHelp };
+enum class Command { kRun, kCheckConfig, kPeerCheck, kControl, kFence, kReplay, kAdvise, kVersion, kHelp };
 enum class PeerSource { kFile, kBlock };
 
 struct CliOptions {
@@ -36,7 +36,17 @@ struct CliOptions {
   std::optional<std::string> fence_socket;  // default: the configuration's [control] socket_path
   std::string fence_target;                 // the pool the request is about; may be empty
   std::string fence_reason;                 // one line
+  // hbfence replay / advise [--config FILE] [--since DURATION] … (src/replay.h); unset: the configuration's
+  std::optional<Duration> replay_since;
+  std::optional<Duration> replay_timeout, replay_lease;
+  std::optional<Policy> replay_policy;
+  std::vector<std::string> replay_targets;  // empty: every configured target
+  bool replay_json = false;
+  double advise_margin = 2.0;
 };
+
+// "90s", "30m", "24h", "7d", "2w" or plain seconds ("3600"): a positive span of time.
+Result<Duration> ParseSpan(std::string_view text);
 
 Result<CliOptions> ParseCli(const std::vector<std::string>& args);  // args without argv[0]
 std::string Usage();

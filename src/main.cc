@@ -20,6 +20,7 @@
 #include "src/fence_command.h"
 #include "src/host_identity.h"
 #include "src/log_format.h"
+#include "src/replay.h"
 #include "src/web_config.h"
 #include "src/sys/clock.h"
 #include "src/sys/fence_io.h"
@@ -249,6 +250,82 @@ int CheckConfig(const CliOptions& cli) {
     }
   }
   for (const auto& warning : host.warnings) std::cout << "# warning: " << warning << "\n";
+  return 0;
+}
+
+// How long reading the history may take: it is local, but local paths hang too.
+constexpr auto kHistoryReadTimeout = std::chrono::seconds(30);
+
+// The settings and histories `replay` and `advise` work on; nullopt after printing why not.
+struct ReplayWork {
+  ReplaySettings settings;
+  std::vector<ReplayInput> inputs;
+  std::optional<WallTime> since;
+};
+
+std::optional<ReplayWork> PrepareReplay(const CliOptions& cli) {
+  auto cfg = LoadWithin(cli);
+  if (!cfg) {
+    std::cerr << cfg.error() << "\n";
+    return std::nullopt;
+  }
+  const Config& c = *cfg.value();
+  ReplayWork work;
+  work.settings.heartbeat = c.heartbeat;
+  if (cli.replay_timeout) work.settings.heartbeat.timeout = *cli.replay_timeout;
+  if (cli.replay_lease) work.settings.heartbeat.lease = *cli.replay_lease;
+  work.settings.policy = cli.replay_policy.value_or(c.fence.policy);
+  work.settings.scope = c.fence.action == FenceActionKind::kDestroyVms ? Scope::kTarget : Scope::kHost;
+  if (cli.replay_since) work.since = std::chrono::system_clock::now() - *cli.replay_since;
+  std::vector<std::string> names = cli.replay_targets;
+  if (names.empty()) {
+    for (const auto& t : c.targets) names.push_back(t.name);
+  }
+  const auto dir = c.history.path;
+  const uint64_t max_bytes = c.history.max_bytes;
+  using Loaded = std::vector<TargetHistory>;
+  auto loaded = CallWithin<Loaded>("hbfence-history", [dir, max_bytes, names] {
+    Loaded histories;
+    for (const auto& name : names) histories.push_back(LoadTargetHistory(dir, name, max_bytes));
+    return histories;
+  }, kHistoryReadTimeout);
+  if (!loaded) {
+    std::cerr << dir.string() << ": reading the write history did not finish within "
+              << kHistoryReadTimeout.count() << " s; its filesystem is not answering\n";
+    return std::nullopt;
+  }
+  for (auto& h : *loaded) {
+    for (const auto& problem : h.problems) std::cerr << "warning: " << problem << "\n";
+    if (h.records.empty()) std::cerr << "warning: target " << h.target << ": no history in " << dir.string() << "\n";
+    work.inputs.push_back({h.target, std::move(h.records)});
+  }
+  if (!c.history.enabled) std::cerr << "warning: [history] enabled = false: this daemon records no new history\n";
+  return work;
+}
+
+int Replay(const CliOptions& cli) {
+  auto work = PrepareReplay(cli);
+  if (!work) return kExitConfigError;
+  const auto report = Replay(work->settings, work->inputs, work->since);
+  if (cli.replay_json) {
+    std::cout << FormatReplayJson(work->settings, report);
+    return 0;
+  }
+  std::cout << FormatReplay(work->settings, report);
+  const Timings timings = Derive(work->settings.heartbeat);
+  if (work->settings.heartbeat.lease < timings.worst_renewal_gap) {
+    std::cout << "note: lease " << ExactSeconds(work->settings.heartbeat.lease) << "s is below the lease rule's minimum "
+              << ExactSeconds(timings.worst_renewal_gap)
+              << "s for this interval and timeout: hbfence refuses it (writes within the timeout could fail it)\n";
+  }
+  return 0;
+}
+
+int Advise(const CliOptions& cli) {
+  auto work = PrepareReplay(cli);
+  if (!work) return kExitConfigError;
+  std::cout << FormatAdvice(work->settings, Advise(work->settings, work->inputs, work->since, cli.advise_margin),
+                            cli.advise_margin);
   return 0;
 }
 
@@ -486,6 +563,10 @@ int main(int argc, char** argv) {
       return Control(cli.value());
     case Command::kFence:
       return Fence(cli.value());
+    case Command::kReplay:
+      return Replay(cli.value());
+    case Command::kAdvise:
+      return Advise(cli.value());
     case Command::kRun:
       return Run(cli.value());
   }
