@@ -244,7 +244,15 @@ Status HistoryFileWriter::Rotate() {
   dirty_ = false;
   const auto current = path(), previous = SegmentPath(dir_, target_, true);
   if (::rename(current.c_str(), previous.c_str()) != 0) return Err{ErrnoMessage("rename " + current.string(), errno)};
-  return Open(nullptr);
+  if (auto opened = Open(nullptr); !opened) return opened;
+  if (!run_) return OkStatus();
+  const auto rec = EncodeHistoryRecord(*run_);
+  if (auto written = WriteAll(fd_, rec, path()); !written) {
+    Close();
+    return written;
+  }
+  size_ += rec.size();
+  return OkStatus();
 }
 
 Status HistoryFileWriter::Append(std::span<const HistoryRecord> records, std::string* notice) {
@@ -254,6 +262,7 @@ Status HistoryFileWriter::Append(std::span<const HistoryRecord> records, std::st
   std::vector<uint8_t> bytes;
   bytes.reserve(records.size() * kHistoryRecordSize);
   for (const auto& r : records) {
+    if (r.kind == HistoryKind::kRun) run_ = r;
     const auto rec = EncodeHistoryRecord(r);
     bytes.insert(bytes.end(), rec.begin(), rec.end());
   }

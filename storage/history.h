@@ -147,6 +147,9 @@ class HistoryFileWriter {
   int fd_ = -1;
   uint64_t size_ = 0;
   bool dirty_ = false;
+  // The newest kRun record appended: a new segment starts with it, so the previous
+  // segment's removal never leaves records whose run nobody can tell.
+  std::optional<HistoryRecord> run_;
 };
 
 // Records from the scheduler thread, writes on a thread of its own. Record() never
