@@ -614,6 +614,88 @@
             },
           },
 
+          {
+            alert: 'HbfenceHeartbeatGapNearLease',
+            // Early warning for false fencing, from the lease's side: the longest a target
+            // went without a successful write over the last 15 minutes (the daemon's
+            // sliding window, the open gap included, measured as the decision engine sees
+            // it) reached _config.gapLeaseWarningRatio (50 %) of the host's lease. The
+            // storage recovered, or has not failed yet: the next stall a little longer
+            // fails the target and, by the fence policy, may fence a host whose storage
+            // comes back. Latency alone does not show it: a write that fails fast, or a
+            // few stuck ones, leave p99 low.
+            //   - Not while the target is down (target_up 0): the target-down, storage-wide
+            //     and fence alerts are about that. Once it is back, a gap over the lease
+            //     (it did fail) still fires: a failure shorter than the target-down alert's
+            //     `for`, under a policy that did not decide, leaves no other trace.
+            //   - Only for a gap of two intervals or more (a tick passed without a
+            //     renewal): the schedule alone leaves one interval plus the write's
+            //     latency, over the share all the time on a lease of a few intervals.
+            //   - It resolves by itself 15 minutes after the gap ended (the window).
+            // The value is the share of the lease. Routed as one ticket per pool
+            // (alertmanager.yml): a slow pool stalls every host on it.
+            expr: |||
+              (
+                max by (instance, target) (hbfence_heartbeat_gap_max_seconds{%(hbfenceSelector)s})
+                  / on (instance) group_left ()
+                max by (instance) (hbfence_heartbeat_lease_seconds{%(hbfenceSelector)s})
+              ) >= %(gapLeaseWarningRatio)g
+              and on (instance, target)
+              (
+                max by (instance, target) (hbfence_heartbeat_gap_max_seconds{%(hbfenceSelector)s})
+                  >= on (instance) group_left ()
+                2 * max by (instance) (hbfence_heartbeat_interval_seconds{%(hbfenceSelector)s})
+              )
+              and on (instance, target)
+              max by (instance, target) (hbfence_target_up{%(hbfenceSelector)s}) == 1
+            ||| % c,
+            'for': c.gapNearLeaseFor,
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Heartbeat gap to {{ $labels.target }} on {{ $labels.instance }} reached {{ $value | humanizePercentage }} of the lease',
+              description: fold(|||
+                In the last 15 minutes {{ $labels.instance }} went
+                {{ with printf `max(hbfence_heartbeat_gap_max_seconds{%(sel)s,instance='%%s',target='%%s'})` $labels.instance $labels.target | query }}{{ . | first | value | humanizeDuration }}{{ else }}?{{ end }}
+                without a successful heartbeat write to {{ $labels.target }}:
+                {{ $value | humanizePercentage }} of its lease of
+                {{ with printf `max(hbfence_heartbeat_lease_seconds{%(sel)s,instance='%%s'})` $labels.instance | query }}{{ . | first | value | humanizeDuration }}{{ else }}?{{ end }}
+                (this warns from %(percent)s %%).
+                {{ if ge $value 1.0 }}That is longer than the lease: the target failed for a while and is back.{{ else }}A stall a little longer fails the target, and by the fence policy may fence the host although the storage comes back.{{ end }}
+                Find the stall with hbfence replay and choose a lease from the recorded history
+                with hbfence advise. This clears 15 minutes after the gap ended.
+              ||| % { sel: sel, percent: percent(c.gapLeaseWarningRatio) }),
+              runbook_url: runbook('HbfenceHeartbeatGapNearLease'),
+            },
+          },
+
+          // ---------------------------------------------------------------- write history
+          {
+            alert: 'HbfenceHistoryRecordsDropped',
+            // The write history (`[history]`, read by hbfence replay and advise) lost
+            // records: queue_full, its disk is too slow or hung to keep up (the records are
+            // written off the scheduler thread, through a bounded queue); write_error, the
+            // disk is full or failing. Heartbeat and fencing do not depend on it, so info:
+            // a ticket, reminded daily. The series start at 0 with their target.
+            expr: |||
+              sum by (instance, target, reason) (
+                increase(hbfence_history_records_dropped_total{%(hbfenceSelector)s}[%(historyDroppedWindow)s])
+              ) > 0
+            ||| % c,
+            'for': '0s',
+            labels: { severity: 'info' },
+            annotations: {
+              summary: 'Write history of {{ $labels.target }} on {{ $labels.instance }} is losing records ({{ $labels.reason }})',
+              description: fold(|||
+                About {{ $value | humanize }} write history records of {{ $labels.target }}
+                were dropped on {{ $labels.instance }} in the last %(window)s
+                ({{ if eq $labels.reason "queue_full" }}the history disk is too slow or hung to keep up{{ else }}writing them failed: disk full or I/O errors{{ end }}).
+                hbfence replay and hbfence advise will be incomplete for this time; heartbeat
+                writes and fencing are not affected.
+              ||| % { window: human(c.historyDroppedWindow) }),
+              runbook_url: runbook('HbfenceHistoryRecordsDropped'),
+            },
+          },
+
           // ---------------------------------------------------------------- the sidecar itself
           {
             alert: 'HbfenceSidecarDown',

@@ -76,6 +76,17 @@
     // HbfenceHeartbeatLatencyHigh: p99 at or above this share of the timeout.
     latencyHighRatio: 0.8,
     latencyHighFor: '10m',
+    // HbfenceHeartbeatGapNearLease: the longest gap without a successful write over the
+    // daemon's 15-minute window (hbfence_heartbeat_gap_max_seconds) reached this share
+    // of the lease, on a target that is up: the margin left before a false fence. It
+    // fires only for a gap of at least two intervals (a tick passed without a renewal):
+    // the schedule alone leaves one interval plus the write's latency, which on a lease
+    // of under 1 / gapLeaseWarningRatio intervals would be over the share all the time.
+    gapLeaseWarningRatio: 0.5,
+    gapNearLeaseFor: '1m',
+    // HbfenceHistoryRecordsDropped: write history records dropped over this window
+    // (hbfence_history_records_dropped_total): replay and advise will be incomplete.
+    historyDroppedWindow: '15m',
 
     // ---------------------------------------------------------------- the sidecar itself
     sidecarDownFor: '2m',

@@ -32,6 +32,9 @@
     // Heartbeat write latency: p99 above this share of the timeout is high (alert
     // HbfenceHeartbeatLatencyHigh).
     latencyHighRatio: 0.8,
+    // The longest heartbeat gap of the last 15 minutes at this share of the lease warns
+    // (alert HbfenceHeartbeatGapNearLease): the orange in the gap / lease panels.
+    gapLeaseWarningRatio: 0.5,
     // The host dashboard's Host variable: false picks exactly one host (like the node
     // mixin's per-node dashboard), true several side by side, or All.
     hostDashboardMultiHost: false,

@@ -265,7 +265,36 @@ local dashboard(c) =
       + g.max(1)
       + h.runbook(['HbfenceHeartbeatLatencyHigh'])
       + g.pos(12, 16, 40, 8, 9),
-      g.row('VM fencing (destroy-vms)') + g.pos(27, 0, 49, 24, 1),
+      g.timeseries(
+        'Worst heartbeat gap / lease (top 10 host/target)',
+        "The longest time without a successful heartbeat write in the last 15 minutes (hbfence_heartbeat_gap_max_seconds, the daemon's sliding window, the open gap included) as a share of each host's lease, the 10 worst at each point in time. Many hosts on one pool at once is the storage. Orange from %s (HbfenceHeartbeatGapNearLease, on a target that is up), red at 100 %% (the target failed)." % h.percent(c.gapLeaseWarningRatio),
+        [
+          g.q('topk(10, %s)' % q.gapOfLease, '{{instance}} {{target}}'),
+        ]
+      )
+      + g.unit('percentunit')
+      + g.min(0)
+      + g.custom({ axisSoftMax: 1 })
+      + g.dashedThresholds
+      + g.steps([['orange', c.gapLeaseWarningRatio], ['red', 1]])
+      + g.legend(['max', 'lastNotNull'])
+      + h.runbook(['HbfenceHeartbeatGapNearLease'])
+      + g.pos(29, 0, 49, 16, 8),
+      g.bargauge(
+        'Heartbeat gap / lease (worst 10, now)',
+        "The longest gap without a successful heartbeat write of the last 15 minutes divided by the host's hbfence_heartbeat_lease_seconds, per host and target. Orange from %s, red at 100 %% (the target failed)." % h.percent(c.gapLeaseWarningRatio),
+        [
+          g.qi('topk(10, %s)' % q.gapOfLease, '{{instance}} {{target}}'),
+        ],
+        displayMode='gradient'
+      )
+      + g.unit('percentunit')
+      + g.min(0)
+      + g.steps([['orange', c.gapLeaseWarningRatio], ['red', 1]])
+      + g.max(1)
+      + h.runbook(['HbfenceHeartbeatGapNearLease'])
+      + g.pos(30, 16, 49, 8, 8),
+      g.row('VM fencing (destroy-vms)') + g.pos(27, 0, 57, 24, 1),
       g.timeseries(
         'VM fences: VMs destroyed per pool, escalations by reason',
         "VM fences across the selected hosts: VMs (libvirt domains) destroyed by fence action destroy-vms per pool (summed over hosts: many hosts on one pool at once is the storage), and escalations by reason in red (destroy-vms could not fence safely and ran [fence] destroy_escalation, hard-reboot by default). increase() over $__rate_interval, one scrape interval longer than a bar, so one fence can show in two neighbouring bars; plus the counter of a process that started within the last two bars and of a series new in the window (a pool found by discover_pools leaves the targets once unmounted, so its series can end seconds after the destroy). increase() is capped at the series' largest value in the window (times its resets + 1), so a series that ends right after the destroy is not extrapolated upward. Exact counts: the in-range panels; each destroy and escalation is also marked on the time axis.",
@@ -283,7 +312,7 @@ local dashboard(c) =
       ])
       + g.interval('1m')
       + h.runbook(['HbfenceVmsFenced', 'HbfenceVmFenceEscalated'])
-      + g.pos(19, 0, 50, 8, 8),
+      + g.pos(19, 0, 58, 8, 8),
       g.bargauge(
         'VMs destroyed in the time range, per host and pool',
         "VMs destroyed by destroy-vms per host and pool in the selected time range, pairs with none left out. Counted across hbfence restarts, including a destroy before a new process's first scrape and a pool whose series appeared within the range and may be gone since (a discovered pool leaves the targets once unmounted). increase() is capped at the series' largest value in the range (times its resets + 1), so a series that lasted only a scrape or two is not counted high.",
@@ -296,7 +325,7 @@ local dashboard(c) =
       + g.min(0)
       + g.noValue('no VMs destroyed')
       + h.runbook(['HbfenceVmsFenced'])
-      + g.pos(20, 8, 50, 8, 8),
+      + g.pos(20, 8, 58, 8, 8),
       g.bargauge(
         'VM fence escalations in the time range, per host',
         "destroy-vms escalations per host and reason in the selected time range, hosts with none left out. Counted across hbfence restarts, including an escalation before a new process's first scrape. Red: the pool's VMs were not fenced on their own.",
@@ -309,7 +338,7 @@ local dashboard(c) =
       + g.min(0)
       + g.noValue('no escalations')
       + h.runbook(['HbfenceVmFenceEscalated'])
-      + g.pos(21, 16, 50, 8, 8),
+      + g.pos(21, 16, 58, 8, 8),
       g.table(
         'VMs destroyed in the last hour',
         'Host/pool pairs with VMs destroyed by destroy-vms within the last hour, whatever the time range: the pairs HbfenceVmsFenced fires for, by the same condition (alerts/hbfence.rules.yml), with the number of VMs. The pool stays unmounted on that host until someone mounts it again.',
@@ -328,7 +357,7 @@ local dashboard(c) =
         g.byName('Value', { displayName: 'VMs destroyed', decimals: 0 }),
       ])
       + h.runbook(['HbfenceVmsFenced'])
-      + g.pos(22, 0, 58, 12, 7),
+      + g.pos(22, 0, 66, 12, 7),
       g.table(
         'VM fence escalations in the last hour',
         'Hosts with a destroy-vms escalation within the last hour, whatever the time range, by reason: the alerts HbfenceVmFenceEscalated fires, by the same condition (alerts/hbfence.rules.yml), with the number of escalations.',
@@ -347,8 +376,8 @@ local dashboard(c) =
         g.byName('Value', { displayName: 'Escalations', decimals: 0 }),
       ])
       + h.runbook(['HbfenceVmFenceEscalated'])
-      + g.pos(23, 12, 58, 12, 7),
-      g.row('CloudStack peers') + g.pos(28, 0, 65, 24, 1),
+      + g.pos(23, 12, 66, 12, 7),
+      g.row('CloudStack peers') + g.pos(28, 0, 73, 24, 1),
       g.timeseries(
         'CloudStack peers: share of stale peer heartbeats per pool',
         "Per pool and watching host (targets with peer_watch = true): the fraction of the other hosts' heartbeat files that are stale. A peer is stale when its file has not advanced for longer than %s. One host's view climbing a little: one sick peer (HbfencePeerHeartbeatStale); most peers stale: the pool is split or the hosts are down (HbfencePoolPeersStale)." % h.staleRule,
@@ -362,7 +391,7 @@ local dashboard(c) =
       + g.steps([['orange', 0.01], ['red', c.poolPeersStaleRatio + 0.01]])  // red above the ratio
       + g.max(1)
       + h.runbook(['HbfencePoolPeersStale', 'HbfencePeerHeartbeatStale'])
-      + g.pos(16, 0, 66, 16, 8),
+      + g.pos(16, 0, 74, 16, 8),
       g.stat(
         'Unknown agent.properties fence action',
         'Hosts where kvm.heartbeat.fence.action in agent.properties is not an action hbfence knows (hbfence_config_unknown_fence_action = 1): they fell back to hard-reboot.',
@@ -373,7 +402,7 @@ local dashboard(c) =
       + g.steps([['orange', 1]])
       + g.decimals(0)
       + h.runbook(['HbfenceUnknownFenceAction'])
-      + g.pos(17, 16, 66, 8, 8),
+      + g.pos(17, 16, 74, 8, 8),
     ],
   );
 

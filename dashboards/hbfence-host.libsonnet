@@ -250,7 +250,40 @@ local dashboard(c) =
       + g.decimals(0)
       + h.runbook(['HbfenceHeartbeatStuckWrites'])
       + g.pos(21, 12, 48, 12, 7),
-      g.row('Fencing') + g.pos(22, 0, 55, 24, 1),
+      g.timeseries(
+        'Heartbeat gap / lease (15 min max)',
+        "hbfence_heartbeat_gap_max_seconds over the host's lease, per target: the longest time without a successful write in the last 15 minutes (the daemon's sliding window, the gap still open included, from the last success to the success that renewed the lease), as a share of the lease. A stall shows as a step that holds for 15 minutes. Orange from %s (HbfenceHeartbeatGapNearLease warns there, while the target is up, for gaps of two intervals or more), red at 100 %% (the target failed). hbfence replay and hbfence advise on the host find the stall and a lease from the recorded history." % h.percent(c.gapLeaseWarningRatio),
+        [
+          g.q(q.gapOfLease, '{{instance}} {{target}}'),
+        ]
+      )
+      + g.unit('percentunit')
+      + g.min(0)
+      + g.custom({ axisSoftMax: 1 })
+      + g.dashedThresholds
+      + g.steps([['orange', c.gapLeaseWarningRatio], ['red', 1]])
+      + g.legend(['max', 'lastNotNull'])
+      + h.runbook(['HbfenceHeartbeatGapNearLease'])
+      + g.pos(48, 0, 55, 12, 8),
+      g.timeseries(
+        'Write history records dropped',
+        'Records of the write history ([history], read by hbfence replay and advise) not kept, per interval, by target and reason (hbfence_history_records_dropped_total): queue_full, the history disk is slow or hung; write_error, it is full or failing. Heartbeat and fencing do not depend on the history. Only non-zero series are drawn: empty means nothing was dropped.',
+        [
+          g.q(q.e('sum by (%(by)s, target, reason) (increase(hbfence_history_records_dropped_total{%(target)s}[$__interval])) > 0'), '{{reason}} {{instance}} {{target}}'),
+        ]
+      )
+      + g.bars
+      + g.stacked
+      + g.decimals(0)
+      + g.legend(['sum'])
+      + g.overrides([
+        g.byRegexp('^write_error .*', g.color('red')),
+        g.byRegexp('^queue_full .*', g.color('orange')),
+      ])
+      + g.interval('1m')
+      + h.runbook(['HbfenceHistoryRecordsDropped'])
+      + g.pos(49, 12, 55, 12, 8),
+      g.row('Fencing') + g.pos(22, 0, 63, 24, 1),
       g.timeseries(
         'Fence decisions by action',
         'Fence decisions, by configured action: increase of hbfence_fence_decisions_total over $__rate_interval, one scrape interval longer than a bar so that no decision falls between two bars; one decision can show in two neighbouring bars. Red: log-only (the host was not fenced). Exact counts: the decisions-in-range panel; each decision is also marked on the time axis.',
@@ -267,7 +300,7 @@ local dashboard(c) =
       ])
       + g.interval('1m')
       + h.runbook(['HbfenceHostFenced', 'HbfenceFenceSuppressed'])
-      + g.pos(23, 0, 56, 8, 8),
+      + g.pos(23, 0, 64, 8, 8),
       g.timeseries(
         'Fence action steps by result',
         "Fence action steps per interval (hbfence_fence_actions_total) by action and result: success, logged, failed, timeout, refused, rate_limited, escalated. Every step the configured action can produce is exported from the start at 0; this is the counter's change over the interval (a series new in it, e.g. after a reload to another action, counts in full), not increase(); a daemon restart inside an interval hides that interval's steps.",
@@ -285,7 +318,7 @@ local dashboard(c) =
       ])
       + g.interval('1m')
       + h.runbook(['HbfenceFenceActionFailed'])
-      + g.pos(24, 8, 56, 8, 8),
+      + g.pos(24, 8, 64, 8, 8),
       g.stateTimeline(
         'Fence pending / armed',
         'hbfence_fence_pending (a fence decision stands and the host is still up) and hbfence_fence_armed (0 = log-only).',
@@ -299,7 +332,7 @@ local dashboard(c) =
         g.byRegexp('^armed .*', { mappings: g.valueMap([['1', 'armed', 'green'], ['0', 'log-only', 'orange']]) }),
       ])
       + h.runbook(['HbfenceFencePendingArmed', 'HbfenceFencingDisarmed'])
-      + g.pos(25, 16, 56, 8, 8),
+      + g.pos(25, 16, 64, 8, 8),
       g.stat(
         'Fence decisions in the time range',
         "Fence decisions per host and configured action in the selected time range. Counted across hbfence restarts (counter resets), including a decision before a new process's first scrape or right after a reload (the counter of a process or series that started within the range). Red: log-only, the host was not fenced.",
@@ -316,7 +349,7 @@ local dashboard(c) =
         g.byRegexp('.*log-only.*', g.color('red')),
       ])
       + h.runbook(['HbfenceHostFenced', 'HbfenceFenceSuppressed'])
-      + g.pos(40, 0, 64, 8, 6),
+      + g.pos(40, 0, 72, 8, 6),
       g.timeseries(
         'Fence journal errors',
         'Fence journal appends that failed (hbfence_fence_journal_errors_total); the action ran anyway, but the decision is not on record.',
@@ -330,7 +363,7 @@ local dashboard(c) =
       + g.legend(['sum'])
       + g.interval('1m')
       + h.runbook(['HbfenceFenceJournalErrors'])
-      + g.pos(26, 8, 64, 8, 6),
+      + g.pos(26, 8, 72, 8, 6),
       g.timeseries(
         'Config reloads by result',
         'SIGHUP reloads per interval (hbfence_config_reloads_total) by result.',
@@ -348,8 +381,8 @@ local dashboard(c) =
       ])
       + g.interval('1m')
       + h.runbook(['HbfenceConfigReloadFailed'])
-      + g.pos(27, 16, 64, 8, 6),
-      g.row('VM fencing (destroy-vms)') + g.pos(41, 0, 70, 24, 1),
+      + g.pos(27, 16, 72, 8, 6),
+      g.row('VM fencing (destroy-vms)') + g.pos(41, 0, 78, 24, 1),
       g.timeseries(
         'VMs destroyed per pool',
         "VMs (libvirt domains) that fence action destroy-vms destroyed, per host and failed pool (hbfence_fence_vm_domains_destroyed_total): increase() over $__rate_interval, one scrape interval longer than a bar, so one fence can show in two neighbouring bars; plus the counter of a process that started within the last two bars and of a series new in the window (a pool found by discover_pools leaves the targets once unmounted, so its series can end seconds after the destroy). increase() is capped at the series' largest value in the window (times its resets + 1), so a series that ends right after the destroy is not extrapolated upward. Only non-zero bars are drawn: empty means no VM destroyed. A destroy that escalated counts no domains here (see the escalations panel). Exact counts: the VMs-destroyed-in-range panel; each destroy is also marked on the time axis.",
@@ -363,7 +396,7 @@ local dashboard(c) =
       + g.legend(['sum'])
       + g.interval('1m')
       + h.runbook(['HbfenceVmsFenced'])
-      + g.pos(42, 0, 71, 8, 8),
+      + g.pos(42, 0, 79, 8, 8),
       g.timeseries(
         'VM fence escalations by reason',
         'destroy-vms fences that could not be done safely and ran [fence] destroy_escalation instead (hard-reboot by default), by reason: no_mount, libvirt_error, host_page_cache, unknown_source, processes_survived, unmount_failed (hbfence_fence_vm_escalations_total, every reason exported at 0 from the start). increase() over $__rate_interval, plus the counter of a process that started within the last two bars. Each one pages (HbfenceVmFenceEscalated). An escalation to hard-reboot usually takes the host down before a scrape sees it; whether the escalation only logged shows in the action steps panel (log-only logged).',
@@ -377,7 +410,7 @@ local dashboard(c) =
       + g.legend(['sum'])
       + g.interval('1m')
       + h.runbook(['HbfenceVmFenceEscalated'])
-      + g.pos(43, 8, 71, 8, 8),
+      + g.pos(43, 8, 79, 8, 8),
       g.timeseries(
         'VM fence step durations',
         "Duration of the destroy-vms steps, per fence: select (find the pool's domains), destroy (from the kill until every QEMU process is gone, at most destroy_timeout_seconds, 30 s by default), unmount (force-unmount the pool). The mean over $__rate_interval (increase of _sum / increase of _count: exact for one fence per bar). Only steps that ran are drawn. Percentiles over the time range: the steps table.",
@@ -389,7 +422,7 @@ local dashboard(c) =
       + g.bars
       + g.legend(['max'])
       + g.interval('1m')
-      + g.pos(44, 16, 71, 8, 8),
+      + g.pos(44, 16, 79, 8, 8),
       g.stat(
         'VMs destroyed in the time range',
         "VMs destroyed per host and pool in the selected time range, pools with none left out. Counted across hbfence restarts (counter resets), including a destroy before a new process's first scrape and a pool whose series appeared within the range and may be gone since (a discovered pool leaves the targets once unmounted). increase() is capped at the series' largest value in the range (times its resets + 1), so a series that lasted only a scrape or two is not counted high. A destroy that no scrape saw before the pool's series ended is not counted.",
@@ -403,7 +436,7 @@ local dashboard(c) =
       + g.noValue('no VMs destroyed')
       + g.textMode('value_and_name')
       + h.runbook(['HbfenceVmsFenced'])
-      + g.pos(45, 0, 79, 8, 6),
+      + g.pos(45, 0, 87, 8, 6),
       g.stat(
         'VM fence escalations in the time range',
         "destroy-vms escalations per host and reason in the selected time range, reasons with none left out. Counted across hbfence restarts, including an escalation before a new process's first scrape. Red: the pool's VMs were not fenced on their own; the host was (a reboot), or nothing was if the escalation only logged.",
@@ -417,7 +450,7 @@ local dashboard(c) =
       + g.noValue('no escalations')
       + g.textMode('value_and_name')
       + h.runbook(['HbfenceVmFenceEscalated'])
-      + g.pos(46, 8, 79, 8, 6),
+      + g.pos(46, 8, 87, 8, 6),
       g.table(
         'VM fence steps in the time range',
         'destroy-vms steps per host in the selected time range: how many ran, their mean duration (_sum / _count) and p99 estimated from the buckets (0.01 s to 60 s; a step slower than 60 s shows as 60). Only steps that ran in the range are listed.',
@@ -439,8 +472,8 @@ local dashboard(c) =
         g.byName('Value #B', { displayName: 'Mean', unit: 's' }),
         g.byName('Value #C', { displayName: 'p99', unit: 's' }),
       ])
-      + g.pos(47, 16, 79, 8, 6),
-      g.row('CloudStack peers') + g.pos(36, 0, 85, 24, 1),
+      + g.pos(47, 16, 87, 8, 6),
+      g.row('CloudStack peers') + g.pos(36, 0, 93, 24, 1),
       g.timeseries(
         'Peer heartbeat age vs stale threshold',
         "hbfence_peer_heartbeat_age_seconds: for each other host's hb-* file in the pool's KVMHA directory (targets with layout = \"cloudstack\" and peer_watch = true), the time since its value last advanced, on the watching host's monotonic clock. Peers written by hbfence stay near 0; CloudStack's agent script writes every 60 s, so its peers swing from 0 to about 60 s. A peer is stale when its file has not advanced for longer than %s. One peer climbing: that host is sick; most peers climbing: the pool or the network is split." % h.staleRule,
@@ -454,7 +487,7 @@ local dashboard(c) =
         g.byRegexp('^stale threshold .*', g.referenceLine('red')),
       ])
       + h.runbook(['HbfencePeerHeartbeatStale', 'HbfencePoolPeersStale'])
-      + g.pos(37, 0, 86, 16, 8),
+      + g.pos(37, 0, 94, 16, 8),
       g.stat(
         'Unknown fence action in agent.properties',
         "hbfence_config_unknown_fence_action: 1 when agent.properties' kvm.heartbeat.fence.action names an action hbfence does not know and hbfence.toml sets none, so hbfence fell back to hard-reboot as CloudStack's helper does. Fix the property or set fence.action in hbfence.toml.",
@@ -464,7 +497,7 @@ local dashboard(c) =
       )
       + g.mappings([['0', 'known', 'green'], ['1', 'UNKNOWN: hard-reboot', 'red']])
       + h.runbook(['HbfenceUnknownFenceAction'])
-      + g.pos(38, 16, 86, 8, 4),
+      + g.pos(38, 16, 94, 8, 4),
       g.bargauge(
         'Stale peers per pool (now)',
         'Share of the watched peers on each pool that are stale, as seen from each host. A peer is stale when its file has not advanced for longer than %s. Orange: some; red above %s (most peers frozen: the pool, not a peer).' % [h.staleRule, h.percent(c.poolPeersStaleRatio)],
@@ -478,8 +511,8 @@ local dashboard(c) =
       + g.steps([['orange', 0.01], ['red', c.poolPeersStaleRatio + 0.01]])  // red above the ratio
       + g.max(1)
       + h.runbook(['HbfencePoolPeersStale', 'HbfencePeerHeartbeatStale'])
-      + g.pos(39, 16, 90, 8, 4),
-      g.row('Configuration and build') + g.pos(28, 0, 94, 24, 1),
+      + g.pos(39, 16, 98, 8, 4),
+      g.row('Configuration and build') + g.pos(28, 0, 102, 24, 1),
       g.table(
         'Configuration',
         'The effective configuration per host: fence action and policy (hbfence_config_info), fencing mode, heartbeat interval, timeout and lease.',
@@ -503,7 +536,7 @@ local dashboard(c) =
         g.byName('Value #D', { displayName: 'Timeout', unit: 's' }),
         g.byName('Value #E', { displayName: 'Lease', unit: 's' }),
       ])
-      + g.pos(29, 0, 95, 14, 6),
+      + g.pos(29, 0, 103, 14, 6),
       g.table(
         'Build',
         "hbfence_build_info (version, git revision) and the daemon's uptime (process_start_time_seconds).",
@@ -521,7 +554,7 @@ local dashboard(c) =
         g.byName('revision', { displayName: 'Revision' }),
         g.byName('Value #B', { displayName: 'Uptime', unit: 's' }),
       ])
-      + g.pos(30, 14, 95, 10, 6),
+      + g.pos(30, 14, 103, 10, 6),
       g.row('Process', [
         g.timeseries(
           'CPU',
@@ -532,7 +565,7 @@ local dashboard(c) =
         )
         + g.unit('percentunit')
         + g.steps([['orange', 0.5]])
-        + g.pos(32, 0, 102, 6, 8),
+        + g.pos(32, 0, 110, 6, 8),
         g.timeseries(
           'Memory',
           'Resident (process_resident_memory_bytes) and virtual (process_virtual_memory_bytes) memory.',
@@ -545,7 +578,7 @@ local dashboard(c) =
         + g.overrides([
           g.byRegexp('^virtual .*', { 'custom.axisPlacement': 'right' } + g.dashed),
         ])
-        + g.pos(33, 6, 102, 6, 8),
+        + g.pos(33, 6, 110, 6, 8),
         g.timeseries(
           'Open file descriptors vs max',
           'process_open_fds (left axis) and process_max_fds (right axis, dashed).',
@@ -558,7 +591,7 @@ local dashboard(c) =
         + g.overrides([
           g.byRegexp('^max .*', { 'custom.axisPlacement': 'right', 'custom.fillOpacity': 0 } + g.dashed),
         ])
-        + g.pos(34, 12, 102, 6, 8),
+        + g.pos(34, 12, 110, 6, 8),
         g.timeseries(
           'File descriptors used',
           'process_open_fds / process_max_fds. Orange from 50 %, red from 80 %.',
@@ -570,8 +603,8 @@ local dashboard(c) =
         + g.dashedThresholds
         + g.custom({ axisSoftMax: 1 })
         + g.steps([['orange', 0.5], ['red', 0.8]])
-        + g.pos(35, 18, 102, 6, 8),
-      ], collapsed=true) + g.pos(31, 0, 101, 24, 1),
+        + g.pos(35, 18, 110, 6, 8),
+      ], collapsed=true) + g.pos(31, 0, 109, 24, 1),
     ],
   );
 

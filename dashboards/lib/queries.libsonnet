@@ -120,6 +120,11 @@ function(config) {
   writeQuantileOfTimeout(quantile)::
     '%s / on (%s) group_left %s' % [q.writeQuantile(quantile), q.vars.by, q.hostMax('hbfence_heartbeat_timeout_seconds')],
 
+  // Per host and target: the longest gap without a successful heartbeat write of the
+  // last 15 minutes (the daemon's window, the open gap included) as a share of the lease.
+  gapOfLease::
+    q.e('max by (%(by)s, target) (hbfence_heartbeat_gap_max_seconds{%(target)s}) / on (%(by)s) group_left max by (%(by)s) (hbfence_heartbeat_lease_seconds{%(host)s})'),
+
   // The age from which a CloudStack peer's heartbeat file counts as stale, per watching
   // host: the larger of peerStaleMinSeconds and the host's lease, as in the alert rules.
   stalePeerThreshold::

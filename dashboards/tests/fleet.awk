@@ -14,6 +14,10 @@
 #      CloudStack peers stale from then on; unknown agent.properties fence action; a failed
 #      reload at -40m; a journal error every 10 minutes;
 #   3. hard-reboot, pool nfs1; the sidecar is down from -15m (up 0, its series end).
+# Heartbeat gaps (the 15-minute maximum): 5.1 s, the open gap while a target is down,
+# and a 35 s stall on host 1's nfs1 at -60m (held for 15 minutes). Write history records
+# dropped: 50 on host 1's nfs1 at -70m (queue_full), and one every 10 minutes from -60m
+# on host 2 (write_error).
 # Every metric the dashboards query has series; counters do not reset.
 
 # Samples are kept per metric and printed family by family at the end.
@@ -71,6 +75,12 @@ function value(m, h, extra,    target, n, up) {
   if (m == "hbfence_heartbeat_last_success_timestamp_seconds") return end + (up ? t : downSince(h)) - 2
   if (m == "hbfence_heartbeat_consecutive_failures") return up ? 0 : int((t - downSince(h)) / 5)
   if (m == "hbfence_heartbeat_stuck_writes") return up ? 0 : 1
+  if (m == "hbfence_heartbeat_gap_max_seconds")
+    return !up ? t - downSince(h) + 2 : h == 1 && target == "nfs1" && t >= -3600 && t < -2700 ? 35 : 5.1
+  if (m == "hbfence_history_records_dropped_total") {
+    if (extra ~ /queue_full/) return h == 1 && target == "nfs1" && t >= -4200 ? 50 : 0
+    return h == 2 && t >= -3600 ? int((t + 3600) / 600) + 1 : 0
+  }
   if (m == "hbfence_heartbeat_writes_total") return int((t + SPAN) / 5)
   if (m == "hbfence_heartbeat_write_timeouts_total") return up ? 0 : int((t - downSince(h)) / 5)
   if (m == "hbfence_heartbeat_write_errors_total") return extra ~ /io_error/ ? int((t + SPAN) / 1800) : 0
@@ -132,6 +142,9 @@ BEGIN {
       series("hbfence_heartbeat_last_success_timestamp_seconds", h, tl)
       series("hbfence_heartbeat_consecutive_failures", h, tl)
       series("hbfence_heartbeat_stuck_writes", h, tl)
+      series("hbfence_heartbeat_gap_max_seconds", h, tl)
+      series("hbfence_history_records_dropped_total", h, tl ",reason=\"queue_full\"")
+      series("hbfence_history_records_dropped_total", h, tl ",reason=\"write_error\"")
       series("hbfence_heartbeat_writes_total", h, tl)
       series("hbfence_heartbeat_write_timeouts_total", h, tl)
       series("hbfence_heartbeat_write_errors_total", h, tl ",reason=\"io_error\"")
