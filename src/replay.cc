@@ -428,7 +428,7 @@ std::string FormatReplay(const ReplaySettings& s, const ReplayReport& report) {
           << Time(t.longest_gap.until) << (t.longest_gap.recovered ? "" : " (not recovered)") << "\n";
     }
     if (t.longest_write > Duration::zero()) {
-      out << "  slowest successful write: " << Seconds(t.longest_write) << " at " << Time(t.longest_write_at) << "\n";
+      out << "  slowest write completed without error: " << Seconds(t.longest_write) << " at " << Time(t.longest_write_at) << "\n";
     }
   }
   out << "\n" << report.decisions.size() << (report.decisions.size() == 1 ? " decision" : " decisions");
@@ -494,7 +494,7 @@ std::string FormatAdvice(const ReplaySettings& current, const Advice& a, double 
       << Seconds(current.heartbeat.interval) << " (as configured; advice holds for the interval it was recorded at)\n\n";
   out << "timeout_seconds = " << ExactSeconds(a.timeout) << "   # ";
   if (a.worst_write > Duration::zero()) {
-    out << "slowest successful write " << Seconds(a.worst_write) << " (" << a.worst_write_target << ", "
+    out << "slowest write completed without error " << Seconds(a.worst_write) << " (" << a.worst_write_target << ", "
         << Time(a.worst_write_at) << ") x " << factor;
   }
   if (Scale(a.worst_write, margin) < kMinAdvisedTimeout) out << (a.worst_write > Duration::zero() ? "; " : "") << "never below 1s";

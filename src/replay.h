@@ -64,7 +64,7 @@ struct ReplayTargetReport {
   std::map<std::string, uint64_t> errors;  // by reason (storage/write_result.h)
   ReplayGap longest_gap;
   ReplayGap longest_recovered_gap;  // what a lease must outlast
-  Duration longest_write{};         // the slowest write that completed successfully
+  Duration longest_write{};         // the slowest write that completed without error, late or not
   WallTime longest_write_at{};
   Duration longest_stall{};         // the longest a write was seen outstanding (stuck writes too)
   WallTime longest_stall_at{};
