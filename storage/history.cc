@@ -139,7 +139,7 @@ TargetHistory LoadTargetHistory(const std::filesystem::path& dir, std::string_vi
     if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) continue;
     // A segment is at most max_bytes / 2, but a file written under a larger setting
     // is still read whole.
-    auto text = ReadRegularFile(path, std::max<uint64_t>(max_bytes, 1ull << 30));
+    auto text = ReadRegularFile(path, std::max<uint64_t>(max_bytes, kHistoryMaxMaxBytes));
     if (!text) {
       history.problems.push_back(text.error());
       continue;
@@ -301,6 +301,8 @@ HistoryRecorder::~HistoryRecorder() { io_.StopWithin(Duration::zero()); }
 
 void HistoryRecorder::Configure(std::filesystem::path dir, uint64_t max_bytes) {
   std::lock_guard lock(shared_->mu);
+  // Files in a new directory need this run's marker again.
+  if (dir != shared_->dir) run_started_.clear();
   shared_->dir = std::move(dir);
   shared_->max_bytes = max_bytes;
 }
@@ -392,11 +394,11 @@ std::vector<std::string> HistoryRecorder::TakeNotices() {
   return std::exchange(shared_->notices, {});
 }
 
-bool HistoryRecorder::StopWithin(WallTime wall, MonoTime mono, Duration wait) {
+bool HistoryRecorder::StopWithin(WallTime wall, MonoTime mono, Duration wait, bool leases_end) {
   const auto deadline = std::chrono::steady_clock::now() + wait;
   {
     std::lock_guard lock(shared_->mu);
-    if (!shared_->dir.empty()) {
+    if (!shared_->dir.empty() && leases_end) {
       for (const auto& [target, started] : run_started_) {
         if (started && shared_->pending.size() < kMaxPending) {
           shared_->pending.push_back({target, {HistoryKind::kStop, wall, mono, Duration::zero(), WriteError::kNone}});

@@ -60,6 +60,7 @@ inline constexpr size_t kHistoryRecordSize = 32;
 inline constexpr size_t kHistoryMaxName = 128;
 inline constexpr uint64_t kHistoryDefaultMaxBytes = 16ull << 20;
 inline constexpr uint64_t kHistoryMinMaxBytes = 2 * (kHistoryHeaderSize + 64 * kHistoryRecordSize);
+inline constexpr uint64_t kHistoryMaxMaxBytes = 1ull << 30;  // replay reads a history whole
 inline constexpr Duration kHistorySyncInterval = std::chrono::seconds(10);
 inline constexpr std::string_view kHistorySuffix = ".hbh";
 
@@ -73,7 +74,8 @@ enum class HistoryKind : uint8_t {
   // A tick found the write still outstanding past its timeout (a failed attempt):
   // wall and mono are the write's tick, value how long it had been running.
   kStuck = 3,
-  // The daemon stopped cleanly (a crash leaves none): wall and mono are the moment.
+  // The daemon stopped cleanly and ended its leases, so the next start begins afresh
+  // (a crash, or a stop with a decision standing, leaves none): wall and mono are the moment.
   kStop = 4,
 };
 
@@ -181,10 +183,10 @@ class HistoryRecorder {
   // Lines an operator should read (write errors, torn tails), once each change.
   std::vector<std::string> TakeNotices();
 
-  // Queues a kStop record for every target of this run, writes and syncs everything,
-  // and stops the thread; waits at most `wait`, abandoning a stuck thread. False
-  // when it was stuck.
-  bool StopWithin(WallTime wall, MonoTime mono, Duration wait);
+  // Writes and syncs everything, after a kStop record for every target of this run
+  // when `leases_end` (the daemon cleared its lease record), and stops the thread;
+  // waits at most `wait`, abandoning a stuck thread. False when it was stuck.
+  bool StopWithin(WallTime wall, MonoTime mono, Duration wait, bool leases_end);
 
  private:
   struct Pending {
