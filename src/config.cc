@@ -218,6 +218,9 @@ class Parser {
     }
     ParseHeartbeat(root);
     ParseFence(root);
+    // The history is state like the journal: beside it unless set (tests and demos
+    // that move the journal into a scratch directory move the history with it).
+    if (!cfg_.sources.contains("history.path")) cfg_.history.path = cfg_.fence.journal_path.parent_path() / "history";
     if (auto* t = Table(root, "libvirt")) {
       Known(*t, "libvirt", {"uri"});
       String(*t, "libvirt", "uri", cfg_.fence.libvirt_uri);
@@ -1109,7 +1112,8 @@ std::vector<std::string> DescribeConfig(const Config& c) {
       "timeout_seconds = " + secs(c.watchdog.timeout) + src("watchdog.timeout_seconds"),
       "[history]",
       std::string("enabled = ") + (c.history.enabled ? "true" : "false") + src("history.enabled"),
-      "path = " + QuoteToml(c.history.path.string()) + src("history.path"),
+      "path = " + QuoteToml(c.history.path.string()) +
+          (c.sources.contains("history.path") ? src("history.path") : "  # default: beside fence.journal_path"),
       "max_bytes = " + std::to_string(c.history.max_bytes) + src("history.max_bytes"),
       "[cloudstack]",
       "agent_properties = " + QuoteToml(c.cloudstack.agent_properties.string()) +

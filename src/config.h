@@ -66,6 +66,7 @@ struct CloudStackConfig {
 // The write history (storage/history.h), for `hbfence replay` and `hbfence advise`.
 struct HistoryConfig {
   bool enabled = true;
+  // Default: history/ beside fence.journal_path, /var/lib/hbfence/history.
   std::filesystem::path path = "/var/lib/hbfence/history";
   uint64_t max_bytes = 16ull << 20;  // per target, both segments together
 };
