@@ -90,8 +90,8 @@ Status HistoryFileWriter::Open(std::string* notice) {
   int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0640);
   if (fd < 0) return Err{ErrnoMessage("open " + file.string(), errno)};
   struct stat st{};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    const int err = errno;
+  const int err = ::fstat(fd, &st) != 0 ? errno : 0;  // errno alone may be left over from an earlier call
+  if (err || !S_ISREG(st.st_mode)) {
     ::close(fd);
     if (err) return Err{ErrnoMessage("fstat " + file.string(), err)};
     return Err{file.string() + " is " + FileTypeName(st.st_mode) + ", not a regular file"};
