@@ -363,5 +363,39 @@ TEST(CliTest, FenceUsageErrors) {
   EXPECT_THAT(Usage(), HasSubstr("hbfence fence [--config FILE] [--socket PATH] [--target TARGET] REASON..."));
 }
 
+TEST(CliTest, ReplayTakesSettingsTargetsAndAFormat) {
+  const auto o = MustParse({"replay", "--config", "x.toml", "--since=7d", "--timeout", "2.5", "--lease", "90s",
+                            "--policy", "quorum", "--target", "a", "--target=b", "--format", "json"});
+  EXPECT_EQ(o.command, Command::kReplay);
+  EXPECT_EQ(o.config_path, "x.toml");
+  EXPECT_EQ(o.replay_since, std::chrono::hours(24 * 7));
+  EXPECT_EQ(o.replay_timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(o.replay_lease, std::chrono::seconds(90));
+  EXPECT_EQ(o.replay_policy, Policy::kQuorum);
+  EXPECT_EQ(o.replay_targets, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(o.replay_json);
+  const auto a = MustParse({"advise", "--margin", "1.5", "--since", "24h"});
+  EXPECT_EQ(a.command, Command::kAdvise);
+  EXPECT_EQ(a.advise_margin, 1.5);
+  EXPECT_EQ(a.replay_since, std::chrono::hours(24));
+}
+
+TEST(CliTest, ReplayAndAdviseUsageErrors) {
+  EXPECT_THAT(MustFail({"replay", "--interval", "2"}), HasSubstr("--interval cannot be replayed"));
+  EXPECT_THAT(MustFail({"replay", "--since", "-5d"}), HasSubstr("is not a span of time"));
+  EXPECT_THAT(MustFail({"replay", "--since", "1e400"}), HasSubstr("is not a span of time"));
+  EXPECT_THAT(MustFail({"replay", "--lease", "nan"}), HasSubstr("is not a span of time"));
+  EXPECT_THAT(MustFail({"replay", "--since", "5y"}), HasSubstr("is not a span of time"));
+  EXPECT_THAT(MustFail({"replay", "--policy", "most"}), HasSubstr("must be any, all or quorum"));
+  EXPECT_THAT(MustFail({"replay", "--format", "yaml"}), HasSubstr("must be text or json"));
+  EXPECT_THAT(MustFail({"replay", "--margin", "2"}), HasSubstr("--margin is not for replay"));
+  EXPECT_THAT(MustFail({"advise", "--lease", "60"}), HasSubstr("--lease is not for advise"));
+  EXPECT_THAT(MustFail({"advise", "--margin", "0.5"}), HasSubstr("from 1 to 100"));
+  EXPECT_THAT(MustFail({"advise", "--since"}), HasSubstr("--since needs a value"));
+  EXPECT_THAT(MustFail({"advise", "now"}), HasSubstr("unknown argument now"));
+  EXPECT_THAT(Usage(), HasSubstr("hbfence replay [--config FILE]"));
+  EXPECT_THAT(Usage(), HasSubstr("hbfence advise [--config FILE]"));
+}
+
 }  // namespace
 }  // namespace hbfence
