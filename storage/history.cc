@@ -251,6 +251,9 @@ void HistoryRecorder::Drain(Shared& s, bool sync_now) {
     s.writers.clear();
     s.open_dir = dir;
   }
+  // Disabled by a reload with records still queued: they go with it (an empty
+  // directory would be the working directory).
+  if (dir.empty()) return;
   std::stable_sort(batch.begin(), batch.end(), [](const Pending& a, const Pending& b) { return a.target < b.target; });
   std::vector<HistoryRecord> records;
   for (size_t i = 0; i < batch.size();) {

@@ -213,6 +213,29 @@ TEST(HistoryRecorderTest, AStopThatKeepsTheLeasesWritesNoStopRecord) {
   EXPECT_EQ(LoadTargetHistory(dir.path(), "a", kHistoryDefaultMaxBytes).records, (std::vector<HistoryRecord>{run, Write(0)}));
 }
 
+// A reload that disables the history while records wait: they are dropped, never
+// written relative to the working directory, whichever thread gets there first.
+TEST(HistoryRecorderTest, DisablingWithRecordsQueuedWritesNothingElsewhere) {
+  TempDir dir, cwd;
+  const auto previous = std::filesystem::current_path();
+  std::filesystem::current_path(cwd.path());
+  {
+    HistoryRecorder recorder(dir.path(), kHistoryDefaultMaxBytes);
+    recorder.StartRun(WallTime(1795000000s), MonoTime(100s), 5s);
+    for (int i = 0; i < 200; ++i) recorder.Record("pool", Write(i));
+    recorder.Configure({}, kHistoryDefaultMaxBytes);
+    for (int i = 200; i < 210; ++i) recorder.Record("pool", Write(i));
+    EXPECT_TRUE(recorder.StopWithin(WallTime{}, MonoTime{}, 10s, true));
+  }
+  std::filesystem::current_path(previous);
+  EXPECT_TRUE(std::filesystem::is_empty(cwd.path()));
+  for (const auto& r : LoadTargetHistory(dir.path(), "pool", kHistoryDefaultMaxBytes).records) {
+    if (r.kind == HistoryKind::kWrite) {
+      EXPECT_LT(r.value, Write(200).value) << "recorded after the history was disabled";
+    }
+  }
+}
+
 TEST(HistoryRecorderTest, AFullDiskDropsAndCountsRecordsAndWritingResumesWhenSpaceIsBack) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount";
   TempDir dir;
