@@ -395,6 +395,34 @@ def report(raw_path, md_path, json_path):
                "last target writes. It is steady from round to round, which is why the per-file gap jitter stays small.", "",
                "p99 with 26 hung: **%s ms** (goal ≤ 20 ms) → %s" % (f(g.get("jitter_p99_ms")), verdict(ok)), ""]
 
+    # ---- goal h: the write history
+    if "gh" in by:
+        def per_write(rows, key, scale):
+            return [r[key] / scale / r["writes"] for r in rows if r["writes"]]
+        on = [r for r in by["gh"] if r["history"]]
+        off = [r for r in by["gh"] if not r["history"]]
+        on_s, off_s = per_write(on, "cpu_ns", 1e9), per_write(off, "cpu_ns", 1e9)
+        on_t = [r["cpu_ticks"] / r["clk_tck"] / r["writes"] for r in on if r["writes"]]
+        off_t = [r["cpu_ticks"] / r["clk_tck"] / r["writes"] for r in off if r["writes"]]
+        # Runs are alternated (on, off, on, off...): each pair shares the machine's load.
+        pairs = [a / b for a, b in zip(on_s, off_s) if b]
+        ratio = med(on_s) / med(off_s) if on_s and off_s and med(off_s) else None
+        res["goals"]["h_history_cpu"] = {"on_cpu_s_per_write": med(on_s), "off_cpu_s_per_write": med(off_s),
+                                         "ratio": ratio, "pair_ratios": pairs, "raw": by["gh"]}
+        md += ["## History: CPU per heartbeat with [history] on vs off", "",
+               "Goal 1's daemon (64 targets on tmpfs, interval 50 ms) with `[history] enabled = true` (its files on "
+               "the disk, as /var/lib/hbfence is) and `false`, alternated run by run; CPU per write = CPU over the window "
+               "(schedstat of all threads, and utime+stime) / increase of `sum(hbfence_heartbeat_writes_total)`. "
+               "Each write adds one record: `Record()` on the scheduler thread, one 32-byte write(2) on the history "
+               "thread, an fdatasync per target every 10 s. No target for it: the figure says what the history costs.", "",
+               "| | history on | history off |", "|---|---|---|",
+               "| CPU per write, schedstat | %s µs | %s µs |" % (spread(on_s, scale=1e6), spread(off_s, scale=1e6)),
+               "| CPU per write, /proc stat | %s µs | %s µs |" % (spread(on_t, scale=1e6), spread(off_t, scale=1e6)),
+               "| records dropped | %s | |" % ", ".join(str(r.get("dropped")) for r in on),
+               "| history bytes at the end of a run | %s | |" % ", ".join(str(r.get("history_bytes")) for r in on),
+               "| **ratio on / off** (medians) | **%s×** | |" % f(ratio),
+               "| ratio per alternated pair | %s | |" % ", ".join(f(x) for x in pairs), ""]
+
     # ---- micro
     if "micro" in by:
         data = by["micro"][0]["data"]
@@ -405,7 +433,9 @@ def report(raw_path, md_path, json_path):
         md += ["## Micro-benchmarks (Google Benchmark, bench/micro_bench.cc)", "",
                "%s. `Decide` is run by the scheduler on every main-loop wake-up; `PerWritePath` is every metric call the "
                "daemon makes for one successful write; `WakeupSweep` is the per-wake-up gauge loop over all targets; "
-               "`ScrapeBody` is one /metrics body (collect + text serialization, /proc/self included). Debian's libbenchmark "
+               "`ScrapeBody` is one /metrics body (collect + text serialization, /proc/self included); `HistoryRecordAndDrain` is "
+               "Record() and the history thread's drain of a 4000-record burst (process CPU per record, batched: a lower "
+               "bound), `HistoryAppend` the history thread's write(2) of one record drained alone (tmpfs). Debian's libbenchmark "
                "warns it was built as DEBUG: that is the harness loop; the code measured is built RelWithDebInfo." % (
                    "median of 3 repetitions" if agg else "single run"), "",
                "| benchmark | time | CPU | unit | items/s |", "|---|---|---|---|---|"]
