@@ -925,6 +925,7 @@ void Daemon::Run() {
     HandleFenceRequests(now);
     KeepAlive(now);
     if (!boot_id_.empty()) leases_.Flush();  // without the boot's id, no record could be trusted
+    history_.Flush(now);
     // The status page is for humans: refreshing it twice a second is plenty, and
     // keeps string building off the per-write path. The control snapshot goes out
     // at once after a success or when writes start failing, so the drop-ins never read a stale verdict.

@@ -233,7 +233,14 @@ void HistoryRecorder::Record(const std::string& target, const HistoryRecord& rec
   if (!started && run_) shared_->pending.push_back({target, *run_});
   started = true;
   shared_->pending.push_back({target, record});
-  QueueDrainLocked();
+  if (shared_->pending.size() >= kMaxPending / 2) QueueDrainLocked();
+}
+
+void HistoryRecorder::Flush(MonoTime now) {
+  if (now - last_flush_ < kHistoryDrainPeriod) return;
+  last_flush_ = now;
+  std::lock_guard lock(shared_->mu);
+  if (!shared_->pending.empty()) QueueDrainLocked();
 }
 
 void HistoryRecorder::Drain(Shared& s, bool sync_now) {

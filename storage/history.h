@@ -85,6 +85,7 @@ class HistoryFileWriter {
 class HistoryRecorder {
  public:
   static constexpr size_t kMaxPending = 4096;
+  static constexpr Duration kHistoryDrainPeriod = std::chrono::seconds(1);
 
   // An empty `dir` records nothing.
   HistoryRecorder(std::filesystem::path dir, uint64_t max_bytes);
@@ -95,6 +96,11 @@ class HistoryRecorder {
   // A run began: every target's first record in this run is preceded by a kRun record.
   void StartRun(WallTime wall, MonoTime mono, Duration interval);
   void Record(const std::string& target, const HistoryRecord& record);
+  // Hands what Record() queued to the writer thread, at most once per
+  // kHistoryDrainPeriod: a thread wake-up costs more than many records, so records
+  // wait in memory that long (a backlog of kMaxPending / 2 goes at once). Call on
+  // every scheduler pass.
+  void Flush(MonoTime now);
 
   struct Dropped {
     uint64_t queue_full = 0;   // the writer thread was stuck or slow
@@ -137,7 +143,8 @@ class HistoryRecorder {
   IoWorker io_{"hb-history", 2};
   // Scheduler thread only.
   std::optional<HistoryRecord> run_;
-  std::map<std::string, bool, std::less<>> run_started_;  // targets that have this run's kRun record
+  std::map<std::string, bool, std::less<>> run_started_;
+  MonoTime last_flush_{};  // targets that have this run's kRun record
 };
 
 }  // namespace hbfence

@@ -58,6 +58,12 @@ std::string Joined(const std::vector<std::string>& lines) {
 
 // Polls `pred` until it holds (bounded): the recorder's thread has no completion
 // event a test could wait on other than its effects.
+// Hands the queued records to the writer thread now, whatever the cadence.
+void FlushNow(HistoryRecorder& recorder) {
+  static int calls = 0;
+  recorder.Flush(MonoTime(std::chrono::hours(++calls)));
+}
+
 bool WaitUntil(const std::function<bool()>& pred, Duration timeout = 10s) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!pred()) {
@@ -266,6 +272,7 @@ TEST(HistoryRecorderTest, AFullDiskDropsAndCountsRecordsAndWritingResumesWhenSpa
   };
   uint64_t write_errors = 0;
   for (int i = 0; i < 5; ++i) recorder.Record("pool", Write(i));
+  FlushNow(recorder);
   ASSERT_TRUE(WaitUntil([&] {
     for (const auto& [target, d] : recorder.TakeDropped()) {
       EXPECT_EQ(target, "pool");
@@ -279,6 +286,7 @@ TEST(HistoryRecorderTest, AFullDiskDropsAndCountsRecordsAndWritingResumesWhenSpa
 
   std::filesystem::remove(mnt / "filler");
   for (int i = 5; i < 8; ++i) recorder.Record("pool", Write(i));
+  FlushNow(recorder);
   ASSERT_TRUE(WaitUntil([&] { return heard("writing again"); })) << Joined(notices);
   ASSERT_TRUE(recorder.StopWithin(WallTime{}, MonoTime{}, 10s, true));
   EXPECT_TRUE(recorder.TakeDropped().empty()) << "nothing dropped after the space came back";
