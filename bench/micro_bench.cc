@@ -268,7 +268,7 @@ void BM_HistoryRecordAndDrain(benchmark::State& state) {
     hbfence::HistoryRecorder recorder(dir.path, hbfence::kHistoryDefaultMaxBytes);
     recorder.StartRun(hbfence::WallTime(1795000000s), MonoTime(1000h), 50ms);
     for (int i = 0; i < kBurst; ++i) recorder.Record("target-0", AWrite(i));
-    if (!recorder.StopWithin(hbfence::WallTime(1795000000s), MonoTime(1000h), 10s)) state.SkipWithError("stuck");
+    if (!recorder.StopWithin(hbfence::WallTime(1795000000s), MonoTime(1000h), 10s, true)) state.SkipWithError("stuck");
     for (const auto& [target, d] : recorder.TakeDropped()) dropped += d.queue_full + d.write_error;
   }
   state.counters["dropped"] = static_cast<double>(dropped);
