@@ -27,16 +27,6 @@ std::string_view LevelName(spdlog::level::level_enum level) {
   }
 }
 
-std::string Rfc3339Utc(WallTime time) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[96];  // room for any int, as the compiler counts
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms - static_cast<int64_t>(seconds) * 1000));
-  return buf;
-}
 
 // The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlong
 // forms, no surrogates, nothing above U+10FFFF), or 0.
@@ -99,6 +89,17 @@ void SetLogFormat(LogFormat format) {
   } else {
     spdlog::set_formatter(std::make_unique<MachineFormatter>(format));
   }
+}
+
+std::string Rfc3339Utc(WallTime time) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[96];  // room for any int, as the compiler counts
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms - static_cast<int64_t>(seconds) * 1000));
+  return buf;
 }
 
 std::string EscapeLogString(std::string_view s) {

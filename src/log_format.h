@@ -32,6 +32,9 @@ void SetLogFormat(LogFormat format);
 std::string FormatLogRecord(LogFormat format, WallTime time, spdlog::level::level_enum level,
                             std::string_view message);
 
+// "2025-05-01T12:00:00.123Z": UTC, milliseconds (rounded toward the past).
+std::string Rfc3339Utc(WallTime time);
+
 // `s` as the inside of a JSON string (also a quoted logfmt value).
 std::string EscapeLogString(std::string_view s);
 

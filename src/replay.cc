@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <sstream>
 #include <tuple>
 
@@ -282,16 +281,6 @@ std::string Seconds(Duration d) {
   return buf;
 }
 
-std::string Time(WallTime t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];  // room for any int the compiler imagines in each field
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(((ms % 1000) + 1000) % 1000));
-  return buf;
-}
 
 // Up to a whole multiple of `step`.
 Duration RoundUp(Duration d, Duration step) { return (d + step - Duration(1)) / step * step; }
@@ -362,8 +351,8 @@ Advice Advise(const ReplaySettings& current, std::span<const ReplayInput> inputs
       advice.worst_gap_target = t.target;
     }
     if (!t.longest_gap.recovered && t.longest_gap.length > advice.timeout + current.heartbeat.interval) {
-      advice.unrecovered.push_back(t.target + ": no successful write from " + Time(t.longest_gap.from) + " to " +
-                                   Time(t.longest_gap.until) + " (" + Seconds(t.longest_gap.length) +
+      advice.unrecovered.push_back(t.target + ": no successful write from " + Rfc3339Utc(t.longest_gap.from) + " to " +
+                                   Rfc3339Utc(t.longest_gap.until) + " (" + Seconds(t.longest_gap.length) +
                                    ") when the history ends or the daemon stopped; no lease avoids a decision for "
                                    "storage that does not come back");
     }
@@ -404,7 +393,7 @@ std::string FormatReplay(const ReplaySettings& s, const ReplayReport& report) {
   if (!report.from) {
     out << "no heartbeat writes recorded in the period asked for\n";
   } else {
-    out << "history: " << Time(*report.from) << " to " << Time(*report.until) << ", " << report.runs
+    out << "history: " << Rfc3339Utc(*report.from) << " to " << Rfc3339Utc(*report.until) << ", " << report.runs
         << (report.runs == 1 ? " daemon run" : " daemon runs") << "\n";
   }
   for (const auto& t : report.targets) {
@@ -424,17 +413,17 @@ std::string FormatReplay(const ReplaySettings& s, const ReplayReport& report) {
     out << "\n";
     if (t.longest_gap.length > Duration::zero()) {
       out << "  longest gap without a successful write: " << Seconds(t.longest_gap.length) << " from "
-          << Time(t.longest_gap.from) << (t.longest_gap.recovered ? " until " : " until the end, ")
-          << Time(t.longest_gap.until) << (t.longest_gap.recovered ? "" : " (not recovered)") << "\n";
+          << Rfc3339Utc(t.longest_gap.from) << (t.longest_gap.recovered ? " until " : " until the end, ")
+          << Rfc3339Utc(t.longest_gap.until) << (t.longest_gap.recovered ? "" : " (not recovered)") << "\n";
     }
     if (t.longest_write > Duration::zero()) {
-      out << "  slowest write completed without error: " << Seconds(t.longest_write) << " at " << Time(t.longest_write_at) << "\n";
+      out << "  slowest write completed without error: " << Seconds(t.longest_write) << " at " << Rfc3339Utc(t.longest_write_at) << "\n";
     }
   }
   out << "\n" << report.decisions.size() << (report.decisions.size() == 1 ? " decision" : " decisions");
   out << (report.decisions.empty() ? " with these settings\n" : " with these settings:\n");
   for (const auto& d : report.decisions) {
-    out << "  " << Time(d.time) << "  ";
+    out << "  " << Rfc3339Utc(d.time) << "  ";
     for (size_t i = 0; i < d.targets.size(); ++i) out << (i ? "," : "") << d.targets[i];
     out << "  " << d.reason << "\n";
   }
@@ -453,8 +442,8 @@ std::string FormatReplayJson(const ReplaySettings& s, const ReplayReport& report
       << ",\"lease_seconds\":" << secs(s.heartbeat.lease) << ",\"policy\":" << Quote(Name(s.policy))
       << ",\"scope\":" << Quote(s.scope == Scope::kTarget ? "target" : "host")
       << ",\"startup_grace_seconds\":" << secs(s.heartbeat.startup_grace) << "}";
-  out << ",\"from\":" << (report.from ? Quote(Time(*report.from)) : "null")
-      << ",\"until\":" << (report.until ? Quote(Time(*report.until)) : "null") << ",\"runs\":" << report.runs;
+  out << ",\"from\":" << (report.from ? Quote(Rfc3339Utc(*report.from)) : "null")
+      << ",\"until\":" << (report.until ? Quote(Rfc3339Utc(*report.until)) : "null") << ",\"runs\":" << report.runs;
   out << ",\"targets\":[";
   for (size_t i = 0; i < report.targets.size(); ++i) {
     const auto& t = report.targets[i];
@@ -466,14 +455,14 @@ std::string FormatReplayJson(const ReplaySettings& s, const ReplayReport& report
       first = false;
     }
     out << "},\"longest_gap\":{\"seconds\":" << secs(t.longest_gap.length)
-        << ",\"from\":" << Quote(Time(t.longest_gap.from)) << ",\"until\":" << Quote(Time(t.longest_gap.until))
+        << ",\"from\":" << Quote(Rfc3339Utc(t.longest_gap.from)) << ",\"until\":" << Quote(Rfc3339Utc(t.longest_gap.until))
         << ",\"recovered\":" << (t.longest_gap.recovered ? "true" : "false") << "}"
         << ",\"slowest_write_seconds\":" << secs(t.longest_write) << "}";
   }
   out << "],\"decisions\":[";
   for (size_t i = 0; i < report.decisions.size(); ++i) {
     const auto& d = report.decisions[i];
-    out << (i ? "," : "") << "{\"time\":" << Quote(Time(d.time))
+    out << (i ? "," : "") << "{\"time\":" << Quote(Rfc3339Utc(d.time))
         << ",\"unix_seconds\":" << secs(d.time.time_since_epoch()) << ",\"targets\":[";
     for (size_t k = 0; k < d.targets.size(); ++k) out << (k ? "," : "") << Quote(d.targets[k]);
     out << "],\"reason\":" << Quote(d.reason) << "}";
@@ -490,18 +479,18 @@ std::string FormatAdvice(const ReplaySettings& current, const Advice& a, double 
   std::snprintf(factor, sizeof factor, "%g", margin);
   const auto& c = a.confirmation;
   if (!c.from) return "no heartbeat writes recorded in the period asked for: nothing to advise from\n";
-  out << "advice from " << Time(*c.from) << " to " << Time(*c.until) << ", margin " << factor << "x, interval "
+  out << "advice from " << Rfc3339Utc(*c.from) << " to " << Rfc3339Utc(*c.until) << ", margin " << factor << "x, interval "
       << Seconds(current.heartbeat.interval) << " (as configured; advice holds for the interval it was recorded at)\n\n";
   out << "timeout_seconds = " << ExactSeconds(a.timeout) << "   # ";
   if (a.worst_write > Duration::zero()) {
     out << "slowest write completed without error " << Seconds(a.worst_write) << " (" << a.worst_write_target << ", "
-        << Time(a.worst_write_at) << ") x " << factor;
+        << Rfc3339Utc(a.worst_write_at) << ") x " << factor;
   }
   if (Scale(a.worst_write, margin) < kMinAdvisedTimeout) out << (a.worst_write > Duration::zero() ? "; " : "") << "never below 1s";
   out << "\nlease_seconds = " << ExactSeconds(a.lease) << "   # ";
   if (a.worst_gap.length > Duration::zero()) {
     out << "longest gap without a successful write " << Seconds(a.worst_gap.length) << " (" << a.worst_gap_target
-        << ", " << Time(a.worst_gap.from) << " to " << Time(a.worst_gap.until) << ") x " << factor;
+        << ", " << Rfc3339Utc(a.worst_gap.from) << " to " << Rfc3339Utc(a.worst_gap.until) << ") x " << factor;
   }
   if (a.lease_from_rule) {
     out << (a.worst_gap.length > Duration::zero() ? "; " : "") << "raised to the lease rule's minimum "
@@ -512,7 +501,7 @@ std::string FormatAdvice(const ReplaySettings& current, const Advice& a, double 
   out << "replay with these settings: " << c.decisions.size()
       << (c.decisions.size() == 1 ? " decision" : " decisions") << "; with the current settings: " << a.current_decisions
       << " (`hbfence replay` lists them)\n";
-  for (const auto& d : c.decisions) out << "  " << Time(d.time) << "  " << d.reason << "\n";
+  for (const auto& d : c.decisions) out << "  " << Rfc3339Utc(d.time) << "  " << d.reason << "\n";
   for (const auto& u : a.unrecovered) out << "warning: " << u << "\n";
   out << "\nas CloudStack agent.properties (hbfence reads these when hbfence.toml does not set them):\n";
   for (const auto& [key, value] : a.agent_properties) out << key << "=" << value << "\n";
