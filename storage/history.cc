@@ -230,10 +230,13 @@ void HistoryRecorder::Record(const std::string& target, const HistoryRecord& rec
     ++shared_->dropped[target].queue_full;
     return;
   }
-  if (!started && run_) shared_->pending.push_back({target, *run_});
+  const bool first = !started;
+  if (first && run_) shared_->pending.push_back({target, *run_});
   started = true;
   shared_->pending.push_back({target, record});
-  if (shared_->pending.size() >= kMaxPending / 2) QueueDrainLocked();
+  // A target's first record goes at once, so its file is open from the first write
+  // on (a daemon's descriptors settle with its first heartbeats).
+  if (first || shared_->pending.size() >= kMaxPending / 2) QueueDrainLocked();
 }
 
 void HistoryRecorder::Flush(MonoTime now) {
