@@ -188,7 +188,10 @@ Status HistoryFileWriter::Append(std::span<const HistoryRecord> records, std::st
 }
 
 Status HistoryFileWriter::Sync() {
-  if (fd_ < 0 || !dirty_) return OkStatus();
+  if (!dirty_) return OkStatus();
+  if (fd_ < 0) {
+    if (auto opened = Open(nullptr); !opened) return opened;
+  }
   if (::fdatasync(fd_) != 0) return Err{ErrnoMessage("fdatasync " + path().string(), errno)};
   dirty_ = false;
   return OkStatus();
@@ -230,13 +233,10 @@ void HistoryRecorder::Record(const std::string& target, const HistoryRecord& rec
     ++shared_->dropped[target].queue_full;
     return;
   }
-  const bool first = !started;
-  if (first && run_) shared_->pending.push_back({target, *run_});
+  if (!started && run_) shared_->pending.push_back({target, *run_});
   started = true;
   shared_->pending.push_back({target, record});
-  // A target's first record goes at once, so its file is open from the first write
-  // on (a daemon's descriptors settle with its first heartbeats).
-  if (first || shared_->pending.size() >= kMaxPending / 2) QueueDrainLocked();
+  if (shared_->pending.size() >= kMaxPending / 2) QueueDrainLocked();
 }
 
 void HistoryRecorder::Flush(MonoTime now) {
@@ -297,6 +297,7 @@ void HistoryRecorder::Drain(Shared& s, bool sync_now) {
       }
     }
   }
+  for (auto& [target, writer] : s.writers) writer->Close();
 }
 
 std::map<std::string, HistoryRecorder::Dropped> HistoryRecorder::TakeDropped() {

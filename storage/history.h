@@ -56,14 +56,18 @@ class HistoryFileWriter {
   // to <file>.unreadable), rotates at max_bytes / 2. `notice` receives what an
   // operator should hear about (the torn tail, the file moved aside).
   Status Append(std::span<const HistoryRecord> records, std::string* notice);
+  // Makes what was appended durable (fdatasync), reopening the file if need be.
   Status Sync();
+  // The recorder closes its files after every drain: a descriptor left open on a
+  // filesystem whose flush hangs (FUSE, NFS) would keep the process from exiting,
+  // since the kernel flushes every open file on exit and cannot be interrupted there.
+  void Close();
 
   std::filesystem::path path() const;
 
  private:
   Status Open(std::string* notice);
   Status Rotate();
-  void Close();
 
   std::filesystem::path dir_;
   std::string target_;
