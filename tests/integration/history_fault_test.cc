@@ -28,6 +28,7 @@ using testing::FaultFsMount;
 using testing::HttpGet;
 using testing::MetricValue;
 using testing::ReadAll;
+using testing::RunCapture;
 using testing::SwapWithAFile;
 using testing::TempDir;
 using testing::WaitForMetric;
@@ -44,12 +45,8 @@ double Metric(DaemonProcess& d, const std::string& series) {
 
 std::string Series(const std::string& name, const std::string& target) { return name + "{target=\"" + target + "\"}"; }
 
-TEST(HistoryFaultTest, AHungHistoryDiskDelaysNoHeartbeatNoDecisionAndNoShutdown) {
-  std::string why;
-  if (!FaultFsMount::Available(&why)) GTEST_SKIP() << why;
-  TempDir dir;
-  auto fs = FaultFsMount::Start(dir / "fuse", &why);
-  ASSERT_TRUE(fs) << why;
+// Two targets on local disk, the history in `history`.
+std::string Config(const std::filesystem::path& dir, const std::filesystem::path& history) {
   std::ostringstream c;
   c << "[host]\nid = \"h1\"\n[web]\nlisten_address = \"127.0.0.1:0\"\n"
     << "[heartbeat]\ninterval_seconds = " << kInterval << "\ntimeout_seconds = " << kTimeout
@@ -57,10 +54,19 @@ TEST(HistoryFaultTest, AHungHistoryDiskDelaysNoHeartbeatNoDecisionAndNoShutdown)
     << "[fence]\naction = \"log-only\"\njournal_path = \"" << (dir / "journal.jsonl").string() << "\"\n"
     << "runtime_directory = \"" << (dir / "run").string() << "\"\n"
     << "sysrq_trigger_path = \"" << (dir / "sysrq").string() << "\"\n"
-    << "[history]\nenabled = true\npath = \"" << (fs->mount_point() / "history").string() << "\"\n"
+    << "[history]\nenabled = true\npath = \"" << history.string() << "\"\n"
     << "[[target]]\nname = \"ok\"\npath = \"" << (dir / "ok" / "hb").string() << "\"\n"
     << "[[target]]\nname = \"dying\"\npath = \"" << (dir / "dying" / "hb").string() << "\"\n";
-  WriteFile(dir / "hbfence.toml", c.str());
+  return c.str();
+}
+
+TEST(HistoryFaultTest, AHungHistoryDiskDelaysNoHeartbeatNoDecisionAndNoShutdown) {
+  std::string why;
+  if (!FaultFsMount::Available(&why)) GTEST_SKIP() << why;
+  TempDir dir;
+  auto fs = FaultFsMount::Start(dir / "fuse", &why);
+  ASSERT_TRUE(fs) << why;
+  WriteFile(dir / "hbfence.toml", Config(dir.path(), fs->mount_point() / "history"));
   DaemonProcess d({"--config", (dir / "hbfence.toml").string()}, dir / "daemon.log");
   ASSERT_GT(d.Port(), 0) << d.Log();
   const std::string ok_writes = Series("hbfence_heartbeat_writes_total", "ok");
@@ -117,6 +123,28 @@ TEST(HistoryFaultTest, AHungHistoryDiskDelaysNoHeartbeatNoDecisionAndNoShutdown)
   EXPECT_NE(d.Log().find("the write history is still blocked in the kernel at shutdown; abandoning it"),
             std::string::npos)
       << d.Log();
+}
+
+// `hbfence replay` and `advise` read a history whose disk does not answer: they end
+// with the reason after their bound (30 s) instead of hanging the operator's shell.
+TEST(HistoryFaultTest, ReplayOfAHistoryOnAHungDiskEndsWithTheReason) {
+  std::string why;
+  if (!FaultFsMount::Available(&why)) GTEST_SKIP() << why;
+  TempDir dir;
+  auto fs = FaultFsMount::Start(dir / "fuse", &why);
+  ASSERT_TRUE(fs) << why;
+  const auto history = fs->mount_point() / "history";
+  std::filesystem::create_directories(fs->backing_dir() / "history");
+  WriteFile(dir / "hbfence.toml", Config(dir.path(), history));
+  ASSERT_TRUE(fs->SetMode("hang@all", &why)) << why;
+  const auto started = std::chrono::steady_clock::now();
+  const auto [code, output] = RunCapture({HBFENCE_BIN, "replay", "--config", (dir / "hbfence.toml").string()});
+  const double took = ToSeconds(std::chrono::steady_clock::now() - started);
+  std::printf("replay on a hung history disk ended after %.1f s with exit %d\n", took, code);
+  EXPECT_NE(code, 0) << output;
+  EXPECT_NE(output.find(history.string() + ": reading the write history did not finish within 30 s"), std::string::npos)
+      << output;
+  EXPECT_LT(took, 45.0);
 }
 
 }  // namespace
