@@ -117,8 +117,16 @@ class RunReplay {
         engine_(EngineState::Start(carried_start.value_or(run.mono0))),
         now_(run.mono0) {
     for (const auto& [index, writes] : run.writes) {
-      Participant p{index, &per_target[index], HeartbeatState::Start(run.mono0)};
-      if (auto it = carried_success.find(index); it != carried_success.end()) p.state.last_success = it->second;
+      // Targets present at the start write in the run's first pass; one whose first
+      // write comes later joined then (a reload added it, or its history began): the
+      // daemon started its lease at that moment, fresh.
+      const MonoTime first_write = writes.begin()->second.start;
+      const bool joined_later = first_write > run.mono0 + run.interval;
+      const MonoTime joined = joined_later ? first_write : run.mono0;
+      Participant p{index, &per_target[index], HeartbeatState::Start(joined), joined};
+      if (auto it = carried_success.find(index); it != carried_success.end() && !joined_later) {
+        p.state.last_success = it->second;
+      }
       names_.push_back(inputs[index].target);
       participants_.push_back(std::move(p));
       for (const auto& [tick, w] : writes) {
@@ -155,6 +163,7 @@ class RunReplay {
     size_t index;
     ReplayTargetReport* report;
     HeartbeatState state;
+    MonoTime joined;  // before this, the daemon did not have the target
   };
 
   WallTime Wall(MonoTime t) const {
@@ -175,6 +184,7 @@ class RunReplay {
     std::vector<TargetObservation> obs;
     obs.reserve(participants_.size());
     for (size_t k = 0; k < participants_.size(); ++k) {
+      if (now_ < participants_[k].joined) continue;
       obs.push_back({names_[k], participants_[k].state.last_success, participants_[k].state.last_error});
     }
     return obs;

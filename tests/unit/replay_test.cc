@@ -123,13 +123,33 @@ TEST(ReplayTest, PolicyAllDecidesOnlyWhenEveryTargetFailed) {
 }
 
 TEST(ReplayTest, ACrashRestartContinuesTheLeaseAndACleanStopDoesNot) {
-  // Writes until 9 s, then no daemon until 20 s; the next run writes from 25 s on.
-  const auto crashed = HistoryBuilder().Healthy(0s, 10s).Run(20s).Healthy(25s, 30s).Input();
-  const auto stopped = HistoryBuilder().Healthy(0s, 10s).Stop(10s).Run(20s).Healthy(25s, 30s).Input();
+  // Writes until 9 s, then no daemon until 20 s; the next run writes from its start.
+  const auto crashed = HistoryBuilder().Healthy(0s, 10s).Run(20s).Healthy(20s, 30s).Input();
+  const auto stopped = HistoryBuilder().Healthy(0s, 10s).Stop(10s).Run(20s).Healthy(20s, 30s).Input();
   // Crash: the lease from the 9 s success expired at 17 s; the restarted daemon decides at once.
   EXPECT_EQ(DecisionTimes(Replay(Settings(1s, 8s), {&crashed, 1})), std::vector<Duration>{20s});
-  // Clean stop: a fresh lease from 20 s, renewed at 25 s.
+  // Clean stop: a fresh lease from 20 s, renewed at once.
   EXPECT_TRUE(Replay(Settings(1s, 8s), {&stopped, 1}).decisions.empty());
+}
+
+// A reload adds "b" 50 minutes into the run: its file starts with the run's marker
+// from the daemon's start, but the daemon started b's lease when it joined.
+TEST(ReplayTest, ATargetAddedByAReloadStartsItsLeaseWhenItJoined) {
+  const auto a = HistoryBuilder().Healthy(0s, 3600s).Input("a");
+  const auto b = HistoryBuilder().Healthy(3000s, 3600s).Input("b");
+  const std::vector<ReplayInput> both{a, b};
+  const auto report = Replay(Settings(1s, 30s), both);
+  EXPECT_TRUE(report.decisions.empty());
+  EXPECT_LT(report.targets[1].longest_gap.length, 2s);
+  EXPECT_LT(Advise(Settings(1s, 30s), both, std::nullopt, 2.0).lease, 60s) << "not the 50 minutes before it joined";
+  // Joined with a write that never completes: the lease runs from the join.
+  const auto dead = HistoryBuilder().Stuck(3000s, 3002s, 3100s).Input("b");
+  const std::vector<ReplayInput> with_dead{a, dead};
+  EXPECT_EQ(DecisionTimes(Replay(Settings(1s, 30s), with_dead)), std::vector<Duration>{3030s});
+  // Before it joined it was no target of the policy: a alone failing is all targets.
+  const auto a_dies = HistoryBuilder().Healthy(0s, 100s).Stuck(100s, 102s, 3600s).Input("a");
+  const std::vector<ReplayInput> all{a_dies, b};
+  EXPECT_EQ(DecisionTimes(Replay(Settings(1s, 30s, Policy::kAll), all)), std::vector<Duration>{129s});
 }
 
 TEST(ReplayTest, SinceLimitsWhatIsReportedNotTheState) {
