@@ -78,6 +78,8 @@ HistoryFileWriter::~HistoryFileWriter() { Close(); }
 
 std::filesystem::path HistoryFileWriter::path() const { return SegmentPath(dir_, target_, false); }
 
+void HistoryFileWriter::set_max_bytes(uint64_t max_bytes) { max_bytes_ = std::max(max_bytes, kHistoryMinMaxBytes); }
+
 void HistoryFileWriter::Close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
@@ -100,7 +102,13 @@ Status HistoryFileWriter::Open(std::string* notice) {
   if (size > 0) {
     std::array<uint8_t, kHistoryHeaderSize> header{};
     const ssize_t n = ::pread(fd, header.data(), header.size(), 0);
-    auto parsed = ParseHistoryFile(std::span<const uint8_t>(header.data(), n > 0 ? static_cast<size_t>(n) : 0));
+    if (n < 0) {
+      // A read error says nothing about the file: keep it where it is.
+      const int err = errno;
+      ::close(fd);
+      return Err{ErrnoMessage("read " + file.string(), err)};
+    }
+    auto parsed = ParseHistoryFile(std::span<const uint8_t>(header.data(), static_cast<size_t>(n)));
     if (!parsed || parsed.value().target != target_) {
       // Not ours to append to: keep it for a human, start afresh.
       ::close(fd);
@@ -162,27 +170,29 @@ Status HistoryFileWriter::Append(std::span<const HistoryRecord> records, std::st
     if (auto opened = Open(notice); !opened) return opened;
   }
   std::vector<uint8_t> bytes;
-  bytes.reserve(records.size() * kHistoryRecordSize);
-  for (const auto& r : records) {
-    if (r.kind == HistoryKind::kRun) run_ = r;
-    const auto rec = EncodeHistoryRecord(r);
-    bytes.insert(bytes.end(), rec.begin(), rec.end());
-  }
-  std::span<const uint8_t> left(bytes);
-  while (!left.empty()) {
+  while (!records.empty()) {
     if (size_ + kHistoryRecordSize > max_bytes_ / 2) {
       if (auto rotated = Rotate(); !rotated) return rotated;
     }
-    const size_t room = (max_bytes_ / 2 - size_) / kHistoryRecordSize * kHistoryRecordSize;
-    const auto chunk = left.first(std::min(room, left.size()));
-    if (auto written = WriteAll(fd_, chunk, path()); !written) {
+    const size_t room = (max_bytes_ / 2 - size_) / kHistoryRecordSize;
+    const auto chunk = records.first(std::min(room, records.size()));
+    bytes.clear();
+    for (const auto& r : chunk) {
+      const auto rec = EncodeHistoryRecord(r);
+      bytes.insert(bytes.end(), rec.begin(), rec.end());
+    }
+    if (auto written = WriteAll(fd_, bytes, path()); !written) {
       // A partial record would misalign everything after it: cut back to whole records.
       Close();
       return written;
     }
-    size_ += chunk.size();
+    // Only runs already in the file: a new segment starts with the run its next records belong to.
+    for (const auto& r : chunk) {
+      if (r.kind == HistoryKind::kRun) run_ = r;
+    }
+    size_ += bytes.size();
     dirty_ = true;
-    left = left.subspan(chunk.size());
+    records = records.subspan(chunk.size());
   }
   return OkStatus();
 }
@@ -272,6 +282,7 @@ void HistoryRecorder::Drain(Shared& s, bool sync_now) {
     for (; i < batch.size() && batch[i].target == target; ++i) records.push_back(batch[i].record);
     auto& writer = s.writers[target];
     if (!writer) writer = std::make_unique<HistoryFileWriter>(dir, target, max_bytes);
+    writer->set_max_bytes(max_bytes);
     std::string notice;
     auto appended = writer->Append(records, &notice);
     std::lock_guard lock(s.mu);
@@ -316,7 +327,9 @@ bool HistoryRecorder::StopWithin(WallTime wall, MonoTime mono, Duration wait, bo
     std::lock_guard lock(shared_->mu);
     if (!shared_->dir.empty() && leases_end) {
       for (const auto& [target, started] : run_started_) {
-        if (started && shared_->pending.size() < kMaxPending) {
+        // Past the bound if need be (one per target): without it replay would take
+        // this clean stop for a crash and continue the leases.
+        if (started) {
           shared_->pending.push_back({target, {HistoryKind::kStop, wall, mono, Duration::zero(), WriteError::kNone}});
         }
       }

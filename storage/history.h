@@ -64,6 +64,8 @@ class HistoryFileWriter {
   void Close();
 
   std::filesystem::path path() const;
+  // A reload's new bound; a smaller one takes effect at the next append (rotation).
+  void set_max_bytes(uint64_t max_bytes);
 
  private:
   Status Open(std::string* notice);

@@ -111,6 +111,31 @@ TEST(HistoryFileWriterTest, TwoSegmentsStayWithinMaxBytesAndKeepTheNewest) {
   EXPECT_EQ(loaded.records, Writes(kRecords - static_cast<int>(loaded.records.size()), kRecords));
 }
 
+// A batch that holds the end of one run and the start of the next (a reload changed
+// the interval) and rotates midway: the new segment starts with the run its first
+// records belong to, not the newer one.
+TEST(HistoryFileWriterTest, ASegmentRotatedMidBatchStartsWithTheRunOfItsRecords) {
+  TempDir dir;
+  HistoryFileWriter w(dir.path(), "pool", kHistoryMinMaxBytes);
+  const size_t per_segment = (kHistoryMinMaxBytes / 2 - kHistoryHeaderSize) / kHistoryRecordSize;  // 64
+  const HistoryRecord old_run{HistoryKind::kRun, WallTime(1795000000s), MonoTime(100s), 5s, WriteError::kNone};
+  const HistoryRecord new_run{HistoryKind::kRun, WallTime(1795000000s + 70s), MonoTime(170s), 1s, WriteError::kNone};
+  std::vector<HistoryRecord> first{old_run};
+  for (const auto& r : Writes(0, static_cast<int>(per_segment) - 4)) first.push_back(r);
+  ASSERT_TRUE(w.Append(first, nullptr).ok());
+  std::vector<HistoryRecord> batch = Writes(60, 70);  // rotates after the first 3
+  batch.push_back(new_run);
+  for (const auto& r : Writes(70, 75)) batch.push_back(r);
+  ASSERT_TRUE(w.Append(batch, nullptr).ok());
+  std::vector<HistoryRecord> expected = first;
+  for (const auto& r : Writes(60, 63)) expected.push_back(r);
+  expected.push_back(old_run);
+  for (const auto& r : Writes(63, 70)) expected.push_back(r);
+  expected.push_back(new_run);
+  for (const auto& r : Writes(70, 75)) expected.push_back(r);
+  EXPECT_EQ(LoadTargetHistory(dir.path(), "pool", kHistoryMinMaxBytes).records, expected);
+}
+
 TEST(HistoryFileWriterTest, TornTailIsCutOnReopenAndAppendsStayAligned) {
   TempDir dir;
   {
@@ -217,6 +242,28 @@ TEST(HistoryRecorderTest, AStopThatKeepsTheLeasesWritesNoStopRecord) {
   ASSERT_TRUE(recorder.StopWithin(wall + 20s, mono + 20s, 10s, /*leases_end=*/false));
   const HistoryRecord run{HistoryKind::kRun, wall, mono, 5s, WriteError::kNone};
   EXPECT_EQ(LoadTargetHistory(dir.path(), "a", kHistoryDefaultMaxBytes).records, (std::vector<HistoryRecord>{run, Write(0)}));
+}
+
+// A reload that lowers [history] max_bytes bounds the files from the next rotation on,
+// and the new segment still starts with the run's marker.
+TEST(HistoryRecorderTest, AReloadThatLowersMaxBytesBoundsTheFilesFromTheNextRotation) {
+  TempDir dir;
+  HistoryRecorder recorder(dir.path(), kHistoryDefaultMaxBytes);
+  const HistoryRecord run{HistoryKind::kRun, WallTime(1795000000s), MonoTime(100s), 5s, WriteError::kNone};
+  recorder.StartRun(run.wall, run.mono, run.value);
+  for (int i = 0; i < 500; ++i) recorder.Record("pool", Write(i));
+  FlushNow(recorder);
+  const auto current = dir / "pool.hbh", previous = dir / "pool.hbh.1";
+  ASSERT_TRUE(WaitUntil([&] { return SizeOr0(current) == kHistoryHeaderSize + 501 * kHistoryRecordSize; }));
+  recorder.Configure(dir.path(), kHistoryMinMaxBytes);
+  for (int i = 500; i < 1000; ++i) recorder.Record("pool", Write(i));
+  ASSERT_TRUE(recorder.StopWithin(WallTime{}, MonoTime{}, 10s, /*leases_end=*/false));
+  EXPECT_LE(SizeOr0(current), kHistoryMinMaxBytes / 2);
+  EXPECT_LE(SizeOr0(previous), kHistoryMinMaxBytes / 2) << "rotated again since the reload";
+  const auto loaded = LoadTargetHistory(dir.path(), "pool", kHistoryMinMaxBytes);
+  ASSERT_FALSE(loaded.records.empty());
+  EXPECT_EQ(loaded.records.front(), run);
+  EXPECT_EQ(loaded.records.back(), Write(999));
 }
 
 // A reload that disables the history while records wait: they are dropped, never
