@@ -970,18 +970,22 @@ bool Daemon::Shutdown(Duration wait, bool clean_stop) {
     clean = false;
     spdlog::warn("a fence journal call is still blocked in the kernel at shutdown; abandoning it");
   }
-  const bool leases_end = clean_stop && !engine_.decided && !reboot_standing_;
-  if (!history_.StopWithin(deps_.clock.WallNow(), deps_.clock.Now(), left(), leases_end)) {
-    clean = false;
-    spdlog::warn("the write history is still blocked in the kernel at shutdown; abandoning it");
-  }
   // A clean stop ends the lease; with a decision standing it must not: a restart
   // then decides again instead of starting a fresh lease.
+  bool leases_end = clean_stop && !engine_.decided && !reboot_standing_;
   if (leases_end) {
-    if (auto cleared = leases_.Clear(left()); !cleared) spdlog::warn("lease record: {}, ignoring", cleared.error());
+    if (auto cleared = leases_.Clear(left()); !cleared) {
+      leases_end = false;
+      spdlog::warn("lease record: {}; a restart within this boot continues the leases", cleared.error());
+    }
   } else if (clean_stop) {
     spdlog::warn("stopping with a fence decision standing: the lease record {} stays, so a restart decides again",
                  leases_.path().string());
+  }
+  // The history's stop record says what the lease record says, for replay to follow.
+  if (!history_.StopWithin(deps_.clock.WallNow(), deps_.clock.Now(), left(), leases_end)) {
+    clean = false;
+    spdlog::warn("the write history is still blocked in the kernel at shutdown; abandoning it");
   }
   if (!leases_.StopWithin(left())) {
     clean = false;
