@@ -266,7 +266,7 @@ void BM_HistoryRecordAndDrain(benchmark::State& state) {
   uint64_t dropped = 0;
   for (auto _ : state) {
     hbfence::HistoryRecorder recorder(dir.path, hbfence::kHistoryDefaultMaxBytes);
-    recorder.StartRun(hbfence::WallTime(1795000000s), MonoTime(1000h), 50ms);
+    recorder.StartRun(hbfence::WallTime(1795000000s), MonoTime(1000h), 50ms, 1);
     for (int i = 0; i < kBurst; ++i) recorder.Record("target-0", AWrite(i));
     if (!recorder.StopWithin(hbfence::WallTime(1795000000s), MonoTime(1000h), 10s, true)) state.SkipWithError("stuck");
     for (const auto& [target, d] : recorder.TakeDropped()) dropped += d.queue_full + d.write_error;

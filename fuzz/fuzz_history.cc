@@ -76,6 +76,7 @@ void WriteRead(FuzzedDataProvider& in) {
     r.mono = MonoTime(Duration(in.ConsumeIntegral<int64_t>()));
     r.value = Duration(in.ConsumeIntegral<int64_t>());
     r.error = static_cast<WriteError>(in.ConsumeIntegralInRange<int>(0, static_cast<int>(WriteError::kOther)));
+    r.boot = in.ConsumeIntegral<uint16_t>();
   }
   const auto back = ParseHistoryFile(Encode(target, created, records));
   FUZZ_CHECK(back.ok(), "every file the writer produces parses");

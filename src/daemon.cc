@@ -335,7 +335,7 @@ void Daemon::ApplyConfig(std::shared_ptr<const Config> cfg, MonoTime now) {
   timings_ = Derive(cfg_->heartbeat);
   history_.Configure(cfg_->history.enabled ? cfg_->history.path : std::filesystem::path(), cfg_->history.max_bytes);
   // A replay holds one interval per run: a new interval starts a new one.
-  if (interval_changed) history_.StartRun(deps_.clock.WallNow(), now, timings_.interval);
+  if (interval_changed) history_.StartRun(deps_.clock.WallNow(), now, timings_.interval, HistoryBootTag(boot_id_));
   target_snapshot_stale_ = true;
   target_snapshot_names_stale_ = true;
   // Health: the loop wakes at least once per interval; allow two plus slack.
@@ -883,7 +883,7 @@ void Daemon::PublishHistory(MonoTime now) {
 void Daemon::Run() {
   MonoTime now = deps_.clock.Now();
   for (auto& t : targets_) t.next_tick = now;
-  history_.StartRun(deps_.clock.WallNow(), now, timings_.interval);
+  history_.StartRun(deps_.clock.WallNow(), now, timings_.interval, HistoryBootTag(boot_id_));
   while (!stop_) {
     now = deps_.clock.Now();
     last_loop_ns_ = now.time_since_epoch().count();

@@ -35,6 +35,7 @@ struct Run {
   WallTime wall0;
   MonoTime mono0;
   Duration interval{};
+  uint16_t boot = 0;  // HistoryBootTag; 0 unknown
   std::map<size_t, std::map<MonoTime, Write>> writes;  // by input index, by tick
   std::optional<MonoTime> stopped;
   MonoTime end;  // the last moment the history shows the daemon alive
@@ -63,6 +64,7 @@ std::map<RunKey, Run> SplitIntoRuns(std::span<const ReplayInput> inputs, size_t&
         run->wall0 = r.wall;
         run->mono0 = r.mono;
         run->interval = r.value;
+        run->boot = r.boot;
         run->end = std::max(run->end, r.mono);
         continue;
       }
@@ -280,6 +282,9 @@ class RunReplay {
 // have continued its leases from the lease record.
 bool ContinuesLeases(const Run& previous, const Run& next) {
   if (previous.stopped || next.mono0 < previous.end) return false;
+  if (previous.boot && next.boot) return previous.boot == next.boot;
+  // A history without boot tags: the same boot if the wall clock moved with CLOCK_MONOTONIC
+  // (a reboot moves it by at least the previous boot's uptime; a clock step fools it).
   const Duration wall_step = next.wall0 - previous.wall0;
   const Duration mono_step = next.mono0 - previous.mono0;
   return std::chrono::abs(wall_step - mono_step) < std::chrono::seconds(2);

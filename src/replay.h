@@ -14,7 +14,9 @@
 //
 // Runs: each daemon run starts with fresh leases, as the daemon does after a clean
 // stop (or a reboot). A run that ended without a clean stop and is followed by one in
-// the same boot continues its leases, as the daemon's lease record does after a crash.
+// the same boot (the runs' boot tags, storage/history_format.h) continues its leases,
+// as the daemon's lease record does after a crash. A target whose first write comes
+// after the run's first pass joined then (a reload added it): its lease starts there.
 //
 // Pure: no I/O, no clock. Times are the recorded ones.
 #pragma once

@@ -222,8 +222,8 @@ void HistoryRecorder::Configure(std::filesystem::path dir, uint64_t max_bytes) {
   shared_->max_bytes = max_bytes;
 }
 
-void HistoryRecorder::StartRun(WallTime wall, MonoTime mono, Duration interval) {
-  run_ = HistoryRecord{HistoryKind::kRun, wall, mono, interval, WriteError::kNone};
+void HistoryRecorder::StartRun(WallTime wall, MonoTime mono, Duration interval, uint16_t boot) {
+  run_ = HistoryRecord{HistoryKind::kRun, wall, mono, interval, WriteError::kNone, boot};
   run_started_.clear();
 }
 

@@ -100,7 +100,7 @@ class HistoryRecorder {
   // Where and how much; takes effect with the next records (a reload).
   void Configure(std::filesystem::path dir, uint64_t max_bytes);
   // A run began: every target's first record in this run is preceded by a kRun record.
-  void StartRun(WallTime wall, MonoTime mono, Duration interval);
+  void StartRun(WallTime wall, MonoTime mono, Duration interval, uint16_t boot);
   void Record(const std::string& target, const HistoryRecord& record);
   // Hands what Record() queued to the writer thread, at most once per
   // kHistoryDrainPeriod: a thread wake-up costs more than many records, so records

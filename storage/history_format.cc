@@ -15,7 +15,7 @@ namespace {
 constexpr std::string_view kMagic{"hbfhist\0", 8};
 constexpr size_t kVersionAt = 8, kHeaderSizeAt = 12, kRecordSizeAt = 16, kNameLengthAt = 20, kCreatedAt = 24,
                  kNameAt = 32, kHeaderCrcAt = 252;
-constexpr size_t kWallAt = 0, kMonoAt = 8, kValueAt = 16, kKindAt = 24, kErrorAt = 25, kRecordCrcAt = 28;
+constexpr size_t kWallAt = 0, kMonoAt = 8, kValueAt = 16, kKindAt = 24, kErrorAt = 25, kBootAt = 26, kRecordCrcAt = 28;
 static_assert(kNameAt + kHistoryMaxName <= kHeaderCrcAt && kHeaderCrcAt + 4 == kHistoryHeaderSize);
 static_assert(kRecordCrcAt + 4 == kHistoryRecordSize);
 
@@ -33,6 +33,7 @@ std::array<uint8_t, kHistoryRecordSize> EncodeHistoryRecord(const HistoryRecord&
   PutLe<int64_t>(out, kValueAt, Ns(r.value));
   out[kKindAt] = static_cast<uint8_t>(r.kind);
   out[kErrorAt] = static_cast<uint8_t>(r.error);
+  PutLe<uint16_t>(out, kBootAt, r.boot);
   PutLe<uint32_t>(out, kRecordCrcAt, Crc32c(std::span<const uint8_t>(out).first(kRecordCrcAt)));
   return out;
 }
@@ -90,9 +91,15 @@ Result<HistoryFile, std::string> ParseHistoryFile(std::span<const uint8_t> bytes
     }
     file.records.push_back({static_cast<HistoryKind>(kind), WallTime(Duration(GetLe<int64_t>(rec, kWallAt))),
                             MonoTime(Duration(GetLe<int64_t>(rec, kMonoAt))), Duration(GetLe<int64_t>(rec, kValueAt)),
-                            static_cast<WriteError>(error)});
+                            static_cast<WriteError>(error), GetLe<uint16_t>(rec, kBootAt)});
   }
   return file;
+}
+
+uint16_t HistoryBootTag(std::string_view boot_id) {
+  if (boot_id.empty()) return 0;
+  const uint32_t crc = Crc32c({reinterpret_cast<const uint8_t*>(boot_id.data()), boot_id.size()});
+  return static_cast<uint16_t>(crc % 65535 + 1);
 }
 
 std::string HistoryFileStem(std::string_view target) {

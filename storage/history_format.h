@@ -21,7 +21,7 @@
 //    16   8  i64 value: nanoseconds
 //    24   1  u8  kind (HistoryKind)
 //    25   1  u8  write error (WriteError; 0 none)
-//    26   2  zero
+//    26   2  u16 boot (kRun: HistoryBootTag of the boot the run was in; 0 unknown)
 //    28   4  u32 CRC32C of bytes 0..27
 // 14 days at a 5 s interval are 241,920 writes, 7.7 MB: the default max_bytes
 // (16 MiB) keeps at least 8 MiB, 15 days.
@@ -53,7 +53,7 @@ inline constexpr std::string_view kHistorySuffix = ".hbh";
 
 enum class HistoryKind : uint8_t {
   // A daemon run began: wall and mono are the run's anchor (one per process, the same
-  // in every target's file), value its heartbeat interval.
+  // in every target's file), value its heartbeat interval, boot the boot it ran in.
   kRun = 1,
   // A write completed: wall and mono are its tick (where the lease counts from),
   // value how long it took to complete, error its result.
@@ -72,9 +72,16 @@ struct HistoryRecord {
   MonoTime mono{};
   Duration value{};
   WriteError error = WriteError::kNone;
+  uint16_t boot = 0;  // kRun: HistoryBootTag(the kernel's boot id); 0 unknown
 
   bool operator==(const HistoryRecord&) const = default;
 };
+
+// Which boot a run was in, for replay to tell a crash restart (the leases continue,
+// as the daemon's lease record does) from a reboot, whatever the wall clock did in
+// between: 16 bits of the boot id's CRC32C, never 0 (0 is "unknown", as an empty id).
+// Two boots share a tag once in 65,535; replay also asks CLOCK_MONOTONIC to have gone on.
+uint16_t HistoryBootTag(std::string_view boot_id);
 
 std::array<uint8_t, kHistoryRecordSize> EncodeHistoryRecord(const HistoryRecord& r);
 std::array<uint8_t, kHistoryHeaderSize> EncodeHistoryHeader(std::string_view target, WallTime created);

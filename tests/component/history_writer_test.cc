@@ -214,7 +214,7 @@ TEST(HistoryRecorderTest, StopWritesAStopRecordPerTargetWhenTheLeasesEnd) {
   HistoryRecorder recorder(dir.path(), kHistoryDefaultMaxBytes);
   const WallTime wall = WallTime(1795000000s);
   const MonoTime mono = MonoTime(100s);
-  recorder.StartRun(wall, mono, 5s);
+  recorder.StartRun(wall, mono, 5s, 0);
   for (int i = 0; i < 3; ++i) {
     recorder.Record("a", Write(i));
     recorder.Record("b", Write(10 + i));
@@ -237,7 +237,7 @@ TEST(HistoryRecorderTest, AStopThatKeepsTheLeasesWritesNoStopRecord) {
   HistoryRecorder recorder(dir.path(), kHistoryDefaultMaxBytes);
   const WallTime wall = WallTime(1795000000s);
   const MonoTime mono = MonoTime(100s);
-  recorder.StartRun(wall, mono, 5s);
+  recorder.StartRun(wall, mono, 5s, 0);
   recorder.Record("a", Write(0));
   ASSERT_TRUE(recorder.StopWithin(wall + 20s, mono + 20s, 10s, /*leases_end=*/false));
   const HistoryRecord run{HistoryKind::kRun, wall, mono, 5s, WriteError::kNone};
@@ -250,7 +250,7 @@ TEST(HistoryRecorderTest, AReloadThatLowersMaxBytesBoundsTheFilesFromTheNextRota
   TempDir dir;
   HistoryRecorder recorder(dir.path(), kHistoryDefaultMaxBytes);
   const HistoryRecord run{HistoryKind::kRun, WallTime(1795000000s), MonoTime(100s), 5s, WriteError::kNone};
-  recorder.StartRun(run.wall, run.mono, run.value);
+  recorder.StartRun(run.wall, run.mono, run.value, run.boot);
   for (int i = 0; i < 500; ++i) recorder.Record("pool", Write(i));
   FlushNow(recorder);
   const auto current = dir / "pool.hbh", previous = dir / "pool.hbh.1";
@@ -274,7 +274,7 @@ TEST(HistoryRecorderTest, DisablingWithRecordsQueuedWritesNothingElsewhere) {
   std::filesystem::current_path(cwd.path());
   {
     HistoryRecorder recorder(dir.path(), kHistoryDefaultMaxBytes);
-    recorder.StartRun(WallTime(1795000000s), MonoTime(100s), 5s);
+    recorder.StartRun(WallTime(1795000000s), MonoTime(100s), 5s, 0);
     for (int i = 0; i < 200; ++i) recorder.Record("pool", Write(i));
     recorder.Configure({}, kHistoryDefaultMaxBytes);
     for (int i = 200; i < 210; ++i) recorder.Record("pool", Write(i));

@@ -56,6 +56,7 @@ TEST(HistoryFormatTest, EveryKindAndEveryErrorRoundTrips) {
   for (auto error : kWriteErrorReasons) records.push_back(Rec(HistoryKind::kWrite, i++, error));
   // Negative and extreme values too: mono is another boot's clock, wall may be before 1970.
   records.push_back({HistoryKind::kWrite, WallTime(-1ns), MonoTime(Duration::max()), Duration::min(), WriteError::kOther});
+  records.push_back({HistoryKind::kRun, WallTime(1795000000s), MonoTime(5s), 5s, WriteError::kNone, 65535});
 
   const auto parsed = ParseHistoryFile(File("pool", records));
   ASSERT_TRUE(parsed) << parsed.error();
@@ -157,6 +158,13 @@ TEST(HistoryFormatTest, RecordOfAnUnknownKindOrErrorIsCorruptEvenWithAGoodChecks
   ASSERT_TRUE(parsed) << parsed.error();
   EXPECT_EQ(parsed.value().corrupt_records, 2u);
   EXPECT_TRUE(parsed.value().records.empty());
+}
+
+TEST(HistoryBootTagTest, IsNeverZeroForABootAndZeroForNone) {
+  EXPECT_EQ(HistoryBootTag(""), 0);
+  EXPECT_NE(HistoryBootTag("2f5d8a9e-1c3b-4e6f-9a7d-0b1c2d3e4f50"), 0);
+  EXPECT_EQ(HistoryBootTag("2f5d8a9e-1c3b-4e6f-9a7d-0b1c2d3e4f50"), HistoryBootTag("2f5d8a9e-1c3b-4e6f-9a7d-0b1c2d3e4f50"));
+  EXPECT_NE(HistoryBootTag("2f5d8a9e-1c3b-4e6f-9a7d-0b1c2d3e4f50"), HistoryBootTag("7c1e0f4a-8b2d-4c6e-a1f3-5d7b9e0c2a41"));
 }
 
 TEST(HistoryFileStemTest, PlainNamesAreKept) {

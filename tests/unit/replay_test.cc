@@ -17,9 +17,21 @@ const MonoTime kMono0 = MonoTime(std::chrono::seconds(1000));
 
 class HistoryBuilder {
  public:
-  explicit HistoryBuilder(Duration run_at = 0s, Duration interval = 1s) { Run(run_at, interval); }
-  HistoryBuilder& Run(Duration at, Duration interval = 1s) {
-    records_.push_back({HistoryKind::kRun, kWall0 + at, kMono0 + at, interval, WriteError::kNone});
+  explicit HistoryBuilder(Duration run_at = 0s, Duration interval = 1s, uint16_t boot = 0) { Run(run_at, interval, boot); }
+  HistoryBuilder& Run(Duration at, Duration interval = 1s, uint16_t boot = 0) {
+    records_.push_back({HistoryKind::kRun, kWall0 + at, kMono0 + at, interval, WriteError::kNone, boot});
+    return *this;
+  }
+  // A run whose wall clock is `wall_at` and CLOCK_MONOTONIC `mono_at` from the first run's anchor.
+  HistoryBuilder& RunAt(Duration wall_at, Duration mono_at, uint16_t boot) {
+    records_.push_back({HistoryKind::kRun, kWall0 + wall_at, kMono0 + mono_at, 1s, WriteError::kNone, boot});
+    return *this;
+  }
+  // Healthy writes every second for `n` seconds from wall `wall_at`, mono `mono_at`.
+  HistoryBuilder& HealthyAt(Duration wall_at, Duration mono_at, int n) {
+    for (int i = 0; i < n; ++i) {
+      records_.push_back({HistoryKind::kWrite, kWall0 + wall_at + i * 1s, kMono0 + mono_at + i * 1s, 10ms, WriteError::kNone});
+    }
     return *this;
   }
   // A write ticked at `at` that completed after `took`.
@@ -150,6 +162,25 @@ TEST(ReplayTest, ATargetAddedByAReloadStartsItsLeaseWhenItJoined) {
   const auto a_dies = HistoryBuilder().Healthy(0s, 100s).Stuck(100s, 102s, 3600s).Input("a");
   const std::vector<ReplayInput> all{a_dies, b};
   EXPECT_EQ(DecisionTimes(Replay(Settings(1s, 30s, Policy::kAll), all)), std::vector<Duration>{129s});
+}
+
+// The daemon continues its leases after a crash when the lease record names this boot,
+// whatever the wall clock did; replay follows the runs' boot tags the same way.
+TEST(ReplayTest, TheBootTagDecidesWhetherACrashRestartContinuesTheLeases) {
+  // Run 1 writes 0..9 s and crashes. Run 2 starts 20 s of CLOCK_MONOTONIC later, after
+  // the wall clock was stepped an hour forward (NTP at boot).
+  const auto history = [](uint16_t boot1, uint16_t boot2) {
+    return HistoryBuilder(0s, 1s, boot1).Healthy(0s, 10s).RunAt(3620s, 20s, boot2).HealthyAt(3620s, 20s, 10).Input();
+  };
+  // Same boot: the lease from the 9 s success expired at 17 s; the restart decides at once.
+  const auto same_boot = history(7, 7);
+  EXPECT_EQ(DecisionTimes(Replay(Settings(1s, 8s), {&same_boot, 1})), std::vector<Duration>{3620s});
+  // Without tags (an older history) the step looks like a reboot: fresh leases.
+  const auto untagged = history(0, 0);
+  EXPECT_TRUE(Replay(Settings(1s, 8s), {&untagged, 1}).decisions.empty());
+  // Another boot whose clocks happen to line up with the first: fresh leases.
+  const auto rebooted = HistoryBuilder(0s, 1s, 7).Healthy(0s, 10s).Run(20s, 1s, 8).Healthy(20s, 30s).Input();
+  EXPECT_TRUE(Replay(Settings(1s, 8s), {&rebooted, 1}).decisions.empty());
 }
 
 TEST(ReplayTest, SinceLimitsWhatIsReportedNotTheState) {
