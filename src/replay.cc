@@ -119,16 +119,17 @@ class RunReplay {
         engine_(EngineState::Start(carried_start.value_or(run.mono0))),
         now_(run.mono0) {
     for (const auto& [index, writes] : run.writes) {
-      // Targets present at the start write in the run's first pass; one whose first
-      // write comes later joined then (a reload added it, or its history began): the
-      // daemon started its lease at that moment, fresh.
+      // A lease carried from the previous run goes on, however late the first tick
+      // (after a reload that shortened the interval, ticks keep the old spacing once).
+      // Otherwise targets present at the start write in the run's first pass; one whose
+      // first write comes later joined then (a reload added it, or its history began):
+      // the daemon started its lease at that moment.
+      const auto carried = carried_success.find(index);
       const MonoTime first_write = writes.begin()->second.start;
-      const bool joined_later = first_write > run.mono0 + run.interval;
+      const bool joined_later = carried == carried_success.end() && first_write > run.mono0 + run.interval;
       const MonoTime joined = joined_later ? first_write : run.mono0;
       Participant p{index, &per_target[index], HeartbeatState::Start(joined), joined};
-      if (auto it = carried_success.find(index); it != carried_success.end() && !joined_later) {
-        p.state.last_success = it->second;
-      }
+      if (carried != carried_success.end()) p.state.last_success = carried->second;
       names_.push_back(inputs[index].target);
       participants_.push_back(std::move(p));
       for (const auto& [tick, w] : writes) {

@@ -164,6 +164,17 @@ TEST(ReplayTest, ATargetAddedByAReloadStartsItsLeaseWhenItJoined) {
   EXPECT_EQ(DecisionTimes(Replay(Settings(1s, 30s, Policy::kAll), all)), std::vector<Duration>{129s});
 }
 
+// A reload shortens the interval from 10 s to 1 s at 55 s: a new run, whose first tick
+// still comes at the old spacing (60 s). The lease goes on from the 40 s success.
+TEST(ReplayTest, AnIntervalChangeKeepsTheLeaseThoughTheFirstTickComesLate) {
+  auto h = HistoryBuilder(0s, 10s);
+  for (Duration t = 0s; t <= 40s; t += 10s) h.Write(t, 10ms);
+  h.Write(50s, 10ms, WriteError::kIoError).Run(55s, 1s);
+  for (Duration t = 60s; t < 70s; t += 1s) h.Write(t, 10ms, WriteError::kIoError);
+  const auto input = h.Input();
+  EXPECT_EQ(DecisionTimes(Replay(Settings(1s, 15s), {&input, 1})), std::vector<Duration>{55s});
+}
+
 // The daemon continues its leases after a crash when the lease record names this boot,
 // whatever the wall clock did; replay follows the runs' boot tags the same way.
 TEST(ReplayTest, TheBootTagDecidesWhetherACrashRestartContinuesTheLeases) {
