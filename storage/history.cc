@@ -86,10 +86,15 @@ void HistoryFileWriter::Close() {
 }
 
 Status HistoryFileWriter::Open(std::string* notice) {
-  if (int err = MakeDirectories(dir_, nullptr, 0750)) return Err{ErrnoMessage("mkdir " + dir_.string(), err)};
   const auto file = path();
   // O_NONBLOCK: a FIFO put where the file was fails (ENXIO) instead of blocking.
-  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0640);
+  constexpr int kFlags = O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+  int fd = ::open(file.c_str(), kFlags, 0640);
+  if (fd < 0 && errno == ENOENT) {
+    // Only then: the directories are there on every later open, once a second.
+    if (int err = MakeDirectories(dir_, nullptr, 0750)) return Err{ErrnoMessage("mkdir " + dir_.string(), err)};
+    fd = ::open(file.c_str(), kFlags, 0640);
+  }
   if (fd < 0) return Err{ErrnoMessage("open " + file.string(), errno)};
   struct stat st{};
   const int err = ::fstat(fd, &st) != 0 ? errno : 0;  // errno alone may be left over from an earlier call
@@ -99,7 +104,10 @@ Status HistoryFileWriter::Open(std::string* notice) {
     return Err{file.string() + " is " + FileTypeName(st.st_mode) + ", not a regular file"};
   }
   uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size > 0) {
+  const FileIdentity identity{st.st_dev, st.st_ino};
+  if (identity == known_ && size == size_) {
+    // The file this writer left, as it left it: checked when it was first opened.
+  } else if (size > 0) {
     std::array<uint8_t, kHistoryHeaderSize> header{};
     const ssize_t n = ::pread(fd, header.data(), header.size(), 0);
     if (n < 0) {
@@ -145,6 +153,7 @@ Status HistoryFileWriter::Open(std::string* notice) {
   }
   fd_ = fd;
   size_ = size;
+  known_ = identity;
   return OkStatus();
 }
 

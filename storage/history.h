@@ -76,6 +76,13 @@ class HistoryFileWriter {
   uint64_t max_bytes_;
   int fd_ = -1;
   uint64_t size_ = 0;
+  // The file as this writer last had it open: reopened unchanged (once a second), its
+  // header and length need no second look.
+  struct FileIdentity {
+    uint64_t dev = 0, ino = 0;
+    bool operator==(const FileIdentity&) const = default;
+  };
+  FileIdentity known_;
   bool dirty_ = false;
   // The newest kRun record appended: a new segment starts with it, so the previous
   // segment's removal never leaves records whose run nobody can tell.
