@@ -22,6 +22,11 @@ namespace hbfence {
 // of its own, once per that target's failure, whatever the policy.
 enum class Scope { kHost, kTarget };
 
+// destroy-vms fences what one pool holds: each target's failure is its own decision.
+inline Scope ScopeOf(FenceActionKind action) {
+  return action == FenceActionKind::kDestroyVms ? Scope::kTarget : Scope::kHost;
+}
+
 struct DecisionConfig {
   Duration lease;
   Duration startup_grace;

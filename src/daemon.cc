@@ -280,9 +280,7 @@ std::string Daemon::StatusHtml() const {
 }
 
 DecisionConfig Daemon::DecisionCfg() const {
-  // destroy-vms fences what one pool holds: each target's failure is its own decision.
-  const Scope scope = cfg_->fence.action == FenceActionKind::kDestroyVms ? Scope::kTarget : Scope::kHost;
-  return {cfg_->heartbeat.lease, cfg_->heartbeat.startup_grace, cfg_->fence.policy, scope};
+  return {cfg_->heartbeat.lease, cfg_->heartbeat.startup_grace, cfg_->fence.policy, ScopeOf(cfg_->fence.action)};
 }
 
 void Daemon::AddTarget(const TargetConfig& cfg, MonoTime now) {

@@ -275,7 +275,7 @@ std::optional<ReplayWork> PrepareReplay(const CliOptions& cli) {
   if (cli.replay_timeout) work.settings.heartbeat.timeout = *cli.replay_timeout;
   if (cli.replay_lease) work.settings.heartbeat.lease = *cli.replay_lease;
   work.settings.policy = cli.replay_policy.value_or(c.fence.policy);
-  work.settings.scope = c.fence.action == FenceActionKind::kDestroyVms ? Scope::kTarget : Scope::kHost;
+  work.settings.scope = ScopeOf(c.fence.action);
   if (cli.replay_since) work.since = std::chrono::system_clock::now() - *cli.replay_since;
   std::vector<std::string> names = cli.replay_targets;
   if (names.empty()) {
