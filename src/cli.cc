@@ -152,20 +152,24 @@ Result<CliOptions> ParseControl(const std::vector<std::string>& args, CliOptions
   return o;
 }
 
+// "--flag=value" or "--flag value": the flag and its value, nullopt when none follows
+// ("--" takes none). Moves `i` past a value taken from the next argument.
+std::pair<std::string, std::optional<std::string>> TakeFlag(const std::vector<std::string>& args, size_t& i) {
+  const std::string& arg = args[i];
+  if (arg.rfind("--", 0) != 0) return {arg, std::nullopt};
+  if (auto eq = arg.find('='); eq != std::string::npos) return {arg.substr(0, eq), arg.substr(eq + 1)};
+  if (arg != "--" && i + 1 < args.size()) return {arg, args[++i]};
+  return {arg, std::nullopt};
+}
+
 Result<CliOptions> ParseReplay(const std::vector<std::string>& args, CliOptions o) {
   const bool advise = args[0] == "advise";
   o.command = advise ? Command::kAdvise : Command::kReplay;
   const std::string verb = args[0];
   for (size_t i = 1; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::optional<std::string> value;
-    if (auto eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-    } else if (i + 1 < args.size()) {
-      value = args[i + 1];
-      if (flag.rfind("--", 0) == 0) ++i;
-    }
+    const auto taken = TakeFlag(args, i);
+    const std::string& flag = taken.first;
+    const std::optional<std::string>& value = taken.second;
     auto bad = [&](const std::string& why) { return Err{verb + ": " + flag + " " + why}; };
     const bool replay_only = flag == "--timeout" || flag == "--lease" || flag == "--policy" || flag == "--format";
     if (flag == "--interval") {
@@ -211,14 +215,9 @@ Result<CliOptions> ParseFence(const std::vector<std::string>& args, CliOptions o
   o.command = Command::kFence;
   size_t i = 1;  // after "fence"
   for (; i < args.size() && args[i].rfind("--", 0) == 0; ++i) {
-    std::string flag = args[i];
-    std::optional<std::string> value;
-    if (auto eq = flag.find('='); eq != std::string::npos) {
-      value = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-    } else if (flag != "--" && i + 1 < args.size()) {
-      value = args[++i];
-    }
+    const auto taken = TakeFlag(args, i);
+    const std::string& flag = taken.first;
+    const std::optional<std::string>& value = taken.second;
     if (flag == "--") {
       ++i;
       break;
