@@ -187,9 +187,10 @@ class Parser {
       Path(*t, "history", "path", cfg_.history.path);
       if (const toml::node* n = t->get("max_bytes"); n && !err_) {
         const auto v = n->value_exact<int64_t>();
-        if (!n->is_integer() || !v || *v < static_cast<int64_t>(kHistoryMinMaxBytes) || *v > (int64_t{1} << 30)) {
+        if (!n->is_integer() || !v || *v < static_cast<int64_t>(kHistoryMinMaxBytes) || *v > static_cast<int64_t>(kHistoryMaxMaxBytes)) {
           Fail(n->source(), "history.max_bytes must be a whole number of bytes from " +
-                                std::to_string(kHistoryMinMaxBytes) + " to 1073741824 (1 GiB: replay reads a history whole)");
+                                std::to_string(kHistoryMinMaxBytes) + " to " + std::to_string(kHistoryMaxMaxBytes) +
+                                " (1 GiB: replay reads a history whole)");
         } else {
           cfg_.history.max_bytes = static_cast<uint64_t>(*v);
           Record("history", "max_bytes", *n);

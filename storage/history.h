@@ -156,8 +156,8 @@ class HistoryRecorder {
   IoWorker io_{"hb-history", 2};
   // Scheduler thread only.
   std::optional<HistoryRecord> run_;
-  std::map<std::string, bool, std::less<>> run_started_;
-  MonoTime last_flush_{};  // targets that have this run's kRun record
+  std::map<std::string, bool, std::less<>> run_started_;  // targets that have this run's kRun record
+  MonoTime last_flush_{};
 };
 
 }  // namespace hbfence
