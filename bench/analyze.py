@@ -413,8 +413,8 @@ def report(raw_path, md_path, json_path):
                "Goal 1's daemon (64 targets on tmpfs, interval 50 ms) with `[history] enabled = true` (its files on "
                "the disk, as /var/lib/hbfence is) and `false`, alternated run by run; CPU per write = CPU over the window "
                "(schedstat of all threads, and utime+stime) / increase of `sum(hbfence_heartbeat_writes_total)`. "
-               "Each write adds one record: `Record()` on the scheduler thread, one 32-byte write(2) on the history "
-               "thread, an fdatasync per target every 10 s. No target for it: the figure says what the history costs.", "",
+               "Each write adds one 32-byte record: `Record()` on the scheduler thread; once a second the history "
+               "thread opens, appends to and closes each target's file; an fdatasync per target every 10 s. No target for it: the figure says what the history costs.", "",
                "| | history on | history off |", "|---|---|---|",
                "| CPU per write, schedstat | %s µs | %s µs |" % (spread(on_s, scale=1e6), spread(off_s, scale=1e6)),
                "| CPU per write, /proc stat | %s µs | %s µs |" % (spread(on_t, scale=1e6), spread(off_t, scale=1e6)),
